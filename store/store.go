@@ -1,0 +1,225 @@
+// Package store owns Wirewatch's state: which feeds exist and when they are
+// due, which items have been seen, and the outbox of alerts waiting for
+// Slack. Everything that must survive a restart lives behind the Store
+// interface, with two implementations that pass one contract test:
+// embedded SQLite (the default, pure Go) and PostgreSQL (for replicas).
+//
+// Identity (see DESIGN.md):
+//   - an item is (feed key, item id); the monitor computes the item id;
+//   - an alert is (item, rule, channel); AlertID derives its id;
+//   - both are unique in the store, so recording twice is harmless.
+//
+// Exactly-once: CommitPoll writes the seen items and the alerts they raised
+// in one transaction, and an alert becomes "sent" only through MarkSent,
+// which the notifier calls after Slack accepted the message.
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when a row asked for by key does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// Alert states, in the only order an alert moves through them:
+// queued -> sending (claimed, under a lease) -> sent | failed.
+const (
+	StateQueued  = "queued"
+	StateSending = "sending"
+	StateSent    = "sent"
+	StateFailed  = "failed"
+)
+
+// Alert kinds.
+const (
+	KindItem = "item" // one matched item for one rule and channel
+	KindOps  = "ops"  // a message for operators (feed health, delivery failures)
+)
+
+// Store is the whole of Wirewatch's persistent state. Implementations are
+// safe for concurrent use. Every method takes the current time from its
+// arguments, never from the wall clock, so tests control time.
+type Store interface {
+	// Migrate brings the schema to the current version. It is idempotent and
+	// safe to call from several processes at once.
+	Migrate(ctx context.Context) error
+
+	// --- feeds ---
+
+	// SyncFeeds makes the feed table match the configured feeds: new keys are
+	// inserted with NextDue = the given due time, known keys keep their state
+	// (their URL is updated only if the configured URL changed), keys no
+	// longer configured are left alone (their history stays) but are not
+	// returned by DueFeeds.
+	SyncFeeds(ctx context.Context, feeds []FeedDef) error
+	// Feed returns one feed's state, or ErrNotFound.
+	Feed(ctx context.Context, key string) (FeedState, error)
+	// Feeds returns the state of every configured feed, ordered by key.
+	Feeds(ctx context.Context) ([]FeedState, error)
+	// ClaimDueFeeds leases up to limit configured feeds whose NextDue <= now
+	// and that no live lease holds, for owner until now+lease. A feed whose
+	// owner died is claimable again once its lease expired.
+	ClaimDueFeeds(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]FeedState, error)
+
+	// --- items ---
+
+	// UnseenItems returns, in input order, the ids from ids that are not yet
+	// recorded for the feed.
+	UnseenItems(ctx context.Context, feedKey string, ids []string) ([]string, error)
+
+	// CommitPoll records one poll of one feed in a single transaction: the
+	// feed's new state (releasing its lease), the items seen, and the alerts
+	// they raised. Items and alerts already present are skipped, so
+	// committing the same poll twice (or from two replicas) queues each
+	// alert once. It returns how many alerts were newly queued.
+	CommitPoll(ctx context.Context, p Poll) (queued int, err error)
+
+	// --- outbox ---
+
+	// Enqueue queues alerts outside a poll (ops messages). Duplicates by id
+	// are skipped. It returns how many were newly queued.
+	Enqueue(ctx context.Context, alerts []Alert) (queued int, err error)
+	// ClaimChannel leases one channel that has queued alerts due at now
+	// (NextAttempt <= now), is not leased by a live owner, and whose pacing
+	// allows a post (ChannelState.NextSendAt <= now). It returns the
+	// channel's oldest queued alerts in order (at most limit), all moved to
+	// "sending". It returns ("", nil, nil) when nothing is claimable.
+	ClaimChannel(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) (channel string, alerts []Alert, err error)
+	// MarkSent records Slack's acceptance of an alert (ts is the message
+	// timestamp, "" for webhooks and stdout).
+	MarkSent(ctx context.Context, id string, ts string, now time.Time) error
+	// Retry puts a claimed alert back to "queued" with its next attempt time,
+	// attempt count, last error and whether the last outcome was unknown.
+	Retry(ctx context.Context, id string, next time.Time, lastErr string, uncertain bool) error
+	// MarkFailed gives up on an alert for good.
+	MarkFailed(ctx context.Context, id string, reason string, now time.Time) error
+	// ReleaseChannel ends owner's lease on channel and records when the next
+	// message to it may be posted (per-channel pacing across replicas).
+	// Alerts of the batch still "sending" go back to "queued".
+	ReleaseChannel(ctx context.Context, channel, owner string, nextSendAt time.Time) error
+	// Alerts lists alerts, newest first, for status pages and tests.
+	Alerts(ctx context.Context, f AlertFilter) ([]Alert, error)
+
+	Close() error
+}
+
+// FeedDef is what the configuration says about a feed.
+type FeedDef struct {
+	Key string // stable identity of the feed (config id, else name)
+	URL string
+	Due time.Time // first due time for a feed the store has not seen
+}
+
+// FeedState is everything the store remembers about one feed.
+type FeedState struct {
+	Key string
+	// URL is the URL to fetch: the configured one, or where a permanent
+	// redirect moved it.
+	URL string
+	// ConfigURL is the URL in the configuration when the state was written;
+	// a changed configured URL resets URL.
+	ConfigURL string
+
+	// HTTP validators from the last 200 response, for conditional GET.
+	ETag         string
+	LastModified string
+
+	NextDue     time.Time
+	LastPoll    time.Time
+	LastSuccess time.Time
+	LastError   string
+	// ErrorStreak counts consecutive failed polls; 0 after a success.
+	ErrorStreak int
+	// FailingSince is when the current error streak began (zero if none).
+	FailingSince time.Time
+	// HealthAlerted is true once the ops channel was told the feed is down,
+	// so it is told once, and told again when it recovers.
+	HealthAlerted bool
+	// Initialized is true after the first successful poll (backfill done).
+	Initialized bool
+
+	Polls       int64 // successful fetches, 200 or 304
+	NotModified int64 // of which 304
+
+	// ItemsLast24h is filled by Feeds: items first seen in the 24 hours
+	// before the last poll.
+	ItemsLast24h int
+}
+
+// Poll is the outcome of polling one feed, committed atomically.
+type Poll struct {
+	Owner  string // the lease holder; "" if the feed was not claimed
+	Feed   FeedState
+	Items  []Item
+	Alerts []Alert
+}
+
+// Item is a feed item as the store records it.
+type Item struct {
+	FeedKey   string
+	ID        string // item id within the feed (GUID, canonical link or hash)
+	Title     string
+	Link      string
+	Published time.Time
+	FirstSeen time.Time
+}
+
+// Alert is one message for one channel, with everything needed to render it
+// so the notifier never has to look at the feed again.
+type Alert struct {
+	ID      string // AlertID(FeedKey, ItemID, Rule, Channel) for item alerts
+	Kind    string // KindItem or KindOps
+	Channel string
+
+	FeedKey   string
+	FeedName  string
+	ItemID    string
+	GUID      string
+	Rule      string
+	Title     string
+	Link      string
+	Published time.Time
+	// Snippet is plain text around the match; Marks are byte ranges of
+	// Snippet to show in bold (the matched words).
+	Snippet string
+	Marks   [][2]int
+	// Text is the body of an ops message.
+	Text string
+	// Digest, if set, is the rule's digest schedule: the alert waits in the
+	// outbox until NextAttempt and is sent in one summary with the others of
+	// the same (Channel, Digest).
+	Digest string
+
+	CreatedAt time.Time
+
+	// Delivery state, owned by the store.
+	State       string
+	Attempts    int
+	NextAttempt time.Time
+	LastError   string
+	Uncertain   bool // the last post's outcome is unknown
+	SlackTS     string
+	SentAt      time.Time
+}
+
+// AlertFilter selects alerts for Alerts. Zero fields select everything.
+type AlertFilter struct {
+	State   string
+	Channel string
+	Limit   int
+}
+
+// AlertID is the identity of an item alert: the same (item, rule, channel)
+// always gets the same id, whichever process computes it.
+func AlertID(feedKey, itemID, rule, channel string) string {
+	h := sha256.New()
+	for _, s := range []string{feedKey, itemID, rule, channel} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
