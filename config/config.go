@@ -1,0 +1,534 @@
+// Package config owns Wirewatch's configuration file: decoding the TOML
+// strictly (an unknown or misspelt key is an error with its line and
+// column), applying defaults and environment overrides, and validating every
+// value, each problem located as FILE:LINE:COL. It holds no global state:
+// Load returns a value that the command passes, piece by piece, to the parts
+// that need it.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	toml "github.com/pelletier/go-toml/v2"
+)
+
+// Defaults for values the file may leave out.
+const (
+	DefaultStorePath    = "wirewatch.db"
+	DefaultChannel      = "#news-alerts"
+	DefaultTimeout      = 20 * time.Second
+	DefaultMaxBodyBytes = 10 << 20
+	DefaultEvery        = 5 * time.Minute
+	DefaultBackfill     = 24 * time.Hour
+	DefaultPerHost      = 2
+	DefaultMaxRedirects = 5
+	MinEvery            = 30 * time.Second
+)
+
+// Config is a loaded, validated configuration.
+type Config struct {
+	// Path is the file the configuration was read from.
+	Path string
+
+	Store    Store
+	Slack    Slack
+	Fetch    Fetch
+	Monitor  Monitor
+	Feeds    []Feed
+	Rules    []Rule
+	Problems []Problem // warnings only; errors make Load fail
+
+	raw []byte
+}
+
+// QueryPosition returns the file line and column of the byte at offset in
+// rule r's query, so that a rule error's column points into the file. It is
+// exact for literal strings ('...') and close for basic strings with escapes.
+func (c *Config) QueryPosition(r Rule, offset int) (line, col int) {
+	if r.queryStart == 0 {
+		return r.Line, 1
+	}
+	return locate(c.raw, r.queryStart+offset)
+}
+
+// Store says where state lives.
+type Store struct {
+	Path     string // SQLite file
+	Postgres string // PostgreSQL URL; wins over Path when set
+}
+
+// Slack says where alerts go. With neither Token nor WebhookURL, alerts are
+// printed to standard output.
+type Slack struct {
+	Token      string
+	WebhookURL string
+	APIURL     string
+	Channel    string
+	OpsChannel string
+	Unfurl     bool
+}
+
+// Fetch holds HTTP fetching limits and policy.
+type Fetch struct {
+	Timeout      time.Duration
+	MaxBodyBytes int64
+	MaxRedirects int
+	PerHost      int
+	UserAgent    string
+	AllowPrivate bool
+	AllowCIDRs   []netip.Prefix
+}
+
+// Monitor holds polling policy shared by all feeds.
+type Monitor struct {
+	Backfill    time.Duration // items older than this on a feed's first poll are recorded, not alerted
+	Concurrency int           // feeds fetched at once
+}
+
+// Feed is one configured feed.
+type Feed struct {
+	Key      string // stable identity: ID if set, else Name
+	Name     string
+	URL      string
+	Every    time.Duration // zero when Schedule is set
+	Schedule string        // cron spec, "" when Every is used
+	Channels []string      // extra channels for every alert from this feed
+	Backfill time.Duration
+	Line     int
+}
+
+// Rule is one configured rule. The query is compiled by the caller with the
+// rules package (config does not import it); Config.QueryPosition maps a
+// column of the query back into the file.
+type Rule struct {
+	Name            string
+	Query           string
+	Channels        []string
+	Digest          string
+	Examples        []string
+	Counterexamples []string
+	Line            int
+
+	queryStart int // byte offset of the query's first character in the file
+}
+
+// Problem is one located complaint about the file.
+type Problem struct {
+	File    string
+	Line    int
+	Col     int
+	Msg     string
+	Warning bool
+}
+
+func (p Problem) Error() string {
+	kind := ""
+	if p.Warning {
+		kind = "warning: "
+	}
+	if p.Line == 0 {
+		return fmt.Sprintf("%s: %s%s", p.File, kind, p.Msg)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s%s", p.File, p.Line, p.Col, kind, p.Msg)
+}
+
+// Problems is the error Load returns when the file is not usable: every
+// problem found, in file order.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	var b strings.Builder
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(p.Error())
+	}
+	return b.String()
+}
+
+// file mirrors the TOML layout. Durations stay strings so that a bad one is
+// reported at its own position.
+type file struct {
+	Store struct {
+		Path     string `toml:"path"`
+		Postgres string `toml:"postgres"`
+	} `toml:"store"`
+	Slack struct {
+		Token          string `toml:"token"`
+		TokenFile      string `toml:"token_file"`
+		WebhookURL     string `toml:"webhook_url"`
+		WebhookURLFile string `toml:"webhook_url_file"`
+		APIURL         string `toml:"api_url"`
+		Channel        string `toml:"channel"`
+		OpsChannel     string `toml:"ops_channel"`
+		Unfurl         bool   `toml:"unfurl"`
+	} `toml:"slack"`
+	Fetch struct {
+		Timeout      string   `toml:"timeout"`
+		MaxBodyMB    *int64   `toml:"max_body_mb"`
+		MaxRedirects *int     `toml:"max_redirects"`
+		PerHost      *int     `toml:"per_host"`
+		UserAgent    string   `toml:"user_agent"`
+		AllowPrivate bool     `toml:"allow_private"`
+		AllowCIDRs   []string `toml:"allow_cidrs"`
+	} `toml:"fetch"`
+	Monitor struct {
+		Backfill    string `toml:"backfill"`
+		Concurrency *int   `toml:"concurrency"`
+	} `toml:"monitor"`
+	Feeds []struct {
+		ID       string   `toml:"id"`
+		Name     string   `toml:"name"`
+		URL      string   `toml:"url"`
+		Every    string   `toml:"every"`
+		Schedule string   `toml:"schedule"`
+		Channels []string `toml:"channels"`
+		Backfill string   `toml:"backfill"`
+	} `toml:"feeds"`
+	Rules []struct {
+		Name            string   `toml:"name"`
+		Query           string   `toml:"query"`
+		Channels        []string `toml:"channels"`
+		Digest          string   `toml:"digest"`
+		Examples        []string `toml:"examples"`
+		Counterexamples []string `toml:"counterexamples"`
+	} `toml:"rules"`
+}
+
+// Env is how Load reads the environment; tests pass a map.
+type Env func(key string) string
+
+// Load reads, decodes and validates the file at path, with environment
+// overrides from getenv (os.Getenv when nil). The error, if any, is
+// Problems (located problems) or a wrapped I/O error.
+func Load(path string, getenv Env) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data, getenv)
+}
+
+// Parse is Load on bytes already read; path only names the file in problems.
+func Parse(path string, data []byte, getenv Env) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	v := &validator{file: path}
+	var f file
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		var strict *toml.StrictMissingError
+		var de *toml.DecodeError
+		switch {
+		case errors.As(err, &strict):
+			for _, e := range strict.Errors {
+				line, col := e.Position()
+				v.add(line, col, "unknown key %q", strings.Join(e.Key(), "."))
+			}
+		case errors.As(err, &de):
+			line, col := de.Position()
+			v.add(line, col, "%s", strings.TrimPrefix(de.Error(), "toml: "))
+		default:
+			v.add(0, 0, "%v", err)
+		}
+		return nil, v.problems
+	}
+	v.pos = positions(data)
+
+	c := &Config{Path: path, raw: data}
+	v.store(c, &f, getenv)
+	v.slack(c, &f, getenv)
+	v.fetch(c, &f)
+	v.monitor(c, &f)
+	v.feeds(c, &f)
+	v.rules(c, &f)
+
+	var errs Problems
+	for _, p := range v.problems {
+		if p.Warning {
+			c.Problems = append(c.Problems, p)
+		} else {
+			errs = append(errs, p)
+		}
+	}
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+		return nil, errs
+	}
+	return c, nil
+}
+
+type validator struct {
+	file     string
+	pos      map[string]pos
+	problems Problems
+}
+
+func (v *validator) add(line, col int, format string, args ...any) {
+	v.problems = append(v.problems, Problem{File: v.file, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) warn(key string, format string, args ...any) {
+	p := v.pos[key]
+	v.problems = append(v.problems, Problem{File: v.file, Line: p.line, Col: p.col, Msg: fmt.Sprintf(format, args...), Warning: true})
+}
+
+// at reports a problem at the value of key (a dotted path such as
+// "feeds.2.every"), or at the nearest enclosing table when the key is absent.
+func (v *validator) at(key string, format string, args ...any) {
+	p, ok := v.pos[key]
+	for !ok && key != "" {
+		i := strings.LastIndexByte(key, '.')
+		if i < 0 {
+			key = ""
+			break
+		}
+		key = key[:i]
+		p, ok = v.pos[key]
+	}
+	v.add(p.line, p.col, format, args...)
+}
+
+func (v *validator) store(c *Config, f *file, getenv Env) {
+	c.Store.Path = f.Store.Path
+	if c.Store.Path == "" {
+		c.Store.Path = DefaultStorePath
+	}
+	c.Store.Postgres = f.Store.Postgres
+	if env := getenv("WIREWATCH_POSTGRES_URL"); env != "" {
+		c.Store.Postgres = env
+	}
+	if c.Store.Postgres != "" {
+		if u, err := url.Parse(c.Store.Postgres); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			v.at("store.postgres", "store.postgres must be a postgres:// URL")
+		}
+	}
+}
+
+func (v *validator) slack(c *Config, f *file, getenv Env) {
+	s := &c.Slack
+	s.Token = v.secret("slack.token", f.Slack.Token, "slack.token_file", f.Slack.TokenFile, getenv("WIREWATCH_SLACK_TOKEN"))
+	s.WebhookURL = v.secret("slack.webhook_url", f.Slack.WebhookURL, "slack.webhook_url_file", f.Slack.WebhookURLFile, getenv("WIREWATCH_SLACK_WEBHOOK_URL"))
+	s.APIURL = f.Slack.APIURL
+	s.Channel = f.Slack.Channel
+	if s.Channel == "" {
+		s.Channel = DefaultChannel
+	}
+	s.OpsChannel = f.Slack.OpsChannel
+	s.Unfurl = f.Slack.Unfurl
+	if s.Token != "" && !strings.HasPrefix(s.Token, "xox") {
+		v.at("slack.token", "slack.token does not look like a Slack token (xoxb-...)")
+	}
+	if s.WebhookURL != "" {
+		if u, err := url.Parse(s.WebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			v.at("slack.webhook_url", "slack.webhook_url must be an http(s) URL")
+		}
+	}
+	if s.APIURL != "" {
+		if u, err := url.Parse(s.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			v.at("slack.api_url", "slack.api_url must be an http(s) URL")
+		} else if !strings.HasSuffix(s.APIURL, "/") {
+			s.APIURL += "/"
+		}
+	}
+	v.channel("slack.channel", s.Channel)
+	if s.OpsChannel != "" {
+		v.channel("slack.ops_channel", s.OpsChannel)
+	}
+}
+
+// secret resolves a secret from, in order of precedence: the environment,
+// the inline value, the file named by fileKey.
+func (v *validator) secret(key, inline, fileKey, path, env string) string {
+	if env != "" {
+		return strings.TrimSpace(env)
+	}
+	if inline != "" && path != "" {
+		v.at(fileKey, "set %s or %s, not both", key, fileKey)
+		return inline
+	}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			v.at(fileKey, "%s: %v", fileKey, err)
+			return ""
+		}
+		return strings.TrimSpace(string(b))
+	}
+	return inline
+}
+
+func (v *validator) channel(key, ch string) {
+	if ch == "" {
+		v.at(key, "%s: empty channel", key)
+		return
+	}
+	if strings.ContainsAny(ch, " \t<>&") {
+		v.at(key, "%s: %q is not a channel name or id", key, ch)
+	}
+}
+
+func (v *validator) fetch(c *Config, f *file) {
+	ft := &c.Fetch
+	ft.Timeout = v.duration("fetch.timeout", f.Fetch.Timeout, DefaultTimeout, time.Second)
+	ft.MaxBodyBytes = DefaultMaxBodyBytes
+	if f.Fetch.MaxBodyMB != nil {
+		if *f.Fetch.MaxBodyMB < 1 || *f.Fetch.MaxBodyMB > 1024 {
+			v.at("fetch.max_body_mb", "fetch.max_body_mb must be between 1 and 1024")
+		} else {
+			ft.MaxBodyBytes = *f.Fetch.MaxBodyMB << 20
+		}
+	}
+	ft.MaxRedirects = DefaultMaxRedirects
+	if f.Fetch.MaxRedirects != nil {
+		if *f.Fetch.MaxRedirects < 0 || *f.Fetch.MaxRedirects > 20 {
+			v.at("fetch.max_redirects", "fetch.max_redirects must be between 0 and 20")
+		} else {
+			ft.MaxRedirects = *f.Fetch.MaxRedirects
+		}
+	}
+	ft.PerHost = DefaultPerHost
+	if f.Fetch.PerHost != nil {
+		if *f.Fetch.PerHost < 1 || *f.Fetch.PerHost > 64 {
+			v.at("fetch.per_host", "fetch.per_host must be between 1 and 64")
+		} else {
+			ft.PerHost = *f.Fetch.PerHost
+		}
+	}
+	ft.UserAgent = f.Fetch.UserAgent
+	ft.AllowPrivate = f.Fetch.AllowPrivate
+	for i, s := range f.Fetch.AllowCIDRs {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			v.at("fetch.allow_cidrs."+strconv.Itoa(i), "fetch.allow_cidrs: %q is not a CIDR prefix such as 10.0.0.0/8", s)
+			continue
+		}
+		ft.AllowCIDRs = append(ft.AllowCIDRs, p.Masked())
+	}
+}
+
+func (v *validator) monitor(c *Config, f *file) {
+	c.Monitor.Backfill = v.duration("monitor.backfill", f.Monitor.Backfill, DefaultBackfill, 0)
+	c.Monitor.Concurrency = 16
+	if f.Monitor.Concurrency != nil {
+		if *f.Monitor.Concurrency < 1 || *f.Monitor.Concurrency > 1024 {
+			v.at("monitor.concurrency", "monitor.concurrency must be between 1 and 1024")
+		} else {
+			c.Monitor.Concurrency = *f.Monitor.Concurrency
+		}
+	}
+}
+
+func (v *validator) feeds(c *Config, f *file) {
+	keys := map[string]int{}
+	for i, in := range f.Feeds {
+		k := "feeds." + strconv.Itoa(i)
+		fd := Feed{Name: strings.TrimSpace(in.Name), URL: strings.TrimSpace(in.URL), Line: v.pos[k].line}
+		if fd.Name == "" {
+			v.at(k+".name", "feed #%d has no name", i+1)
+		}
+		fd.Key = strings.TrimSpace(in.ID)
+		if fd.Key == "" {
+			fd.Key = fd.Name
+		}
+		if prev, dup := keys[fd.Key]; dup && fd.Key != "" {
+			v.at(k+".name", "feed %q: a feed with this name (or id) is already defined on line %d", fd.Key, prev)
+		}
+		keys[fd.Key] = fd.Line
+		if u, err := url.Parse(fd.URL); fd.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.at(k+".url", "feed %q: url must be an absolute http(s) URL, got %q", fd.Name, fd.URL)
+		}
+		switch {
+		case in.Every != "" && in.Schedule != "":
+			v.at(k+".schedule", "feed %q: set every or schedule, not both", fd.Name)
+		case in.Schedule != "":
+			if err := ValidateCron(in.Schedule); err != nil {
+				v.at(k+".schedule", "feed %q: schedule: %v", fd.Name, err)
+			}
+			fd.Schedule = in.Schedule
+		default:
+			fd.Every = v.duration(k+".every", in.Every, DefaultEvery, MinEvery)
+		}
+		for j, ch := range in.Channels {
+			v.channel(k+".channels."+strconv.Itoa(j), ch)
+		}
+		fd.Channels = in.Channels
+		fd.Backfill = v.duration(k+".backfill", in.Backfill, c.Monitor.Backfill, 0)
+		c.Feeds = append(c.Feeds, fd)
+	}
+	if len(f.Feeds) == 0 {
+		v.warn("", "no [[feeds]]: nothing will be polled")
+	}
+}
+
+func (v *validator) rules(c *Config, f *file) {
+	names := map[string]int{}
+	for i, in := range f.Rules {
+		k := "rules." + strconv.Itoa(i)
+		r := Rule{
+			Name:            strings.TrimSpace(in.Name),
+			Query:           in.Query,
+			Digest:          in.Digest,
+			Examples:        in.Examples,
+			Counterexamples: in.Counterexamples,
+			Line:            v.pos[k].line,
+			queryStart:      v.pos[k+".query"].offset,
+		}
+		if r.Name == "" {
+			v.at(k+".name", "rule #%d has no name", i+1)
+		}
+		if prev, dup := names[r.Name]; dup && r.Name != "" {
+			v.at(k+".name", "rule %q: a rule with this name is already defined on line %d", r.Name, prev)
+		}
+		names[r.Name] = r.Line
+		if strings.TrimSpace(in.Query) == "" {
+			v.at(k+".query", "rule %q: query is empty", r.Name)
+		}
+		if in.Digest != "" {
+			if err := ValidateCron(in.Digest); err != nil {
+				v.at(k+".digest", "rule %q: digest: %v", r.Name, err)
+			}
+		}
+		r.Channels = in.Channels
+		if len(r.Channels) == 0 {
+			r.Channels = []string{c.Slack.Channel}
+		}
+		for j, ch := range in.Channels {
+			v.channel(k+".channels."+strconv.Itoa(j), ch)
+		}
+		c.Rules = append(c.Rules, r)
+	}
+	if len(f.Rules) == 0 {
+		v.warn("", "no [[rules]]: nothing will match")
+	}
+}
+
+// duration parses a Go duration ("90s", "5m", "1h30m") at key; empty means
+// def. Values below min are refused.
+func (v *validator) duration(key, s string, def, min time.Duration) time.Duration {
+	if s == "" {
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		v.at(key, "%s: %q is not a duration (examples: \"90s\", \"5m\", \"1h\")", key, s)
+		return def
+	}
+	if d < min || d < 0 {
+		v.at(key, "%s: %s is below the minimum of %s", key, d, min)
+		return def
+	}
+	return d
+}
