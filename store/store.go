@@ -42,7 +42,10 @@ const (
 
 // Store is the whole of Wirewatch's persistent state. Implementations are
 // safe for concurrent use. Every method takes the current time from its
-// arguments, never from the wall clock, so tests control time.
+// arguments, never from the wall clock, so tests control time. Times are
+// kept to the microsecond. A lease given until U is live while now < U.
+// Implementations: store/sqlite and store/postgres; the contract both pass
+// is store/storetest. Open does not migrate: call Migrate first.
 type Store interface {
 	// Migrate brings the schema to the current version. It is idempotent and
 	// safe to call from several processes at once.
@@ -63,6 +66,7 @@ type Store interface {
 	// ClaimDueFeeds leases up to limit configured feeds whose NextDue <= now
 	// and that no live lease holds, for owner until now+lease. A feed whose
 	// owner died is claimable again once its lease expired.
+	// Feeds come earliest due first; limit <= 0 means no limit.
 	ClaimDueFeeds(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]FeedState, error)
 
 	// --- items ---
@@ -76,6 +80,10 @@ type Store interface {
 	// they raised. Items and alerts already present are skipped, so
 	// committing the same poll twice (or from two replicas) queues each
 	// alert once. It returns how many alerts were newly queued.
+	// The lease is released only if p.Owner holds it. If the configured URL
+	// changed (SyncFeeds) since p.Feed was read, the new URL and its (empty)
+	// validators are kept. An invalid item or alert fails the whole poll.
+	// An item's FirstSeen defaults to Feed.LastPoll.
 	CommitPoll(ctx context.Context, p Poll) (queued int, err error)
 
 	// --- outbox ---
@@ -88,20 +96,30 @@ type Store interface {
 	// allows a post (ChannelState.NextSendAt <= now). It returns the
 	// channel's oldest queued alerts in order (at most limit), all moved to
 	// "sending". It returns ("", nil, nil) when nothing is claimable.
+	// limit <= 0 means no limit. Among claimable channels, the one whose
+	// first claimable alert is oldest is chosen. See Alert for the order
+	// rules and for how an expired "sending" alert is recovered.
 	ClaimChannel(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) (channel string, alerts []Alert, err error)
 	// MarkSent records Slack's acceptance of an alert (ts is the message
-	// timestamp, "" for webhooks and stdout).
+	// timestamp, "" for webhooks and stdout). It returns ErrNotFound for an
+	// unknown id; marking a sent alert again changes nothing.
 	MarkSent(ctx context.Context, id string, ts string, now time.Time) error
 	// Retry puts a claimed alert back to "queued" with its next attempt time,
 	// attempt count, last error and whether the last outcome was unknown.
+	// The store increments the attempt count. A sent or failed alert is left
+	// unchanged (nil error); an unknown id is ErrNotFound.
 	Retry(ctx context.Context, id string, next time.Time, lastErr string, uncertain bool) error
-	// MarkFailed gives up on an alert for good.
+	// MarkFailed gives up on an alert for good. A sent alert stays sent; an
+	// unknown id is ErrNotFound.
 	MarkFailed(ctx context.Context, id string, reason string, now time.Time) error
 	// ReleaseChannel ends owner's lease on channel and records when the next
 	// message to it may be posted (per-channel pacing across replicas).
 	// Alerts of the batch still "sending" go back to "queued".
+	// If the lease already passed to another owner, that lease stays and
+	// nextSendAt can only move the channel's pacing later.
 	ReleaseChannel(ctx context.Context, channel, owner string, nextSendAt time.Time) error
 	// Alerts lists alerts, newest first, for status pages and tests.
+	// Limit <= 0 means no limit.
 	Alerts(ctx context.Context, f AlertFilter) ([]Alert, error)
 
 	Close() error
@@ -170,6 +188,20 @@ type Item struct {
 
 // Alert is one message for one channel, with everything needed to render it
 // so the notifier never has to look at the feed again.
+//
+// The store keeps the delivery state and the columns it queries (id, kind,
+// channel, digest, state, times, lease) as columns and everything used only
+// for rendering as a JSON payload, so rendering fields can be added here
+// without a schema migration (add them to the payload encoding in
+// store/internal/payload too).
+//
+// Delivery order: the alerts of one channel are delivered in the order the
+// store received them (oldest first). A non-digest alert waiting for a later
+// NextAttempt (a retry) holds back the later alerts of its channel, never
+// those of other channels; a digest alert waiting for its schedule holds back
+// nothing. Attempts counts the claims that ended in Retry, MarkSent or
+// MarkFailed. An alert whose lease expired while "sending" (its sender died)
+// is claimable again, with Uncertain set, since it may have been posted.
 type Alert struct {
 	ID      string // AlertID(FeedKey, ItemID, Rule, Channel) for item alerts
 	Kind    string // KindItem or KindOps
@@ -204,6 +236,8 @@ type Alert struct {
 	Uncertain   bool // the last post's outcome is unknown
 	SlackTS     string
 	SentAt      time.Time
+	// FailedAt is when MarkFailed gave up on the alert (zero otherwise).
+	FailedAt time.Time
 }
 
 // AlertFilter selects alerts for Alerts. Zero fields select everything.

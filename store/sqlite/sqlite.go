@@ -1,0 +1,747 @@
+// Package sqlite owns the embedded implementation of store.Store: one SQLite
+// file (pure Go driver modernc.org/sqlite, so CGO_ENABLED=0 builds) in WAL
+// mode, written through a single connection so writes are serialised, and
+// read through a small pool of read-only connections that never wait for a
+// writer. Every write takes the database's write lock at BEGIN (BEGIN
+// IMMEDIATE), so two processes sharing the file queue for it (busy_timeout)
+// instead of failing halfway.
+//
+// Call Migrate after Open. Times are stored as Unix microseconds (UTC).
+//
+// Backups: the file is in WAL mode, so copy it with `VACUUM INTO 'backup.db'`
+// (or the sqlite3 shell's `.backup`), never with cp while Wirewatch runs.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/wirewatch/wirewatch/store"
+	"github.com/wirewatch/wirewatch/store/internal/migrate"
+	"github.com/wirewatch/wirewatch/store/internal/payload"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Store is the SQLite store. It is safe for concurrent use.
+type Store struct {
+	path string
+	w    *sql.DB // exactly one connection: the writer
+	r    *sql.DB // read-only pool
+	log  *slog.Logger
+}
+
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Dumper = (*Store)(nil)
+	_ store.Loader = (*Store)(nil)
+)
+
+type options struct {
+	busyTimeout time.Duration
+	readConns   int
+	synchronous string
+	log         *slog.Logger
+}
+
+// Option configures Open.
+type Option func(*options)
+
+// WithBusyTimeout sets how long a write waits for another process holding
+// the file's write lock before failing (default 10s).
+func WithBusyTimeout(d time.Duration) Option { return func(o *options) { o.busyTimeout = d } }
+
+// WithReadConns sets the size of the read-only connection pool (default 4).
+func WithReadConns(n int) Option { return func(o *options) { o.readConns = n } }
+
+// WithSynchronous sets PRAGMA synchronous: "FULL" (the default: a committed
+// poll or sent mark survives a power cut) or "NORMAL" (faster; in WAL mode
+// the last commits may be lost on power loss, never on a process crash).
+func WithSynchronous(mode string) Option { return func(o *options) { o.synchronous = mode } }
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// Open opens (creating if needed) the SQLite state file at path. Call
+// Migrate before using the store.
+func Open(path string, opts ...Option) (*Store, error) {
+	o := options{busyTimeout: 10 * time.Second, readConns: 4, synchronous: "FULL"}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.log == nil {
+		o.log = slog.Default()
+	}
+	if path == "" {
+		return nil, errors.New("sqlite store: empty path")
+	}
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("sqlite store: path %q: must not contain '?' or '#'", path)
+	}
+	switch strings.ToUpper(o.synchronous) {
+	case "FULL", "NORMAL", "EXTRA", "OFF":
+	default:
+		return nil, fmt.Errorf("sqlite store: synchronous %q: want FULL or NORMAL", o.synchronous)
+	}
+	if o.readConns < 1 {
+		o.readConns = 1
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", o.busyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous("+strings.ToUpper(o.synchronous)+")")
+	q.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite", path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.Ping(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite store %s: %w", path, err)
+	}
+
+	rq := url.Values{}
+	rq.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", o.busyTimeout.Milliseconds()))
+	rq.Add("_pragma", "query_only(1)")
+	rq.Add("_pragma", "foreign_keys(1)")
+	r, err := sql.Open("sqlite", path+"?"+rq.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite store %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(o.readConns)
+	r.SetMaxIdleConns(o.readConns)
+	return &Store{path: path, w: w, r: r, log: o.log}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// Path is the state file's path.
+func (s *Store) Path() string { return s.path }
+
+// --- time and bool encoding ---
+
+func tm(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func ft(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(v).UTC()
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (s *Store) tx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite store: %s: begin: %w", what, err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		if errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return fmt.Errorf("sqlite store: %s: %w", what, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite store: %s: commit: %w", what, err)
+	}
+	return nil
+}
+
+// --- migrations ---
+
+// Migrate applies every migration not yet recorded in schema_migrations,
+// each in its own write transaction, so processes sharing the file apply
+// each migration once. It refuses a database whose schema is newer than
+// this binary.
+func (s *Store) Migrate(ctx context.Context) error {
+	ms, err := migrate.Load(migrationFS, "migrations")
+	if err != nil {
+		return fmt.Errorf("sqlite store: %w", err)
+	}
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlite store: migrate: %w", err)
+	}
+	for _, m := range ms {
+		err := s.tx(ctx, "migrate", func(tx *sql.Tx) error {
+			var cur sql.NullInt64
+			if err := tx.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&cur); err != nil {
+				return err
+			}
+			if int(cur.Int64) > len(ms) {
+				return fmt.Errorf("database schema version %d is newer than this binary's %d", cur.Int64, len(ms))
+			}
+			if int(cur.Int64) >= m.Version {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+				return fmt.Errorf("%s: %w", m.Name, err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+				m.Version, m.Name, time.Now().UnixMicro()); err != nil {
+				return err
+			}
+			s.log.Info("store migrated", "backend", "sqlite", "path", s.path, "version", m.Version, "migration", m.Name)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// --- feeds ---
+
+const feedCols = `key, url, config_url, etag, last_modified, next_due, last_poll, last_success,
+	last_error, error_streak, failing_since, health_alerted, initialized, polls, not_modified`
+
+type scanner interface{ Scan(...any) error }
+
+func scanFeed(sc scanner, extra ...any) (store.FeedState, error) {
+	var f store.FeedState
+	var nextDue, lastPoll, lastSuccess, failingSince, health, init int64
+	dst := []any{&f.Key, &f.URL, &f.ConfigURL, &f.ETag, &f.LastModified, &nextDue, &lastPoll, &lastSuccess,
+		&f.LastError, &f.ErrorStreak, &failingSince, &health, &init, &f.Polls, &f.NotModified}
+	if err := sc.Scan(append(dst, extra...)...); err != nil {
+		return f, err
+	}
+	f.NextDue, f.LastPoll, f.LastSuccess, f.FailingSince = ft(nextDue), ft(lastPoll), ft(lastSuccess), ft(failingSince)
+	f.HealthAlerted, f.Initialized = health != 0, init != 0
+	return f, nil
+}
+
+// SyncFeeds makes the set of configured feeds match feeds.
+func (s *Store) SyncFeeds(ctx context.Context, feeds []store.FeedDef) error {
+	return s.tx(ctx, "sync feeds", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE feeds SET configured = 0`); err != nil {
+			return err
+		}
+		st, err := tx.PrepareContext(ctx, `INSERT INTO feeds (key, url, config_url, configured, next_due)
+			VALUES (?1, ?2, ?2, 1, ?3)
+			ON CONFLICT (key) DO UPDATE SET configured = 1,
+				url = CASE WHEN feeds.config_url = excluded.config_url THEN feeds.url ELSE excluded.url END,
+				etag = CASE WHEN feeds.config_url = excluded.config_url THEN feeds.etag ELSE '' END,
+				last_modified = CASE WHEN feeds.config_url = excluded.config_url THEN feeds.last_modified ELSE '' END,
+				config_url = excluded.config_url`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, d := range feeds {
+			if d.Key == "" {
+				return fmt.Errorf("feed with URL %q has an empty key", d.URL)
+			}
+			if _, err := st.ExecContext(ctx, d.Key, d.URL, tm(d.Due)); err != nil {
+				return fmt.Errorf("feed %q: %w", d.Key, err)
+			}
+		}
+		return nil
+	})
+}
+
+const itemsLast24h = `(SELECT count(*) FROM items i WHERE i.feed_key = feeds.key
+	AND i.first_seen > feeds.last_poll - 86400000000 AND i.first_seen <= feeds.last_poll AND feeds.last_poll > 0)`
+
+// Feed returns one feed's state (configured or not), or store.ErrNotFound.
+func (s *Store) Feed(ctx context.Context, key string) (store.FeedState, error) {
+	row := s.r.QueryRowContext(ctx, `SELECT `+feedCols+`, `+itemsLast24h+` FROM feeds WHERE key = ?`, key)
+	var n int
+	f, err := scanFeed(row, &n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, fmt.Errorf("feed %q: %w", key, store.ErrNotFound)
+	}
+	if err != nil {
+		return f, fmt.Errorf("sqlite store: feed %q: %w", key, err)
+	}
+	f.ItemsLast24h = n
+	return f, nil
+}
+
+// Feeds returns every configured feed, ordered by key, with ItemsLast24h.
+func (s *Store) Feeds(ctx context.Context) ([]store.FeedState, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+feedCols+`, `+itemsLast24h+` FROM feeds WHERE configured = 1 ORDER BY key`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: feeds: %w", err)
+	}
+	defer rows.Close()
+	var out []store.FeedState
+	for rows.Next() {
+		var n int
+		f, err := scanFeed(rows, &n)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite store: feeds: %w", err)
+		}
+		f.ItemsLast24h = n
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite store: feeds: %w", err)
+	}
+	return out, nil
+}
+
+func sqlLimit(limit int) int {
+	if limit <= 0 {
+		return -1 // SQLite: no limit
+	}
+	return limit
+}
+
+// ClaimDueFeeds leases up to limit due, unleased, configured feeds (limit <= 0:
+// all of them), earliest due first.
+func (s *Store) ClaimDueFeeds(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]store.FeedState, error) {
+	if owner == "" {
+		return nil, errors.New("sqlite store: claim due feeds: empty owner")
+	}
+	var out []store.FeedState
+	err := s.tx(ctx, "claim due feeds", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE feeds SET lease_owner = ?1, lease_until = ?2
+			WHERE key IN (SELECT key FROM feeds WHERE configured = 1 AND next_due <= ?3
+				AND (lease_owner = '' OR lease_until <= ?3) ORDER BY next_due, key LIMIT ?4)
+			RETURNING `+feedCols, owner, tm(now.Add(lease)), tm(now), sqlLimit(limit))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			f, err := scanFeed(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, f)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].NextDue.Equal(out[j].NextDue) {
+			return out[i].NextDue.Before(out[j].NextDue)
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out, nil
+}
+
+// --- items ---
+
+// UnseenItems returns the ids not yet recorded for the feed, in input order.
+func (s *Store) UnseenItems(ctx context.Context, feedKey string, ids []string) ([]string, error) {
+	seen := make(map[string]bool, len(ids))
+	const chunk = 500
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		args := make([]any, 0, len(part)+1)
+		args = append(args, feedKey)
+		for _, id := range part {
+			args = append(args, id)
+		}
+		q := `SELECT item_id FROM items WHERE feed_key = ? AND item_id IN (?` + strings.Repeat(",?", len(part)-1) + `)`
+		rows, err := s.r.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite store: unseen items of %q: %w", feedKey, err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("sqlite store: unseen items of %q: %w", feedKey, err)
+			}
+			seen[id] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("sqlite store: unseen items of %q: %w", feedKey, err)
+		}
+	}
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			out = append(out, id)
+			seen[id] = true // a duplicate id in the input is reported once
+		}
+	}
+	return out, nil
+}
+
+// CommitPoll records one poll in one transaction; see store.Store.
+func (s *Store) CommitPoll(ctx context.Context, p store.Poll) (int, error) {
+	f := p.Feed
+	if f.Key == "" {
+		return 0, errors.New("sqlite store: commit poll: empty feed key")
+	}
+	queued := 0
+	err := s.tx(ctx, "commit poll of "+f.Key, func(tx *sql.Tx) error {
+		// A poll that started before SyncFeeds changed the configured URL
+		// does not overwrite the new URL or its validators.
+		_, err := tx.ExecContext(ctx, `INSERT INTO feeds (key, url, config_url, configured, etag, last_modified,
+				next_due, last_poll, last_success, last_error, error_streak, failing_since, health_alerted,
+				initialized, polls, not_modified)
+			VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+			ON CONFLICT (key) DO UPDATE SET
+				url = CASE WHEN ?3 = '' OR ?3 = feeds.config_url THEN excluded.url ELSE feeds.url END,
+				etag = CASE WHEN ?3 = '' OR ?3 = feeds.config_url THEN excluded.etag ELSE feeds.etag END,
+				last_modified = CASE WHEN ?3 = '' OR ?3 = feeds.config_url THEN excluded.last_modified ELSE feeds.last_modified END,
+				next_due = excluded.next_due, last_poll = excluded.last_poll, last_success = excluded.last_success,
+				last_error = excluded.last_error, error_streak = excluded.error_streak,
+				failing_since = excluded.failing_since, health_alerted = excluded.health_alerted,
+				initialized = excluded.initialized, polls = excluded.polls, not_modified = excluded.not_modified,
+				lease_owner = CASE WHEN ?16 <> '' AND feeds.lease_owner = ?16 THEN '' ELSE feeds.lease_owner END,
+				lease_until = CASE WHEN ?16 <> '' AND feeds.lease_owner = ?16 THEN 0 ELSE feeds.lease_until END`,
+			f.Key, f.URL, f.ConfigURL, f.ETag, f.LastModified, tm(f.NextDue), tm(f.LastPoll), tm(f.LastSuccess),
+			f.LastError, f.ErrorStreak, tm(f.FailingSince), b2i(f.HealthAlerted), b2i(f.Initialized),
+			f.Polls, f.NotModified, p.Owner)
+		if err != nil {
+			return fmt.Errorf("feed state: %w", err)
+		}
+		if len(p.Items) > 0 {
+			st, err := tx.PrepareContext(ctx, `INSERT INTO items (feed_key, item_id, title, link, published, first_seen)
+				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			for _, it := range p.Items {
+				if it.FeedKey != "" && it.FeedKey != f.Key {
+					return fmt.Errorf("item %q belongs to feed %q, not %q", it.ID, it.FeedKey, f.Key)
+				}
+				seen := it.FirstSeen
+				if seen.IsZero() {
+					seen = f.LastPoll
+				}
+				if _, err := st.ExecContext(ctx, f.Key, it.ID, it.Title, it.Link, tm(it.Published), tm(seen)); err != nil {
+					return fmt.Errorf("item %q: %w", it.ID, err)
+				}
+			}
+		}
+		queued, err = insertAlerts(ctx, tx, p.Alerts, false)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return queued, nil
+}
+
+// --- outbox ---
+
+const alertCols = `id, kind, channel, digest, state, created_at, next_attempt, attempts, last_error,
+	uncertain, slack_ts, done_at, payload`
+
+func scanAlert(sc scanner) (store.Alert, error) {
+	var a store.Alert
+	var created, next, uncertain, done int64
+	var pl []byte
+	if err := sc.Scan(&a.ID, &a.Kind, &a.Channel, &a.Digest, &a.State, &created, &next, &a.Attempts,
+		&a.LastError, &uncertain, &a.SlackTS, &done, &pl); err != nil {
+		return a, err
+	}
+	a.CreatedAt, a.NextAttempt, a.Uncertain = ft(created), ft(next), uncertain != 0
+	switch a.State {
+	case store.StateSent:
+		a.SentAt = ft(done)
+	case store.StateFailed:
+		a.FailedAt = ft(done)
+	}
+	return a, payload.Decode(pl, &a)
+}
+
+// insertAlerts inserts alerts not yet present (by id) and makes sure their
+// channels have a row. Unless keepState, every alert starts "queued" with no
+// attempts; with keepState (Load) the delivery state is kept, except that
+// "sending" becomes "queued" and uncertain.
+func insertAlerts(ctx context.Context, tx *sql.Tx, alerts []store.Alert, keepState bool) (int, error) {
+	if len(alerts) == 0 {
+		return 0, nil
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO alerts (id, kind, channel, digest, state, created_at, next_attempt,
+			attempts, last_error, uncertain, slack_ts, done_at, payload)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	ch, err := tx.PrepareContext(ctx, `INSERT INTO channels (channel) VALUES (?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return 0, err
+	}
+	defer ch.Close()
+	n := 0
+	channels := map[string]bool{}
+	for i := range alerts {
+		a := &alerts[i]
+		if err := checkAlert(a); err != nil {
+			return 0, err
+		}
+		pl, err := payload.Encode(a)
+		if err != nil {
+			return 0, err
+		}
+		state, attempts, lastErr, uncertain, ts, done := store.StateQueued, 0, "", false, "", time.Time{}
+		if keepState {
+			state, attempts, lastErr, uncertain, ts = a.State, a.Attempts, a.LastError, a.Uncertain, a.SlackTS
+			switch state {
+			case store.StateSending:
+				state, uncertain = store.StateQueued, true
+			case store.StateSent:
+				done = a.SentAt
+			case store.StateFailed:
+				done = a.FailedAt
+			case store.StateQueued:
+			default:
+				return 0, fmt.Errorf("alert %s: unknown state %q", a.ID, a.State)
+			}
+		}
+		res, err := st.ExecContext(ctx, a.ID, a.Kind, a.Channel, a.Digest, state, tm(a.CreatedAt), tm(a.NextAttempt),
+			attempts, lastErr, b2i(uncertain), ts, tm(done), pl)
+		if err != nil {
+			return 0, fmt.Errorf("alert %s: %w", a.ID, err)
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return 0, err
+		}
+		n += int(k)
+		if !channels[a.Channel] {
+			channels[a.Channel] = true
+			if _, err := ch.ExecContext(ctx, a.Channel); err != nil {
+				return 0, fmt.Errorf("channel %q: %w", a.Channel, err)
+			}
+		}
+	}
+	return n, nil
+}
+
+func checkAlert(a *store.Alert) error {
+	if a.ID == "" {
+		return fmt.Errorf("alert for channel %q with an empty id", a.Channel)
+	}
+	if a.Channel == "" {
+		return fmt.Errorf("alert %s has no channel", a.ID)
+	}
+	if a.Kind == "" {
+		return fmt.Errorf("alert %s has no kind", a.ID)
+	}
+	return nil
+}
+
+// Enqueue queues alerts outside a poll; duplicates by id are skipped.
+func (s *Store) Enqueue(ctx context.Context, alerts []store.Alert) (int, error) {
+	var n int
+	err := s.tx(ctx, "enqueue", func(tx *sql.Tx) error {
+		var err error
+		n, err = insertAlerts(ctx, tx, alerts, false)
+		return err
+	})
+	return n, err
+}
+
+// The alerts of a channel that a claim at ?now may take: queued, or sending
+// under an expired lease (the sender died), due, and before the channel's
+// first blocker: a non-digest pending alert not yet due or still leased.
+const claimableSQL = `a.channel = %[1]s
+	AND (a.state = 'queued' OR (a.state = 'sending' AND a.lease_until <= ?1))
+	AND a.next_attempt <= ?1
+	AND a.seq < coalesce((SELECT min(b.seq) FROM alerts b WHERE b.channel = %[1]s
+		AND b.state IN ('queued', 'sending') AND b.digest = ''
+		AND (b.next_attempt > ?1 OR (b.state = 'sending' AND b.lease_until > ?1))), 9223372036854775807)`
+
+var (
+	pickChannelSQL = `SELECT channel FROM (
+		SELECT c.channel AS channel,
+			(SELECT min(a.seq) FROM alerts a WHERE ` + fmt.Sprintf(claimableSQL, "c.channel") + `) AS head
+		FROM channels c
+		WHERE (c.lease_owner = '' OR c.lease_until <= ?1) AND c.next_send_at <= ?1)
+	WHERE head IS NOT NULL ORDER BY head LIMIT 1`
+	claimAlertsSQL = `UPDATE alerts SET state = 'sending', lease_owner = ?3, lease_until = ?4,
+			uncertain = CASE WHEN state = 'sending' THEN 1 ELSE uncertain END
+		WHERE seq IN (SELECT a.seq FROM alerts a WHERE ` + fmt.Sprintf(claimableSQL, "?2") + ` ORDER BY a.seq LIMIT ?5)
+		RETURNING seq, ` + alertCols
+)
+
+// ClaimChannel leases the claimable channel whose oldest claimable alert is
+// oldest and returns its claimable alerts in order (limit <= 0: all).
+func (s *Store) ClaimChannel(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) (string, []store.Alert, error) {
+	if owner == "" {
+		return "", nil, errors.New("sqlite store: claim channel: empty owner")
+	}
+	var channel string
+	var alerts []store.Alert
+	err := s.tx(ctx, "claim channel", func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, pickChannelSQL, tm(now)).Scan(&channel)
+		if errors.Is(err, sql.ErrNoRows) {
+			channel = ""
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		until := tm(now.Add(lease))
+		rows, err := tx.QueryContext(ctx, claimAlertsSQL, tm(now), channel, owner, until, sqlLimit(limit))
+		if err != nil {
+			return err
+		}
+		type seqAlert struct {
+			seq int64
+			a   store.Alert
+		}
+		var got []seqAlert
+		for rows.Next() {
+			var sa seqAlert
+			a, err := scanAlert(seqScanner{rows, &sa.seq})
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			sa.a = a
+			got = append(got, sa)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		sort.Slice(got, func(i, j int) bool { return got[i].seq < got[j].seq })
+		for _, g := range got {
+			alerts = append(alerts, g.a)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE channels SET lease_owner = ?, lease_until = ? WHERE channel = ?`, owner, until, channel)
+		return err
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return channel, alerts, nil
+}
+
+// seqScanner scans a leading seq column, then the alert columns.
+type seqScanner struct {
+	rows *sql.Rows
+	seq  *int64
+}
+
+func (s seqScanner) Scan(dst ...any) error {
+	return s.rows.Scan(append([]any{s.seq}, dst...)...)
+}
+
+// MarkSent records Slack's acceptance. Marking a sent alert again changes
+// nothing; marking a failed one sent records the truth (it was sent).
+func (s *Store) MarkSent(ctx context.Context, id string, ts string, now time.Time) error {
+	return s.tx(ctx, "mark sent "+id, func(tx *sql.Tx) error {
+		return finish(ctx, tx, id, `UPDATE alerts SET state = 'sent', slack_ts = ?2, done_at = ?3, attempts = attempts + 1,
+			uncertain = 0, lease_owner = '', lease_until = 0 WHERE id = ?1 AND state <> 'sent'`, ts, tm(now))
+	})
+}
+
+// Retry puts a pending alert back to "queued" for next; a sent or failed
+// alert is left as it is.
+func (s *Store) Retry(ctx context.Context, id string, next time.Time, lastErr string, uncertain bool) error {
+	return s.tx(ctx, "retry "+id, func(tx *sql.Tx) error {
+		return finish(ctx, tx, id, `UPDATE alerts SET state = 'queued', next_attempt = ?2, last_error = ?3, uncertain = ?4,
+			attempts = attempts + 1, lease_owner = '', lease_until = 0
+			WHERE id = ?1 AND state IN ('queued', 'sending')`, tm(next), lastErr, b2i(uncertain))
+	})
+}
+
+// MarkFailed gives up on a pending alert; a sent alert stays sent.
+func (s *Store) MarkFailed(ctx context.Context, id string, reason string, now time.Time) error {
+	return s.tx(ctx, "mark failed "+id, func(tx *sql.Tx) error {
+		return finish(ctx, tx, id, `UPDATE alerts SET state = 'failed', last_error = ?2, done_at = ?3,
+			attempts = attempts + 1, lease_owner = '', lease_until = 0
+			WHERE id = ?1 AND state IN ('queued', 'sending')`, reason, tm(now))
+	})
+}
+
+// finish runs an update of alert id; if it changed nothing, the alert must
+// exist (else ErrNotFound) and was in a state the update leaves alone.
+func finish(ctx context.Context, tx *sql.Tx, id, q string, args ...any) error {
+	res, err := tx.ExecContext(ctx, q, append([]any{id}, args...)...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	var one int
+	err = tx.QueryRowContext(ctx, `SELECT 1 FROM alerts WHERE id = ?`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("alert %s: %w", id, store.ErrNotFound)
+	}
+	return err
+}
+
+// ReleaseChannel ends owner's lease on channel and sets its pacing. If the
+// lease has passed to another owner meanwhile, that lease stays and the
+// pacing only moves later.
+func (s *Store) ReleaseChannel(ctx context.Context, channel, owner string, nextSendAt time.Time) error {
+	return s.tx(ctx, "release channel "+channel, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE alerts SET state = 'queued', lease_owner = '', lease_until = 0
+			WHERE channel = ? AND state = 'sending' AND lease_owner = ?`, channel, owner); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO channels (channel, next_send_at) VALUES (?1, ?3)
+			ON CONFLICT (channel) DO UPDATE SET
+				next_send_at = CASE WHEN channels.lease_owner = ?2 THEN ?3 ELSE max(channels.next_send_at, ?3) END,
+				lease_until = CASE WHEN channels.lease_owner = ?2 THEN 0 ELSE channels.lease_until END,
+				lease_owner = CASE WHEN channels.lease_owner = ?2 THEN '' ELSE channels.lease_owner END`,
+			channel, owner, tm(nextSendAt))
+		return err
+	})
+}
+
+// Alerts lists alerts, newest first.
+func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.Alert, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+alertCols+` FROM alerts
+		WHERE (?1 = '' OR state = ?1) AND (?2 = '' OR channel = ?2) ORDER BY seq DESC LIMIT ?3`,
+		f.State, f.Channel, sqlLimit(f.Limit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Alert
+	for rows.Next() {
+		a, err := scanAlert(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite store: alerts: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite store: alerts: %w", err)
+	}
+	return out, nil
+}
