@@ -1,0 +1,58 @@
+package fetch
+
+import (
+	"fmt"
+	"time"
+)
+
+// Kind classifies a fetch failure so that callers can decide what to do
+// (back off, obey Retry-After, tell an operator) without parsing messages.
+type Kind string
+
+// The kinds of fetch failure.
+const (
+	// KindNetwork: DNS, connection refused or reset, TLS, a broken body.
+	KindNetwork Kind = "network"
+	// KindTimeout: the connect timeout or the whole-request timeout expired.
+	KindTimeout Kind = "timeout"
+	// KindTooLarge: the (decompressed) body exceeds Options.MaxBytes.
+	KindTooLarge Kind = "too large"
+	// KindPrivateAddress: the host resolved to a loopback, private,
+	// link-local, metadata or otherwise special address that is not allowed.
+	KindPrivateAddress Kind = "private address"
+	// KindHTTPStatus: the server answered with a status that is not 2xx/304.
+	KindHTTPStatus Kind = "http status"
+	// KindRateLimited: 429, or 503 with Retry-After. See Error.RetryAfter.
+	KindRateLimited Kind = "rate limited"
+	// KindTooManyRedirects: more than Options.MaxRedirects redirects, a
+	// redirect loop, or a redirect to a scheme other than http/https.
+	KindTooManyRedirects Kind = "too many redirects"
+	// KindCanceled: the caller's context was canceled (shutdown).
+	KindCanceled Kind = "canceled"
+	// KindInvalidURL: the feed URL cannot be fetched at all (bad syntax or
+	// a scheme other than http/https).
+	KindInvalidURL Kind = "invalid url"
+)
+
+// Error is the only error type Fetch returns.
+type Error struct {
+	Kind   Kind
+	URL    string // the URL that was asked for (the feed URL, not a hop)
+	Status int    // HTTP status for KindHTTPStatus and KindRateLimited
+	// RetryAfter is the server's Retry-After (seconds or HTTP-date, made
+	// relative to now) on 429/503 answers; 0 when absent.
+	RetryAfter time.Duration
+	Detail     string // a short human explanation, part of Error()
+	Err        error  // the cause, if any
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("fetching %s failed (%s): %s", e.URL, e.Kind, e.Detail)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }

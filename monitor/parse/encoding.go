@@ -1,0 +1,275 @@
+package parse
+
+import (
+	"bytes"
+	"mime"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/encoding/unicode/utf32"
+)
+
+// Decoded is the outcome of encoding repair.
+type Decoded struct {
+	// Body is UTF-8 with no BOM and no leading white space; an XML
+	// declaration, if any, no longer names an encoding.
+	Body []byte
+	// Encoding is the encoding the input was read as (canonical name).
+	Encoding string
+	// How says what decided it: "bom", "xml declaration", "http charset",
+	// "utf-8", "sniffed", "repaired".
+	How string
+}
+
+var xmlDeclRe = regexp.MustCompile(`^<\?xml[^>]*?\?>`)
+var encAttrRe = regexp.MustCompile(`(?i)\bencoding\s*=\s*["']([^"']*)["']`)
+
+// RepairEncoding converts a feed body to UTF-8 before any XML parser sees
+// it, so that nothing is ever converted twice: the encoding is decided once,
+// here, and the XML declaration is rewritten not to name one.
+//
+// The order of evidence:
+//  1. a byte order mark (UTF-8, UTF-16, UTF-32), or the NUL pattern of a
+//     BOM-less UTF-16/32 document starting with '<' (XML 1.0 Appendix F);
+//  2. the encoding in the XML declaration, unless it is unknown, or names
+//     UTF-16/32 for bytes that are not, or names a single-byte encoding
+//     while the bytes are valid multi-byte UTF-8 (a common server mistake);
+//  3. the charset of the HTTP Content-Type, when the declaration names
+//     none, with the same UTF-8 check;
+//  4. valid UTF-8 is taken as it is;
+//  5. otherwise: bytes with at least as many invalid UTF-8 bytes as valid
+//     multi-byte sequences (Latin-1 text makes one now and then by chance:
+//     "é »" is valid UTF-8) are read as Windows-1252 (a superset of
+//     Latin-1, what undeclared non-UTF-8 Western feeds are in practice); a
+//     UTF-8 document with a few stray invalid bytes keeps its UTF-8 and has
+//     each invalid byte read as Windows-1252.
+func RepairEncoding(body []byte, contentType string) Decoded {
+	// 1. BOM or NUL pattern.
+	if enc, name, n := sniffUnicode(body); enc != nil {
+		out, err := enc.NewDecoder().Bytes(body[n:])
+		if err != nil {
+			out = []byte(strings.ToValidUTF8(string(out), "\uFFFD"))
+		}
+		return Decoded{Body: stripDeclEncoding(cleanStart(out)), Encoding: name, How: "bom"}
+	}
+	if bytes.HasPrefix(body, utf8BOM) {
+		body = body[len(utf8BOM):]
+		b := cleanStart(body)
+		if utf8.Valid(b) {
+			return Decoded{Body: stripDeclEncoding(b), Encoding: "utf-8", How: "bom"}
+		}
+		return Decoded{Body: stripDeclEncoding(repairMixed(b)), Encoding: "utf-8", How: "repaired"}
+	}
+	body = cleanStart(body)
+
+	// 2. XML declaration.
+	declared := declaredEncoding(body)
+	if declared != "" {
+		if enc, name := lookup(declared); enc != nil && !isUnicodeWide(name) {
+			if d, ok := decodeAs(body, enc, name, "xml declaration"); ok {
+				return d
+			}
+		}
+		// Unknown, or UTF-16/32 without a BOM: evidence from the bytes.
+	} else if cs := httpCharset(contentType); cs != "" {
+		// 3. HTTP charset, only when the document declares nothing.
+		if enc, name := lookup(cs); enc != nil && !isUnicodeWide(name) {
+			if d, ok := decodeAs(body, enc, name, "http charset"); ok {
+				return d
+			}
+		}
+	}
+	// 4 and 5.
+	if utf8.Valid(body) {
+		return Decoded{Body: stripDeclEncoding(body), Encoding: "utf-8", How: "utf-8"}
+	}
+	if valid, invalid := utf8Census(body); invalid >= valid {
+		out, _ := charmap.Windows1252.NewDecoder().Bytes(body)
+		return Decoded{Body: stripDeclEncoding(out), Encoding: "windows-1252", How: "sniffed"}
+	}
+	return Decoded{Body: stripDeclEncoding(repairMixed(body)), Encoding: "utf-8", How: "repaired"}
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// decodeAs reads body in a labelled encoding. ok is false when the label
+// must be distrusted: a single-byte label on bytes that are valid UTF-8
+// with multi-byte sequences (Latin-1 text is essentially never that).
+func decodeAs(body []byte, enc encoding.Encoding, name, how string) (Decoded, bool) {
+	if name == "utf-8" {
+		if utf8.Valid(body) {
+			return Decoded{Body: stripDeclEncoding(body), Encoding: "utf-8", How: how}, true
+		}
+		return Decoded{Body: stripDeclEncoding(repairMixed(body)), Encoding: "utf-8", How: "repaired"}, true
+	}
+	if utf8.Valid(body) && hasMultiByteUTF8(body) {
+		return Decoded{}, false
+	}
+	out, err := enc.NewDecoder().Bytes(body)
+	if err != nil {
+		out = []byte(strings.ToValidUTF8(string(out), "\uFFFD"))
+	}
+	return Decoded{Body: stripDeclEncoding(out), Encoding: name, How: how}, true
+}
+
+// sniffUnicode recognises UTF-16/32 by BOM, or without BOM by the NUL
+// pattern of a document starting with '<'. n is the BOM length to skip.
+func sniffUnicode(b []byte) (enc encoding.Encoding, name string, n int) {
+	switch {
+	case bytes.HasPrefix(b, []byte{0x00, 0x00, 0xFE, 0xFF}):
+		return utf32.UTF32(utf32.BigEndian, utf32.IgnoreBOM), "utf-32be", 4
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE, 0x00, 0x00}):
+		return utf32.UTF32(utf32.LittleEndian, utf32.IgnoreBOM), "utf-32le", 4
+	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
+		return unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), "utf-16be", 2
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
+		return unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), "utf-16le", 2
+	case bytes.HasPrefix(b, []byte{0x00, 0x00, 0x00, 0x3C}):
+		return utf32.UTF32(utf32.BigEndian, utf32.IgnoreBOM), "utf-32be", 0
+	case bytes.HasPrefix(b, []byte{0x3C, 0x00, 0x00, 0x00}):
+		return utf32.UTF32(utf32.LittleEndian, utf32.IgnoreBOM), "utf-32le", 0
+	case bytes.HasPrefix(b, []byte{0x00, 0x3C, 0x00, 0x3F}):
+		return unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), "utf-16be", 0
+	case bytes.HasPrefix(b, []byte{0x3C, 0x00, 0x3F, 0x00}):
+		return unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), "utf-16le", 0
+	}
+	return nil, "", 0
+}
+
+// cleanStart strips any BOMs (U+FEFF, also a second one after conversion)
+// and white space before the first markup.
+func cleanStart(b []byte) []byte {
+	for {
+		switch {
+		case bytes.HasPrefix(b, utf8BOM):
+			b = b[len(utf8BOM):]
+		case len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\r' || b[0] == '\n'):
+			b = b[1:]
+		default:
+			return b
+		}
+	}
+}
+
+// declaredEncoding returns the encoding named in a leading XML
+// declaration, or "".
+func declaredEncoding(b []byte) string {
+	decl := xmlDeclRe.Find(b[:min(len(b), 512)])
+	if decl == nil {
+		return ""
+	}
+	m := encAttrRe.FindSubmatch(decl)
+	if m == nil {
+		return ""
+	}
+	return strings.TrimSpace(string(m[1]))
+}
+
+// stripDeclEncoding rewrites a leading XML declaration without its
+// encoding, so that the XML parser takes the (now UTF-8) bytes as they are.
+func stripDeclEncoding(b []byte) []byte {
+	decl := xmlDeclRe.Find(b[:min(len(b), 512)])
+	if decl == nil || !encAttrRe.Match(decl) {
+		return b
+	}
+	const repl = `<?xml version="1.0"?>`
+	out := make([]byte, 0, len(b)-len(decl)+len(repl))
+	out = append(out, repl...)
+	return append(out, b[len(decl):]...)
+}
+
+func httpCharset(contentType string) string {
+	if contentType == "" {
+		return ""
+	}
+	_, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(params["charset"])
+}
+
+// lookup resolves an encoding label (WHATWG labels: "iso-8859-1" is
+// Windows-1252, its superset).
+func lookup(label string) (encoding.Encoding, string) {
+	enc, name := charset.Lookup(label)
+	if enc == nil {
+		return nil, ""
+	}
+	return enc, strings.ToLower(name)
+}
+
+func isUnicodeWide(name string) bool {
+	return strings.HasPrefix(name, "utf-16") || strings.HasPrefix(name, "utf-32")
+}
+
+// utf8Census counts valid multi-byte UTF-8 sequences and invalid bytes.
+func utf8Census(b []byte) (valid, invalid int) {
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			invalid++
+			i++
+			continue
+		}
+		valid++
+		i += n
+	}
+	return valid, invalid
+}
+
+// hasMultiByteUTF8 reports whether b contains at least one valid multi-byte
+// UTF-8 sequence.
+func hasMultiByteUTF8(b []byte) bool {
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if r != utf8.RuneError || n > 1 {
+			return true
+		}
+		i++
+	}
+	return false
+}
+
+// repairMixed keeps valid UTF-8 and reads each invalid byte as
+// Windows-1252 (the "smart quotes pasted into a UTF-8 CMS" case).
+func repairMixed(b []byte) []byte {
+	out := make([]byte, 0, len(b)+len(b)/8)
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf {
+			out = append(out, b[i])
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			out = utf8.AppendRune(out, windows1252Rune(b[i]))
+			i++
+			continue
+		}
+		out = append(out, b[i:i+n]...)
+		i += n
+	}
+	return out
+}
+
+func windows1252Rune(c byte) rune {
+	r := charmap.Windows1252.DecodeByte(c)
+	if r == utf8.RuneError {
+		return '\uFFFD'
+	}
+	return r
+}
