@@ -1,0 +1,43 @@
+// Package rules owns Wirewatch's rule language and matching: turning an item's
+// text into normalised, positioned words (Analyze), parsing and checking an
+// editor's Boolean rule (Compile), and matching one item against many rules
+// at once (Index), with the spans that made each rule match and a snippet to
+// show them in (Snippet).
+//
+// The package is pure: no I/O, no configuration, no logging, and it imports
+// nothing else of Wirewatch, so it can be used as a library.
+//
+// # Language
+//
+//	rule      = or_expr
+//	or_expr   = and_expr { "OR" and_expr }
+//	and_expr  = unary { [ "AND" ] unary }          juxtaposition means AND
+//	unary     = [ "NOT" | "-" ] near_expr          "A NOT B" means A AND NOT B
+//	near_expr = primary { ("NEAR" | "ONEAR") ["/" n] primary }   default n = 5
+//	primary   = [ field ":" ] ( word | word* | "phrase" ["~" n] | "(" or_expr ")"
+//	                          | CASE( word | "phrase" ) | ATLEAST( n , or_expr ) )
+//	field     = title | summary | content | feed | author | category | link
+//
+// Precedence, tightest first: NEAR/ONEAR, NOT, AND, OR. A bare word matches
+// its English inflections (Snowball stemming plus a table of irregular
+// forms); a quoted word or phrase matches that exact form. Everything but
+// CASE() is case- and accent-insensitive. The default scope is title,
+// summary and content.
+//
+// # Text
+//
+// Text is normalised the same way on both sides: Unicode NFKC, invisible
+// characters removed (soft hyphen, zero-width space, BOM, bidi marks, Arabic
+// tatweel; ZWJ/ZWNJ kept), curly quotes and dashes mapped to ASCII, case
+// folded, accents stripped from Latin letters only, Arabic/Persian/Urdu
+// letter variants unified, and words split at Unicode (UAX #29) word
+// boundaries.
+//
+// # Matching at scale
+//
+// Each compiled rule yields anchor terms, at least one of which occurs in
+// any item the rule matches. An Index maps anchors to rules; matching an item
+// looks up the item's distinct terms and evaluates only the candidate rules.
+// An Index is immutable and safe for concurrent use; build a new one and
+// swap it atomically when rules change.
+package rules

@@ -1,0 +1,317 @@
+package rules
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/kljensen/snowball/english"
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+)
+
+// isInvisible reports characters removed from text before it is split into
+// words: they are invisible (or formatting only) and would otherwise break
+// or disguise a word. ZWJ and ZWNJ are kept: they change how scripts such
+// as Persian and Devanagari are written.
+func isInvisible(r rune) bool {
+	switch r {
+	case '\u00AD', // soft hyphen
+		'\u200B',           // zero-width space
+		'\uFEFF',           // BOM / zero-width no-break space
+		'\u2060',           // word joiner
+		'\u180E',           // Mongolian vowel separator
+		'\u200E', '\u200F', // LRM, RLM
+		'\u061C': // Arabic letter mark
+		return true
+	}
+	return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069')
+}
+
+// cleanText removes invisible characters and collapses white space. The
+// result is the text that spans index into.
+func cleanText(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	clean := true
+	for _, r := range s {
+		if isInvisible(r) {
+			clean = false
+			break
+		}
+	}
+	if !clean {
+		s = strings.Map(func(r rune) rune {
+			if isInvisible(r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	return collapseSpace(s)
+}
+
+// mapPunct maps curly quotes and apostrophes and every dash to ASCII, and
+// drops characters that only decorate a word (tatweel, Arabic harakat).
+// It returns -1 for a rune to drop.
+func mapPunct(r rune) rune {
+	switch r {
+	case '\u2018', '\u2019', '\u201A', '\u201B', '\u2032', '\u02BC', '\uFF07', '`', '\u00B4':
+		return '\''
+	case '\u201C', '\u201D', '\u201E', '\u201F', '\u2033', '\u00AB', '\u00BB', '\uFF02':
+		return '"'
+	case '\u2010', '\u2011', '\u2012', '\u2013', '\u2014', '\u2015', '\u2212', '\uFE58', '\uFE63', '\uFF0D', '\u2E3A', '\u2E3B':
+		return '-'
+	case '\u0640': // Arabic tatweel
+		return -1
+	}
+	if isInvisible(r) {
+		return -1
+	}
+	// Arabic harakat (short vowels, shadda, sukun...) and superscript alef:
+	// optional marks, written inconsistently.
+	if (r >= '\u064B' && r <= '\u065F') || r == '\u0670' {
+		return -1
+	}
+	return unifyArabic(r)
+}
+
+// unifyArabic maps the letter variants of Arabic, Persian and Urdu that
+// stand for the same letter to one form: yeh, kaf, heh and alef.
+func unifyArabic(r rune) rune {
+	switch r {
+	case '\u064A', '\u0649', '\u06D0': // Arabic yeh, alef maksura, yeh (Pashto)
+		return '\u06CC' // Farsi/Urdu yeh
+	case '\u0643', '\u06AA': // Arabic kaf, swash kaf
+		return '\u06A9' // keheh (Persian/Urdu kaf)
+	case '\u0647', '\u06BE', '\u06C1', '\u06D5', '\u06C0', '\u06C2': // heh forms
+		return '\u0647'
+	case '\u0623', '\u0625', '\u0622', '\u0671', '\u0672', '\u0673': // alef with hamza/madda, wasla
+		return '\u0627'
+	}
+	return r
+}
+
+// latinSpecial folds Latin letters that carry a "stroke" rather than a
+// combining accent, so NFD cannot strip them.
+var latinSpecial = map[rune]string{
+	'ø': "o", 'đ': "d", 'ł': "l", 'ı': "i", 'æ': "ae", 'œ': "oe", 'ħ': "h", 'ŧ': "t", 'ƀ': "b", 'ɨ': "i",
+}
+
+// stripLatinAccents removes combining marks that follow a Latin letter.
+// Marks on other scripts (Devanagari vowel signs, for example) are kept:
+// removing them would corrupt the word.
+func stripLatinAccents(s string) string {
+	d := norm.NFD.String(s)
+	var b strings.Builder
+	b.Grow(len(d))
+	latinBase := false
+	for _, r := range d {
+		if unicode.Is(unicode.Mn, r) {
+			if latinBase {
+				continue
+			}
+			b.WriteRune(r)
+			continue
+		}
+		latinBase = unicode.Is(unicode.Latin, r)
+		if rep, ok := latinSpecial[r]; ok {
+			b.WriteString(rep)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return norm.NFC.String(b.String())
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// normalizer turns raw words into their matching forms. It holds a case
+// folder, which is stateful, so each goroutine uses its own normalizer.
+type normalizer struct {
+	fold cases.Caser
+}
+
+func newNormalizer() *normalizer { return &normalizer{fold: cases.Fold()} }
+
+// word returns the cased form of a raw word (NFKC, punctuation mapped,
+// invisible marks dropped, possessive removed) and its exact form (cased
+// form case-folded, Latin accents stripped). Both are empty for a word
+// with no letter or digit.
+func (n *normalizer) word(raw string) (cased, exact string) {
+	if isASCII(raw) {
+		cased = raw
+		if strings.IndexByte(cased, '`') >= 0 {
+			cased = strings.ReplaceAll(cased, "`", "'")
+		}
+		cased = trimPossessive(cased)
+		exact = asciiLower(cased)
+		return cased, exact
+	}
+	s := norm.NFKC.String(raw)
+	s = strings.Map(mapPunct, s)
+	s = norm.NFC.String(s)
+	cased = trimPossessive(s)
+	exact = n.fold.String(cased)
+	n.fold.Reset()
+	if !isASCII(exact) {
+		exact = stripLatinAccents(exact)
+	}
+	return cased, exact
+}
+
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if c := b[j]; c >= 'A' && c <= 'Z' {
+					b[j] = c + 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// trimPossessive removes an English possessive ('s or a trailing ') and
+// stray apostrophes at either end.
+func trimPossessive(s string) string {
+	if len(s) > 2 && (strings.HasSuffix(s, "'s") || strings.HasSuffix(s, "'S")) {
+		s = s[:len(s)-2]
+	}
+	return strings.Trim(s, "'")
+}
+
+// irregular maps irregular English forms to the form the stemmer knows.
+var irregular = map[string]string{
+	"struck": "strike", "stricken": "strike",
+	"broke": "break", "broken": "break",
+	"fought": "fight",
+	"went":   "go", "gone": "go",
+	"took": "take", "taken": "take",
+	"gave": "give", "given": "give",
+	"held": "hold",
+	"met":  "meet",
+	"said": "say", "says": "say",
+	"told":  "tell",
+	"ran":   "run",
+	"began": "begin", "begun": "begin",
+	"fled":    "flee",
+	"shot":    "shoot",
+	"won":     "win",
+	"lost":    "lose",
+	"sought":  "seek",
+	"brought": "bring",
+	"caught":  "catch",
+	"led":     "lead",
+	"spoke":   "speak", "spoken": "speak",
+	"chose": "choose", "chosen": "choose",
+	"risen": "rise",
+	"fell":  "fall", "fallen": "fall",
+	"wrote": "write", "written": "write",
+	"stole": "steal", "stolen": "steal",
+	"froze": "freeze", "frozen": "freeze",
+	"bought": "buy",
+	"sold":   "sell",
+	"paid":   "pay",
+	"laid":   "lay",
+	"drove":  "drive", "driven": "drive",
+	"flew": "fly", "flown": "fly",
+	"threw": "throw", "thrown": "throw",
+	"grew": "grow", "grown": "grow",
+	"knew": "know", "known": "know",
+	"hid": "hide", "hidden": "hide",
+	"sank": "sink", "sunk": "sink",
+	"swore": "swear", "sworn": "swear",
+	"tore": "tear", "torn": "tear",
+	"wore": "wear", "worn": "wear",
+	"dealt":    "deal",
+	"meant":    "mean",
+	"felt":     "feel",
+	"kept":     "keep",
+	"built":    "build",
+	"sent":     "send",
+	"spent":    "spend",
+	"taught":   "teach",
+	"thought":  "think",
+	"found":    "find",
+	"stood":    "stand",
+	"withdrew": "withdraw", "withdrawn": "withdraw",
+	"overthrew": "overthrow", "overthrown": "overthrow",
+	"forbade": "forbid", "forbidden": "forbid",
+	"men": "man", "women": "woman", "children": "child",
+	"people": "person",
+	"mice":   "mouse", "feet": "foot", "teeth": "tooth",
+	"crises": "crisis", "analyses": "analysis",
+}
+
+// Stems are cached: news vocabulary repeats, and stemming is the costliest
+// step of analysis. The cache only grows to a bound, then stays as is.
+var (
+	stemCache sync.Map // string -> string
+	stemCount atomic.Int64
+)
+
+const stemCacheMax = 1 << 18
+
+// stem returns the English stem of an exact form; words that are not
+// plain a-z (other scripts, digits mixed with letters) are their own stem.
+func stem(exact string) string {
+	if exact == "" {
+		return ""
+	}
+	for i := 0; i < len(exact); i++ {
+		c := exact[i]
+		if (c < 'a' || c > 'z') && c != '\'' {
+			return exact
+		}
+	}
+	if v, ok := stemCache.Load(exact); ok {
+		return v.(string)
+	}
+	w := exact
+	if base, ok := irregular[w]; ok {
+		w = base
+	}
+	s := english.Stem(w, true)
+	if stemCount.Load() < stemCacheMax {
+		if _, loaded := stemCache.LoadOrStore(exact, s); !loaded {
+			stemCount.Add(1)
+		}
+	}
+	return s
+}
+
+// commonWords are words so frequent in news that a rule anchored only on
+// them is checked against nearly every item.
+var commonWords = map[string]bool{
+	"said": true, "say": true, "says": true, "new": true, "year": true, "years": true,
+	"one": true, "two": true, "also": true, "would": true, "could": true, "people": true,
+	"news": true, "time": true, "like": true, "just": true, "will": true, "can": true,
+	"get": true, "make": true, "first": true, "last": true, "us": true, "may": true,
+}
+
+// isCommon reports whether a normalised term is too common to anchor on.
+func isCommon(term string) bool {
+	if utf8.RuneCountInString(term) <= 2 {
+		// A one- or two-letter Latin/Cyrillic word is very common; a single
+		// Han character is not necessarily, but it is the best we know.
+		r, _ := utf8.DecodeRuneInString(term)
+		if r < 0x2E80 {
+			return true
+		}
+	}
+	return english.IsStopWord(term) || commonWords[term]
+}
