@@ -24,13 +24,13 @@ const (
 	KindHTTPStatus Kind = "http status"
 	// KindRateLimited: 429, or 503 with Retry-After. See Error.RetryAfter.
 	KindRateLimited Kind = "rate limited"
-	// KindTooManyRedirects: more than Options.MaxRedirects redirects, a
-	// redirect loop, or a redirect to a scheme other than http/https.
+	// KindTooManyRedirects: more than Options.MaxRedirects redirects (a
+	// redirect loop ends here too).
 	KindTooManyRedirects Kind = "too many redirects"
 	// KindCanceled: the caller's context was canceled (shutdown).
 	KindCanceled Kind = "canceled"
-	// KindInvalidURL: the feed URL cannot be fetched at all (bad syntax or
-	// a scheme other than http/https).
+	// KindInvalidURL: the feed URL cannot be fetched at all (bad syntax, or
+	// a scheme other than http/https, also as a redirect target).
 	KindInvalidURL Kind = "invalid url"
 )
 

@@ -282,7 +282,7 @@ func (f *Fetcher) classify(ctx context.Context, rawURL string, err error) *Error
 	}
 	var se *schemeError
 	if errors.As(err, &se) {
-		return &Error{Kind: KindTooManyRedirects, URL: rawURL, Detail: se.Error(), Err: err}
+		return &Error{Kind: KindInvalidURL, URL: rawURL, Detail: se.Error()}
 	}
 	if context.Cause(ctx) == errTimeout {
 		return &Error{Kind: KindTimeout, URL: rawURL,
