@@ -1,0 +1,138 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wirewatch/wirewatch/store"
+	"github.com/wirewatch/wirewatch/store/postgres"
+	"github.com/wirewatch/wirewatch/store/storetest"
+)
+
+const envURL = "WIREWATCH_TEST_POSTGRES_URL"
+
+var quiet = slog.New(slog.DiscardHandler)
+
+// testURL is the test database, or skips the test.
+func testURL(tb testing.TB) string {
+	tb.Helper()
+	u := os.Getenv(envURL)
+	if u == "" {
+		tb.Skipf("PostgreSQL tests skipped: set %s (e.g. postgres://postgres@127.0.0.1:5432/test)", envURL)
+	}
+	return u
+}
+
+// freshSchema returns a new schema name, dropped when tb ends.
+func freshSchema(tb testing.TB, url string) string {
+	tb.Helper()
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "wwtest_" + hex.EncodeToString(b)
+	tb.Cleanup(func() {
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			tb.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+			tb.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return schema
+}
+
+// open returns a migrated store in a fresh schema.
+func open(tb testing.TB) *postgres.Store {
+	tb.Helper()
+	url := testURL(tb)
+	s, err := postgres.Open(tb.Context(), url, postgres.WithSchema(freshSchema(tb, url)), postgres.WithLogger(quiet))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	if err := s.Migrate(tb.Context()); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
+}
+
+// Replicas starting together all migrate; each migration is applied once.
+func TestConcurrentMigrate(t *testing.T) {
+	url := testURL(t)
+	schema := freshSchema(t, url)
+	const replicas = 4
+	var wg sync.WaitGroup
+	errs := make([]error, replicas)
+	stores := make([]*postgres.Store, replicas)
+	for i := range replicas {
+		s, err := postgres.Open(t.Context(), url, postgres.WithSchema(schema), postgres.WithLogger(quiet))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores[i] = s
+	}
+	for i := range replicas {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = stores[i].Migrate(t.Context())
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("replica %d: Migrate: %v", i, err)
+		}
+	}
+	var applied, versions int
+	err := stores[0].Pool().QueryRow(t.Context(), `SELECT count(*), count(DISTINCT version) FROM schema_migrations`).Scan(&applied, &versions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if applied != versions || applied == 0 {
+		t.Fatalf("schema_migrations has %d rows for %d versions", applied, versions)
+	}
+	// And the schema works for all of them.
+	if err := stores[3].SyncFeeds(t.Context(), []store.FeedDef{{Key: "a", URL: "http://127.0.0.1/a", Due: storetest.T0}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stores[1].Feed(t.Context(), "a"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	if _, err := postgres.Open(t.Context(), "postgres://u:secret@127.0.0.1:5432/x?sslmode=bogus"); err == nil {
+		t.Fatal("Open accepted an invalid URL")
+	} else if contains(err.Error(), "secret") {
+		t.Fatalf("Open error leaks the password: %v", err)
+	}
+	url := testURL(t)
+	if _, err := postgres.Open(t.Context(), url, postgres.WithSchema("Robert'); DROP")); err == nil {
+		t.Fatal("Open accepted an invalid schema name")
+	}
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
