@@ -1,0 +1,515 @@
+// Package monitor owns the polling of feeds: when each feed is due, fetching
+// and parsing it (through monitor/fetch and monitor/parse), deciding which
+// items are new, matching them against the rules, and committing the poll —
+// items seen, alerts queued, feed state — to the store in one transaction.
+// It never talks to Slack: the notifier reads the outbox.
+//
+// Item identity is the feed key plus parse.Item.ID (GUID, else canonical
+// link, else a hash of title and content). Alert identity is the item plus
+// the rule name plus the channel (store.AlertID).
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/wirewatch/wirewatch/monitor/fetch"
+	"github.com/wirewatch/wirewatch/monitor/parse"
+	"github.com/wirewatch/wirewatch/rules"
+	"github.com/wirewatch/wirewatch/store"
+)
+
+// Feed is one feed to poll, as the monitor needs it.
+type Feed struct {
+	Key      string // stable identity (store key)
+	Name     string // shown in alerts
+	URL      string
+	Every    time.Duration // interval; ignored when Schedule is set
+	Schedule cron.Schedule // cron schedule, or nil
+	Channels []string      // extra channels for every alert of this feed
+	Backfill time.Duration // on the first poll, items older than this are not alerted
+}
+
+// Route says where a rule's matches go.
+type Route struct {
+	Channels []string
+	// Digest, when set, holds the rule's alerts until the schedule's next
+	// time; DigestSpec is its text, stored with each alert to group them.
+	Digest     cron.Schedule
+	DigestSpec string
+}
+
+// RuleSet is an immutable set of compiled rules and their routes. The
+// monitor swaps it atomically (SetRules), so a reload never disturbs a poll
+// in progress.
+type RuleSet struct {
+	Index  *rules.Index
+	Routes map[string]Route // by rule name
+}
+
+// Options configure a Monitor. Store, Fetcher and Rules are required.
+type Options struct {
+	Store   store.Store
+	Fetcher *fetch.Fetcher
+	Feeds   []Feed
+	Rules   *RuleSet
+
+	// Owner identifies this process in feed leases.
+	Owner string
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Concurrency bounds how many feeds are polled at once (default 16).
+	Concurrency int
+	// Lease is how long a claimed feed stays ours (default 1m; keep it above
+	// the fetch timeout); a process that dies mid-poll loses its claim after
+	// this, and the feed is polled again.
+	Lease time.Duration
+	// MaxBackoff caps the delay after repeated failures (default 6h).
+	MaxBackoff time.Duration
+	// MaxInterval caps how far feed hints (<ttl>, Cache-Control max-age)
+	// may stretch a feed's interval (default 1h).
+	MaxInterval time.Duration
+	// HealthAfter is how long a feed must fail before one health alert goes
+	// to OpsChannel (default 1h). No health alerts without OpsChannel.
+	HealthAfter time.Duration
+	OpsChannel  string
+	// SnippetRunes is the snippet length stored with each alert (default 300).
+	SnippetRunes int
+
+	Logger *slog.Logger
+}
+
+// Monitor polls feeds. It is safe for concurrent use.
+type Monitor struct {
+	o     Options
+	feeds atomic.Pointer[[]Feed]
+	rules atomic.Pointer[RuleSet]
+	log   *slog.Logger
+}
+
+// New checks the options and returns a Monitor.
+func New(o Options) (*Monitor, error) {
+	if o.Store == nil || o.Fetcher == nil || o.Rules == nil || o.Rules.Index == nil {
+		return nil, errors.New("monitor: Store, Fetcher and Rules are required")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 16
+	}
+	if o.Lease <= 0 {
+		o.Lease = time.Minute
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 6 * time.Hour
+	}
+	if o.MaxInterval <= 0 {
+		o.MaxInterval = time.Hour
+	}
+	if o.HealthAfter <= 0 {
+		o.HealthAfter = time.Hour
+	}
+	if o.SnippetRunes <= 0 {
+		o.SnippetRunes = 300
+	}
+	if o.Owner == "" {
+		o.Owner = "monitor"
+	}
+	m := &Monitor{o: o, log: o.Logger}
+	if m.log == nil {
+		m.log = slog.Default()
+	}
+	m.SetFeeds(o.Feeds)
+	m.SetRules(o.Rules)
+	return m, nil
+}
+
+// SetRules swaps the rule set; polls that already started finish with the
+// old one.
+func (m *Monitor) SetRules(rs *RuleSet) { m.rules.Store(rs) }
+
+// SetFeeds swaps the feed list. Call Sync afterwards to register new feeds
+// in the store.
+func (m *Monitor) SetFeeds(feeds []Feed) {
+	cp := append([]Feed(nil), feeds...)
+	m.feeds.Store(&cp)
+}
+
+func (m *Monitor) feedList() []Feed { return *m.feeds.Load() }
+
+// Sync registers the configured feeds in the store. A feed the store has
+// not seen gets a random first due time, so that many new feeds with the
+// same interval do not all fire in the same second: spread over about 100 ms
+// per feed (10 feeds a second), but never more than half the feed's
+// interval. A handful of new feeds are polled at once; 5,000 are spread
+// over minutes.
+func (m *Monitor) Sync(ctx context.Context) error {
+	now := m.o.Now()
+	feeds := m.feedList()
+	window := time.Duration(len(feeds)) * 100 * time.Millisecond
+	defs := make([]store.FeedDef, 0, len(feeds))
+	for _, f := range feeds {
+		w := window
+		if f.Every > 0 {
+			w = min(w, f.Every/2)
+		}
+		defs = append(defs, store.FeedDef{Key: f.Key, URL: f.URL, Due: now.Add(spread(w, 1))})
+	}
+	if err := m.o.Store.SyncFeeds(ctx, defs); err != nil {
+		return fmt.Errorf("monitor: registering feeds: %w", err)
+	}
+	return nil
+}
+
+// spread returns a random duration in [0, frac*d).
+func spread(d time.Duration, frac float64) time.Duration {
+	n := int64(float64(d) * frac)
+	if n <= 0 {
+		return 0
+	}
+	return time.Duration(rand.Int64N(n))
+}
+
+// Result is what one poll of one feed did.
+type Result struct {
+	Feed        string
+	NotModified bool
+	Items       int // items in the feed document
+	New         int // items not seen before
+	Alerts      []store.Alert
+	Queued      int // alerts newly queued in the outbox
+	Err         error
+}
+
+// PollAll polls every configured feed once, now, whatever its due time,
+// with bounded concurrency. With dryRun nothing is recorded: the results
+// carry the alerts that would be queued. One feed's failure never stops the
+// others; it is reported in its Result.
+func (m *Monitor) PollAll(ctx context.Context, dryRun bool) []Result {
+	feeds := m.feedList()
+	results := make([]Result, len(feeds))
+	sem := make(chan struct{}, m.o.Concurrency)
+	var wg sync.WaitGroup
+	for i, f := range feeds {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			results[i] = m.pollSafe(ctx, f, "", dryRun)
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// Run polls feeds as they fall due until ctx is cancelled. Due times live in
+// the store, so a restart resumes where the last process stopped, and
+// several replicas share the work through feed leases.
+func (m *Monitor) Run(ctx context.Context) error {
+	if err := m.Sync(ctx); err != nil {
+		return err
+	}
+	sem := make(chan struct{}, m.o.Concurrency)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		free := cap(sem) - len(sem)
+		if free > 0 {
+			due, err := m.o.Store.ClaimDueFeeds(ctx, m.o.Owner, m.o.Now(), m.o.Lease, free)
+			if err != nil && ctx.Err() == nil {
+				m.log.Error("claiming due feeds", "err", err)
+			}
+			byKey := map[string]Feed{}
+			for _, f := range m.feedList() {
+				byKey[f.Key] = f
+			}
+			for _, st := range due {
+				f, ok := byKey[st.Key]
+				if !ok {
+					continue // removed from the config since the claim
+				}
+				wg.Add(1)
+				sem <- struct{}{}
+				go func() {
+					defer func() { <-sem; wg.Done() }()
+					m.pollSafe(ctx, f, m.o.Owner, false)
+				}()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// pollSafe polls one feed and turns a panic into an error, so that a feed
+// that trips a bug never takes the process down.
+func (m *Monitor) pollSafe(ctx context.Context, f Feed, owner string, dryRun bool) (res Result) {
+	defer func() {
+		if r := recover(); r != nil {
+			m.log.Error("panic while polling feed", "feed", f.Name, "panic", r, "stack", string(debug.Stack()))
+			res = Result{Feed: f.Name, Err: fmt.Errorf("feed %q: internal error: %v", f.Name, r)}
+		}
+	}()
+	res = m.Poll(ctx, f, owner, dryRun)
+	if res.Err != nil {
+		m.log.Warn("feed poll failed", "feed", f.Name, "url", f.URL, "err", res.Err)
+	} else {
+		m.log.Info("feed polled", "feed", f.Name, "items", res.Items, "new", res.New, "queued", res.Queued, "not_modified", res.NotModified)
+	}
+	return res
+}
+
+// Poll fetches one feed, decides which items are new, matches them and
+// commits the outcome (unless dryRun).
+func (m *Monitor) Poll(ctx context.Context, f Feed, owner string, dryRun bool) Result {
+	res := Result{Feed: f.Name}
+	st, err := m.o.Store.Feed(ctx, f.Key)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		st = store.FeedState{Key: f.Key, URL: f.URL, ConfigURL: f.URL}
+	case err != nil:
+		res.Err = fmt.Errorf("feed %q: reading state: %w", f.Name, err)
+		return res
+	}
+	if st.URL == "" || st.ConfigURL != f.URL {
+		st.URL, st.ConfigURL = f.URL, f.URL
+		st.ETag, st.LastModified = "", ""
+	}
+	now := m.o.Now()
+	st.LastPoll = now
+
+	fr, err := m.o.Fetcher.Fetch(ctx, fetch.Request{URL: st.URL, ETag: st.ETag, LastModified: st.LastModified})
+	var doc *parse.Feed
+	if err == nil && !fr.NotModified {
+		doc, err = parse.Parse(fr.Body, fr.ContentType, fr.URL)
+	}
+	if err != nil {
+		res.Err = fmt.Errorf("feed %q: %w", f.Name, err)
+		if dryRun {
+			return res
+		}
+		ops := m.failed(&st, f, now, err)
+		if _, cerr := m.o.Store.CommitPoll(ctx, store.Poll{Owner: owner, Feed: st, Alerts: ops}); cerr != nil {
+			res.Err = errors.Join(res.Err, fmt.Errorf("feed %q: recording failure: %w", f.Name, cerr))
+		}
+		return res
+	}
+
+	var ops []store.Alert
+	if st.HealthAlerted {
+		ops = append(ops, m.opsAlert(f, now, fmt.Sprintf("Feed %s is back: fetched successfully after %d failed polls since %s.", f.Name, st.ErrorStreak, st.FailingSince.UTC().Format(time.RFC3339))))
+	}
+	st.Polls++
+	st.LastSuccess = now
+	st.LastError, st.ErrorStreak, st.FailingSince, st.HealthAlerted = "", 0, time.Time{}, false
+	if fr.MovedTo != "" && fr.MovedTo != st.URL {
+		m.log.Info("feed moved permanently", "feed", f.Name, "from", st.URL, "to", fr.MovedTo)
+		st.URL = fr.MovedTo
+	}
+	var hint time.Duration
+	if fr.NotModified {
+		st.NotModified++
+		res.NotModified = true
+		hint = fr.MaxAge
+	} else {
+		st.ETag, st.LastModified = fr.ETag, fr.LastModified
+		hint = max(fr.MaxAge, doc.TTL)
+	}
+	st.NextDue = m.nextDue(f, now, hint)
+
+	var items []store.Item
+	var alerts []store.Alert
+	if doc != nil {
+		res.Items = len(doc.Items)
+		items, alerts, err = m.newItems(ctx, f, &st, doc, now)
+		if err != nil {
+			res.Err = fmt.Errorf("feed %q: %w", f.Name, err)
+			return res
+		}
+		st.Initialized = true
+	}
+	res.New = len(items)
+	res.Alerts = alerts
+	if dryRun {
+		return res
+	}
+	q, err := m.o.Store.CommitPoll(ctx, store.Poll{Owner: owner, Feed: st, Items: items, Alerts: append(alerts, ops...)})
+	if err != nil {
+		res.Err = fmt.Errorf("feed %q: recording poll: %w", f.Name, err)
+		return res
+	}
+	res.Queued = q - len(ops)
+	return res
+}
+
+// newItems returns the feed's items not yet recorded, and the alerts they
+// raise. On a feed's first poll, items older than the backfill window (or
+// undated) are recorded without alerts so that adding a feed does not flood
+// a channel with its archive.
+func (m *Monitor) newItems(ctx context.Context, f Feed, st *store.FeedState, doc *parse.Feed, now time.Time) ([]store.Item, []store.Alert, error) {
+	ids := make([]string, 0, len(doc.Items))
+	byID := make(map[string]*parse.Item, len(doc.Items))
+	for i := range doc.Items {
+		it := &doc.Items[i]
+		if _, dup := byID[it.ID]; dup {
+			continue // the same item twice in one document
+		}
+		byID[it.ID] = it
+		ids = append(ids, it.ID)
+	}
+	unseen, err := m.o.Store.UnseenItems(ctx, f.Key, ids)
+	if err != nil {
+		return nil, nil, fmt.Errorf("checking seen items: %w", err)
+	}
+	rs := m.rules.Load()
+	var items []store.Item
+	var alerts []store.Alert
+	for _, id := range unseen {
+		it := byID[id]
+		items = append(items, store.Item{FeedKey: f.Key, ID: id, Title: it.Title, Link: it.Link, Published: it.Published, FirstSeen: now})
+		if !st.Initialized && (it.Published.IsZero() || it.Published.Before(now.Add(-f.Backfill))) {
+			continue
+		}
+		alerts = append(alerts, m.match(rs, f, it, now)...)
+	}
+	return items, alerts, nil
+}
+
+// match runs the rules over one item and builds one alert per (rule,
+// channel) it matched.
+func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, now time.Time) []store.Alert {
+	a := rules.Analyze(Document(f, it))
+	var out []store.Alert
+	for _, mt := range rs.Index.Match(a) {
+		name := mt.Rule.Name()
+		route := rs.Routes[name]
+		snippet, marks := rules.Snippet(a, mt.Spans, m.o.SnippetRunes)
+		published := it.Published
+		if published.IsZero() {
+			published = now
+		}
+		for _, ch := range unionChannels(route.Channels, f.Channels) {
+			al := store.Alert{
+				ID:          store.AlertID(f.Key, it.ID, name, ch),
+				Kind:        store.KindItem,
+				Channel:     ch,
+				FeedKey:     f.Key,
+				FeedName:    f.Name,
+				ItemID:      it.ID,
+				GUID:        it.GUID,
+				Rule:        name,
+				Title:       it.Title,
+				Link:        it.Link,
+				Published:   published,
+				Snippet:     snippet,
+				Marks:       marks,
+				CreatedAt:   now,
+				NextAttempt: now,
+			}
+			if route.Digest != nil {
+				al.Digest = route.DigestSpec
+				al.NextAttempt = route.Digest.Next(now)
+			}
+			out = append(out, al)
+		}
+	}
+	return out
+}
+
+// Document is the rules' view of a parsed item.
+func Document(f Feed, it *parse.Item) rules.Document {
+	return rules.Document{
+		Title:      it.Title,
+		Summary:    it.Summary,
+		Content:    it.Content,
+		Feed:       f.Name,
+		Author:     it.Author,
+		Link:       it.Link,
+		Categories: it.Categories,
+	}
+}
+
+func unionChannels(a, b []string) []string {
+	out := make([]string, 0, len(a)+len(b))
+	seen := map[string]bool{}
+	for _, s := range append(append([]string(nil), a...), b...) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// nextDue is the next poll time after a success: the cron schedule's next
+// time, or now + interval, the interval raised by the feed's own hints
+// (<ttl>, Cache-Control max-age) up to MaxInterval, plus up to 10% jitter.
+func (m *Monitor) nextDue(f Feed, now time.Time, hint time.Duration) time.Time {
+	if f.Schedule != nil {
+		return f.Schedule.Next(now)
+	}
+	every := f.Every
+	if hint > every {
+		every = min(hint, max(m.o.MaxInterval, f.Every))
+	}
+	return now.Add(every + spread(every, 0.1))
+}
+
+// failed updates the state after a failed poll: the error streak grows, the
+// next attempt backs off exponentially with jitter up to MaxBackoff (or
+// waits for the server's Retry-After), and once the feed has failed for
+// HealthAfter, one ops alert says so.
+func (m *Monitor) failed(st *store.FeedState, f Feed, now time.Time, err error) []store.Alert {
+	if st.ErrorStreak == 0 {
+		st.FailingSince = now
+	}
+	st.ErrorStreak++
+	st.LastError = err.Error()
+	base := f.Every
+	if base <= 0 {
+		base = 5 * time.Minute
+	}
+	backoff := m.o.MaxBackoff
+	if st.ErrorStreak < 30 {
+		backoff = min(m.o.MaxBackoff, base*time.Duration(1<<(st.ErrorStreak-1)))
+	}
+	backoff = backoff/2 + spread(backoff, 0.5) // "equal jitter"
+	var fe *fetch.Error
+	if errors.As(err, &fe) && fe.RetryAfter > backoff {
+		backoff = min(fe.RetryAfter, m.o.MaxBackoff)
+	}
+	st.NextDue = now.Add(backoff)
+	if m.o.OpsChannel != "" && !st.HealthAlerted && now.Sub(st.FailingSince) >= m.o.HealthAfter {
+		st.HealthAlerted = true
+		return []store.Alert{m.opsAlert(f, now, fmt.Sprintf("Feed %s has been failing since %s (%d polls in a row). Last error: %s", f.Name, st.FailingSince.UTC().Format(time.RFC3339), st.ErrorStreak, err))}
+	}
+	return nil
+}
+
+func (m *Monitor) opsAlert(f Feed, now time.Time, text string) store.Alert {
+	return store.Alert{
+		ID:          store.AlertID(f.Key, "health", now.UTC().Format(time.RFC3339Nano), m.o.OpsChannel),
+		Kind:        store.KindOps,
+		Channel:     m.o.OpsChannel,
+		FeedKey:     f.Key,
+		FeedName:    f.Name,
+		Text:        text,
+		CreatedAt:   now,
+		NextAttempt: now,
+	}
+}

@@ -1,0 +1,347 @@
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wirewatch/wirewatch/monitor/fetch"
+	"github.com/wirewatch/wirewatch/rules"
+	"github.com/wirewatch/wirewatch/store"
+	"github.com/wirewatch/wirewatch/store/sqlite"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// wire is a loopback feed server whose items and status the test changes.
+type wire struct {
+	mu     sync.Mutex
+	items  []string // <item> elements
+	status int
+	etag   string
+	hits   int
+	cond   int // requests that carried If-None-Match
+}
+
+func (w *wire) add(guid, title, desc string, published time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.items = append([]string{fmt.Sprintf("<item><guid>%s</guid><title>%s</title><link>https://news.example.org/%s</link><pubDate>%s</pubDate><description>%s</description></item>",
+		guid, title, guid, published.UTC().Format(time.RFC1123Z), desc)}, w.items...)
+	w.etag = fmt.Sprintf(`"v%d"`, len(w.items))
+}
+
+func (w *wire) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.hits++
+	if w.status != 0 {
+		rw.WriteHeader(w.status)
+		return
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		w.cond++
+		if inm == w.etag {
+			rw.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	rw.Header().Set("ETag", w.etag)
+	rw.Header().Set("Content-Type", "application/rss+xml")
+	fmt.Fprintf(rw, `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Wire</title><link>https://news.example.org/</link>%s</channel></rss>`, strings.Join(w.items, ""))
+}
+
+type harness struct {
+	t     *testing.T
+	clock *clock
+	store store.Store
+	mon   *Monitor
+}
+
+func newHarness(t *testing.T, feeds []Feed, ruleQueries map[string]string, opts func(*Options)) *harness {
+	t.Helper()
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var rs []*rules.Rule
+	routes := map[string]Route{}
+	for name, q := range ruleQueries {
+		r, err := rules.Compile(name, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, r)
+		routes[name] = Route{Channels: []string{"#" + strings.ToLower(strings.ReplaceAll(name, " ", "-"))}}
+	}
+	c := &clock{now: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
+	o := Options{
+		Store:   st,
+		Fetcher: fetch.New(fetch.Options{AllowPrivate: true, Timeout: 5 * time.Second}),
+		Feeds:   feeds,
+		Rules:   &RuleSet{Index: rules.NewIndex(rs), Routes: routes},
+		Now:     c.Now,
+		Owner:   "test",
+		Logger:  slog.New(slog.DiscardHandler),
+	}
+	if opts != nil {
+		opts(&o)
+	}
+	m, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return &harness{t: t, clock: c, store: st, mon: m}
+}
+
+func (h *harness) pollAll() []Result {
+	h.t.Helper()
+	return h.mon.PollAll(context.Background(), false)
+}
+
+func (h *harness) alerts() []store.Alert {
+	h.t.Helper()
+	as, err := h.store.Alerts(context.Background(), store.AlertFilter{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return as
+}
+
+func TestPollQueuesEachMatchOnce(t *testing.T) {
+	w := &wire{}
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	h := newHarness(t, []Feed{{Key: "wire", Name: "Wire", URL: srv.URL, Every: 5 * time.Minute, Backfill: 24 * time.Hour, Channels: []string{"#all-wire"}}},
+		map[string]string{"Strikes": `strike AND Afghanistan`, "Talks": `"talks" AND Istanbul`}, nil)
+	now := h.clock.Now()
+	w.add("a1", "Pakistan warns of strikes deep into Afghanistan", "Asif said", now.Add(-time.Hour))
+	w.add("a2", "Istanbul talks end without a deal", "No agreement", now.Add(-2*time.Hour))
+	w.add("a3", "Weather in Karachi", "Rain", now.Add(-3*time.Hour))
+
+	res := h.pollAll()
+	if res[0].Err != nil || res[0].Items != 3 || res[0].New != 3 || res[0].Queued != 4 {
+		t.Fatalf("first poll: %+v", res[0])
+	}
+	got := map[string]bool{}
+	for _, a := range h.alerts() {
+		got[a.Rule+" "+a.Channel+" "+a.ItemID] = true
+		if a.FeedName != "Wire" || a.Link == "" || a.Title == "" || a.Snippet == "" {
+			t.Errorf("alert lacks rendering fields: %+v", a)
+		}
+	}
+	for _, want := range []string{"Strikes #strikes a1", "Strikes #all-wire a1", "Talks #talks a2", "Talks #all-wire a2"} {
+		if !got[want] {
+			t.Errorf("missing alert %q; have %v", want, got)
+		}
+	}
+
+	// The same document again: 304, nothing new.
+	h.clock.Advance(10 * time.Minute)
+	res = h.pollAll()
+	if !res[0].NotModified || res[0].Queued != 0 {
+		t.Errorf("second poll: %+v", res[0])
+	}
+	// A new item plus the old ones: only the new one alerts.
+	w.add("a4", "Strikes reported near Afghanistan border", "", h.clock.Now())
+	h.clock.Advance(10 * time.Minute)
+	res = h.pollAll()
+	if res[0].New != 1 || res[0].Queued != 2 {
+		t.Errorf("third poll: %+v", res[0])
+	}
+	if n := len(h.alerts()); n != 6 {
+		t.Errorf("outbox has %d alerts, want 6", n)
+	}
+	st, err := h.store.Feed(context.Background(), "wire")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Polls != 3 || st.NotModified != 1 || st.ETag == "" || !st.Initialized {
+		t.Errorf("feed state: %+v", st)
+	}
+	if w.cond < 2 {
+		t.Errorf("conditional requests: %d, want at least 2", w.cond)
+	}
+}
+
+func TestFirstPollBackfill(t *testing.T) {
+	w := &wire{}
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	h := newHarness(t, []Feed{{Key: "wire", Name: "Wire", URL: srv.URL, Every: 5 * time.Minute, Backfill: 24 * time.Hour}},
+		map[string]string{"Strikes": `strike`}, nil)
+	now := h.clock.Now()
+	w.add("old", "Old strike story", "", now.Add(-48*time.Hour))
+	w.add("recent", "Recent strike story", "", now.Add(-time.Hour))
+	res := h.pollAll()
+	if res[0].New != 2 || res[0].Queued != 1 {
+		t.Fatalf("first poll: %+v", res[0])
+	}
+	if as := h.alerts(); len(as) != 1 || as[0].ItemID != "recent" {
+		t.Errorf("alerts: %+v", as)
+	}
+	// After the first poll, an item is alerted whatever its date: a late
+	// item is still news to the desk.
+	w.add("late", "Late strike story", "", now.Add(-72*time.Hour))
+	h.clock.Advance(time.Hour)
+	if res := h.pollAll(); res[0].Queued != 1 {
+		t.Errorf("late item: %+v", res[0])
+	}
+}
+
+func TestBrokenFeedDoesNotStopOthers(t *testing.T) {
+	good, bad := &wire{}, &wire{status: http.StatusInternalServerError}
+	gs, bs := httptest.NewServer(good), httptest.NewServer(bad)
+	defer gs.Close()
+	defer bs.Close()
+	h := newHarness(t, []Feed{
+		{Key: "bad", Name: "Bad", URL: bs.URL, Every: 5 * time.Minute, Backfill: time.Hour},
+		{Key: "good", Name: "Good", URL: gs.URL, Every: 5 * time.Minute, Backfill: time.Hour},
+	}, map[string]string{"Strikes": `strike`}, func(o *Options) { o.OpsChannel = "#ops"; o.HealthAfter = 30 * time.Minute })
+	good.add("g1", "Strike news", "", h.clock.Now())
+
+	res := h.pollAll()
+	if res[0].Err == nil || !strings.Contains(res[0].Err.Error(), `feed "Bad"`) {
+		t.Errorf("bad feed error should name the feed: %v", res[0].Err)
+	}
+	if res[1].Err != nil || res[1].Queued != 1 {
+		t.Errorf("good feed: %+v", res[1])
+	}
+	st, _ := h.store.Feed(context.Background(), "bad")
+	if st.ErrorStreak != 1 || st.LastError == "" || !st.NextDue.After(h.clock.Now()) {
+		t.Errorf("bad feed state: %+v", st)
+	}
+
+	// Failing for longer than HealthAfter: exactly one ops alert...
+	for range 5 {
+		h.clock.Advance(10 * time.Minute)
+		h.pollAll()
+	}
+	ops := func() []store.Alert {
+		var out []store.Alert
+		for _, a := range h.alerts() {
+			if a.Kind == store.KindOps {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	if got := ops(); len(got) != 1 || got[0].Channel != "#ops" || !strings.Contains(got[0].Text, "Bad") {
+		t.Fatalf("ops alerts after 50 min of failure: %+v", got)
+	}
+	// ...and one recovery message when it comes back.
+	bad.mu.Lock()
+	bad.status = 0
+	bad.mu.Unlock()
+	h.clock.Advance(10 * time.Minute)
+	h.pollAll()
+	h.clock.Advance(10 * time.Minute)
+	h.pollAll()
+	if got := ops(); len(got) != 2 || !strings.Contains(got[0].Text+got[1].Text, "is back") {
+		t.Errorf("ops alerts after recovery: %+v", got)
+	}
+}
+
+func TestBackoffGrowsAndIsCapped(t *testing.T) {
+	bad := &wire{status: http.StatusServiceUnavailable}
+	srv := httptest.NewServer(bad)
+	defer srv.Close()
+	h := newHarness(t, []Feed{{Key: "bad", Name: "Bad", URL: srv.URL, Every: time.Minute}}, map[string]string{"R": "x"},
+		func(o *Options) { o.MaxBackoff = time.Hour })
+	var delays []time.Duration
+	for range 12 {
+		h.pollAll()
+		st, _ := h.store.Feed(context.Background(), "bad")
+		delays = append(delays, st.NextDue.Sub(h.clock.Now()))
+		h.clock.Advance(st.NextDue.Sub(h.clock.Now()))
+	}
+	for i, d := range delays {
+		if d <= 0 || d > time.Hour {
+			t.Errorf("delay %d = %v, want within (0, 1h]", i, d)
+		}
+	}
+	if delays[6] <= delays[0] {
+		t.Errorf("backoff does not grow: %v", delays)
+	}
+	if delays[11] < 30*time.Minute {
+		t.Errorf("backoff should reach the cap's range (>= half of 1h with jitter): %v", delays)
+	}
+}
+
+func TestDryRunRecordsNothing(t *testing.T) {
+	w := &wire{}
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	h := newHarness(t, []Feed{{Key: "wire", Name: "Wire", URL: srv.URL, Every: 5 * time.Minute, Backfill: time.Hour}},
+		map[string]string{"Strikes": `strike`}, nil)
+	w.add("a1", "Strike", "", h.clock.Now())
+	res := h.mon.PollAll(context.Background(), true)
+	if len(res[0].Alerts) != 1 || res[0].Queued != 0 {
+		t.Fatalf("dry run: %+v", res[0])
+	}
+	if as := h.alerts(); len(as) != 0 {
+		t.Errorf("dry run queued %d alerts", len(as))
+	}
+	if unseen, _ := h.store.UnseenItems(context.Background(), "wire", []string{"a1"}); len(unseen) != 1 {
+		t.Errorf("dry run recorded the item as seen")
+	}
+}
+
+func TestRunPollsDueFeedsUntilCancelled(t *testing.T) {
+	w := &wire{}
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	h := newHarness(t, []Feed{{Key: "wire", Name: "Wire", URL: srv.URL, Every: time.Minute, Backfill: time.Hour}},
+		map[string]string{"Strikes": `strike`}, func(o *Options) { o.Now = time.Now })
+	w.add("a1", "Strike", "", time.Now())
+	// Make the feed due now.
+	st, err := h.store.Feed(context.Background(), "wire")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.NextDue = time.Now().Add(-time.Second)
+	if _, err := h.store.CommitPoll(context.Background(), store.Poll{Feed: st}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.mon.Run(ctx) }()
+	deadline := time.After(20 * time.Second)
+	for len(h.alerts()) == 0 {
+		select {
+		case <-deadline:
+			cancel()
+			t.Fatal("Run did not poll the due feed")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run returned %v", err)
+	}
+}
