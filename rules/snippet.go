@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -56,19 +57,8 @@ func Snippet(a *Analyzed, spans []Span, maxRunes int) (text string, marks [][2]i
 	}
 	start, end := 0, len(t)
 	if utf8.RuneCountInString(t) > maxRunes {
-		anchor := 0
-		if len(fs) > 0 {
-			anchor = fs[0].Start
-		}
-		// Some context before the first match, the rest after it.
-		start = backRunes(t, anchor, maxRunes/4)
-		end = fwdRunes(t, start, maxRunes)
-		if end == len(t) {
-			start = backRunes(t, end, maxRunes)
-		}
-		if len(fs) > 0 && end < fs[0].End {
-			end = fs[0].End
-		}
+		start, end = bestWindow(t, fs, maxRunes)
+		fs = spansIn(fs, start, end)
 		// Cut on word boundaries.
 		if start > 0 && !boundaryAt(t, start) {
 			s := start
@@ -141,4 +131,56 @@ func fwdRunes(t string, i, n int) int {
 		i += size
 	}
 	return i
+}
+
+// bestWindow chooses where a snippet of maxRunes goes: the window, starting
+// a little before one of the spans, whose spans are most informative. A
+// span's weight is 1/(occurrences of the same word among the spans), so a
+// window showing "collapse of talks" beats one showing the fifth
+// "Pakistan". Ties go to the earliest window.
+func bestWindow(t string, fs []Span, maxRunes int) (start, end int) {
+	window := func(anchor int) (int, int) {
+		s := backRunes(t, anchor, maxRunes/4)
+		e := fwdRunes(t, s, maxRunes)
+		if e == len(t) {
+			s = backRunes(t, e, maxRunes)
+		}
+		return s, e
+	}
+	if len(fs) == 0 {
+		return window(0)
+	}
+	count := map[string]int{}
+	for _, s := range fs {
+		count[strings.ToLower(t[s.Start:s.End])]++
+	}
+	best, bestScore := 0, -1.0
+	for i := 0; i < len(fs) && i < 500; i++ {
+		s, e := window(fs[i].Start)
+		score := 0.0
+		for _, x := range fs {
+			if x.Start >= s && x.End <= e {
+				score += 1 / float64(count[strings.ToLower(t[x.Start:x.End])])
+			}
+		}
+		if score > bestScore+1e-9 {
+			best, bestScore = i, score
+		}
+	}
+	start, end = window(fs[best].Start)
+	if end < fs[best].End {
+		end = fs[best].End
+	}
+	return start, end
+}
+
+// spansIn returns the spans that start inside [start, end), first.
+func spansIn(fs []Span, start, end int) []Span {
+	var in []Span
+	for _, s := range fs {
+		if s.Start >= start && s.Start < end {
+			in = append(in, s)
+		}
+	}
+	return in
 }
