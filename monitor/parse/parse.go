@@ -76,6 +76,10 @@ const (
 	KindNotFeed   ErrorKind = "not a feed" // XML or text that is no RSS/Atom/JSON Feed
 	KindTruncated ErrorKind = "truncated"  // the document ends mid-way
 	KindMalformed ErrorKind = "malformed"  // a syntax error gofeed cannot get past
+	// KindEncoding: no encoding is declared and the bytes are neither
+	// UTF-8 nor Western (Latin-1/Windows-1252) text; guessing would
+	// produce garbage that no rule matches.
+	KindEncoding ErrorKind = "encoding"
 )
 
 // Error is a parse failure other than an HTML page.
@@ -92,6 +96,8 @@ func (e *Error) Error() string {
 		what = "the body is empty"
 	case KindNotFeed:
 		what = "this is not an RSS, Atom or JSON feed"
+	case KindEncoding:
+		what = "the feed does not declare its encoding and its bytes are neither UTF-8 nor Latin-1/Windows-1252 text (the publisher should declare the encoding)"
 	case KindTruncated:
 		what = "the feed is truncated (the document ends before it is complete)"
 	default:
@@ -146,6 +152,9 @@ func Parse(body []byte, contentType, feedURL string) (feed *Feed, err error) {
 		return nil, &Error{Kind: KindEmpty, FeedURL: feedURL}
 	}
 	dec := RepairEncoding(body, contentType)
+	if dec.How == "unknown" {
+		return nil, &Error{Kind: KindEncoding, FeedURL: feedURL}
+	}
 	b := dec.Body
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, &Error{Kind: KindEmpty, FeedURL: feedURL}
