@@ -1,0 +1,556 @@
+package notify
+
+import (
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/wirewatch/wirewatch/store"
+)
+
+// Slack's Block Kit limits, in characters (we count runes).
+const (
+	MaxHeaderText  = 150  // header block plain_text
+	MaxSectionText = 3000 // section block text
+	MaxBlocks      = 50   // blocks per message
+	MaxButtonText  = 75   // button label
+	MaxURL         = 3000 // button / link URL
+	MaxContextText = 3000 // one context element
+
+	// maxTitle caps a headline before escaping; maxFallback caps the
+	// notification text (Slack allows 40,000; a notification is short).
+	maxTitle    = 300
+	maxFallback = 3000
+	maxOpsText  = 3000
+	// maxGroupItems caps the stories one grouped message lists.
+	maxGroupItems = 40
+)
+
+// Escape makes s inert in Slack mrkdwn: "&", "<" and ">" become entities, so
+// "<!channel>", "<@U123>" or "<https://evil|click>" are shown as text and
+// never ping or link.
+func Escape(s string) string {
+	if !strings.ContainsAny(s, "&<>") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for _, r := range s {
+		b.WriteString(escRune(r))
+	}
+	return b.String()
+}
+
+func escRune(r rune) string {
+	switch r {
+	case '&':
+		return "&amp;"
+	case '<':
+		return "&lt;"
+	case '>':
+		return "&gt;"
+	}
+	return string(r)
+}
+
+// clean makes feed text fit for one line of a message: invalid UTF-8 is
+// replaced, control and format characters (terminal escapes, bidi
+// overrides) are dropped or turned into spaces, and runs of white space
+// collapse to one space.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r):
+			space = true
+			continue
+		case unicode.IsControl(r), unicode.Is(unicode.Cf, r) && r != '\u200d':
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// truncRunes cuts s to at most max runes, ending with "…" when cut.
+func truncRunes(s string, max int) string {
+	if max <= 0 {
+		return ""
+	}
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == max-1 {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
+}
+
+// escTrunc escapes s for mrkdwn and cuts the result to at most max runes on
+// a rune boundary, never inside an entity, ending with "…" when cut.
+func escTrunc(s string, max int) string {
+	var b strings.Builder
+	writeEsc(&b, s, max)
+	return b.String()
+}
+
+// writeEsc appends escaped s to b using at most budget runes and returns
+// how many it used and whether s was cut.
+func writeEsc(b *strings.Builder, s string, budget int) (used int, cut bool) {
+	if budget <= 0 {
+		return 0, s != ""
+	}
+	total := 0
+	for _, r := range s {
+		total += utf8.RuneCountInString(escRune(r))
+	}
+	if total <= budget {
+		for _, r := range s {
+			b.WriteString(escRune(r))
+		}
+		return total, false
+	}
+	for _, r := range s {
+		e := escRune(r)
+		n := utf8.RuneCountInString(e)
+		if used+n > budget-1 {
+			break
+		}
+		b.WriteString(e)
+		used += n
+	}
+	b.WriteString("…")
+	return used + 1, true
+}
+
+// SafeURL returns u if it is an absolute http(s) URL that fits Slack's
+// limit, with the characters that would break out of a mrkdwn link
+// ("<", ">", "|", spaces, quotes) percent-encoded and any user:password
+// removed; otherwise "".
+func SafeURL(raw string) string {
+	raw = strings.TrimSpace(raw)
+	if raw == "" || strings.ContainsFunc(raw, unicode.IsControl) {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	u.User = nil
+	s := urlEscaper.Replace(u.String())
+	if utf8.RuneCountInString(s) > MaxURL || !utf8.ValidString(s) {
+		return ""
+	}
+	return s
+}
+
+var urlEscaper = strings.NewReplacer("<", "%3C", ">", "%3E", "|", "%7C", " ", "%20", `"`, "%22", "`", "%60")
+
+// mrkdwnLink builds "<url|label>" with an escaped label of at most max
+// runes; without a usable URL it is just the escaped label.
+func mrkdwnLink(link, label string, max int) string {
+	u := SafeURL(link)
+	if u == "" {
+		return escTrunc(label, max)
+	}
+	ue := strings.ReplaceAll(u, "&", "&amp;")
+	return "<" + ue + "|" + escTrunc(label, max) + ">"
+}
+
+func titleOf(a store.Alert) string {
+	t := clean(a.Title)
+	if t == "" {
+		t = clean(a.Link)
+	}
+	if t == "" {
+		t = "(untitled)"
+	}
+	return truncRunes(t, maxTitle)
+}
+
+// FormatTime is how published times are shown.
+func FormatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("Mon 2 Jan 2006 15:04 UTC")
+}
+
+// snippetMrkdwn renders the snippet escaped with the marked byte ranges in
+// bold, in at most max runes.
+func snippetMrkdwn(snippet string, marks [][2]int, max int) string {
+	type seg struct {
+		text string
+		bold bool
+	}
+	var segs []seg
+	pos := 0
+	for _, m := range normMarks(snippet, marks) {
+		if m[0] > pos {
+			segs = append(segs, seg{snippet[pos:m[0]], false})
+		}
+		segs = append(segs, seg{snippet[m[0]:m[1]], true})
+		pos = m[1]
+	}
+	if pos < len(snippet) {
+		segs = append(segs, seg{snippet[pos:], false})
+	}
+	var b strings.Builder
+	used := 0
+	for i, sg := range segs {
+		t := cleanKeepEdges(sg.text)
+		if i == 0 {
+			t = strings.TrimLeft(t, " ")
+		}
+		if i == len(segs)-1 {
+			t = strings.TrimRight(t, " ")
+		}
+		if !sg.bold {
+			n, cut := writeEsc(&b, t, max-used)
+			used += n
+			if cut {
+				break
+			}
+			continue
+		}
+		// Bold needs the stars against non-space characters.
+		core := strings.TrimSpace(t)
+		lead, trail := t[:strings.Index(t, core)], ""
+		if core == "" {
+			lead = t
+		} else {
+			trail = t[len(lead)+len(core):]
+		}
+		n, cut := writeEsc(&b, lead, max-used)
+		used += n
+		if cut {
+			break
+		}
+		if core != "" {
+			if max-used < 4 { // room for "*x*" or "…"
+				b.WriteString("…")
+				break
+			}
+			var inner strings.Builder
+			n, cut := writeEsc(&inner, core, max-used-2)
+			b.WriteByte('*')
+			b.WriteString(inner.String())
+			b.WriteByte('*')
+			used += n + 2
+			if cut {
+				break
+			}
+		}
+		n, cut = writeEsc(&b, trail, max-used)
+		used += n
+		if cut {
+			break
+		}
+	}
+	out := b.String()
+	for strings.Contains(out, "  ") { // segment edges may leave two spaces
+		out = strings.ReplaceAll(out, "  ", " ")
+	}
+	return out
+}
+
+// cleanKeepEdges is clean, but keeps one leading and one trailing space if
+// the text had white space there (segments of one snippet join up again).
+func cleanKeepEdges(s string) string {
+	c := clean(s)
+	if c == "" {
+		if strings.TrimSpace(s) == "" && s != "" {
+			return " "
+		}
+		return ""
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	if unicode.IsSpace(r) {
+		c = " " + c
+	}
+	r, _ = utf8.DecodeLastRuneInString(s)
+	if unicode.IsSpace(r) {
+		c += " "
+	}
+	return c
+}
+
+// normMarks returns the valid marks sorted, merged and moved onto rune
+// boundaries.
+func normMarks(s string, marks [][2]int) [][2]int {
+	var out [][2]int
+	for _, m := range marks {
+		a, z := m[0], m[1]
+		if a < 0 || z > len(s) || a >= z {
+			continue
+		}
+		for a < z && !utf8.RuneStart(s[a]) {
+			a++
+		}
+		for z < len(s) && !utf8.RuneStart(s[z]) {
+			z++
+		}
+		if a < z {
+			out = append(out, [2]int{a, z})
+		}
+	}
+	slices.SortFunc(out, func(x, y [2]int) int { return x[0] - y[0] })
+	merged := out[:0]
+	for _, m := range out {
+		if n := len(merged); n > 0 && m[0] <= merged[n-1][1] {
+			merged[n-1][1] = max(merged[n-1][1], m[1])
+			continue
+		}
+		merged = append(merged, m)
+	}
+	return merged
+}
+
+func mrkdwn(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, true)
+}
+
+func plain(s string, max int) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, truncRunes(s, max), false, false)
+}
+
+// Render turns one alert into a Slack message: the notification text
+// (escaped mrkdwn, also used where blocks are not shown) and its Block Kit
+// blocks. Ops alerts are plain text with no blocks. All feed text is
+// escaped or cleaned, links are built here with escaped labels, and every
+// Slack limit is respected by truncation on a rune boundary; Render never
+// fails.
+//
+// An item alert renders as:
+//
+//	section  *<link|Headline>*            (mrkdwn, escaped, linked)
+//	context  Source · published time · Rule: name
+//	section  snippet with the matched words in *bold*
+//	actions  [Open] button to the link
+func Render(a store.Alert) (text string, blocks []slack.Block) {
+	if a.Kind == store.KindOps {
+		return escTrunc(strings.ToValidUTF8(a.Text, "\uFFFD"), maxOpsText), nil
+	}
+	title := titleOf(a)
+	head := "*" + escTrunc(title, MaxSectionText-2) + "*"
+	if u := SafeURL(a.Link); u != "" {
+		ue := strings.ReplaceAll(u, "&", "&amp;")
+		// Room for the label next to the URL in "*<url|label>*".
+		if room := MaxSectionText - utf8.RuneCountInString(ue) - 5; room >= 20 {
+			head = "*<" + ue + "|" + escTrunc(title, room) + ">*"
+		}
+	}
+	blocks = append(blocks, slack.NewSectionBlock(mrkdwn(head), nil, nil))
+
+	var ctx []slack.MixedElement
+	if f := clean(a.FeedName); f != "" {
+		ctx = append(ctx, mrkdwn("*"+escTrunc(f, 200)+"*"))
+	} else if f := clean(a.FeedKey); f != "" {
+		ctx = append(ctx, mrkdwn("*"+escTrunc(f, 200)+"*"))
+	}
+	if p := FormatTime(a.Published); p != "" {
+		ctx = append(ctx, mrkdwn(p))
+	}
+	if r := clean(a.Rule); r != "" {
+		ctx = append(ctx, mrkdwn("Rule: "+escTrunc(r, 200)))
+	}
+	if len(ctx) > 0 {
+		blocks = append(blocks, slack.NewContextBlock("", ctx...))
+	}
+	if sn := snippetMrkdwn(a.Snippet, a.Marks, MaxSectionText); sn != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(sn), nil, nil))
+	}
+	if u := SafeURL(a.Link); u != "" {
+		btn := slack.NewButtonBlockElement("open", "open", plain("Open", MaxButtonText))
+		btn.URL = u
+		blocks = append(blocks, slack.NewActionBlock("", btn))
+	}
+	return fallbackText(a, title), blocks
+}
+
+// fallbackText is the notification text of an item alert.
+func fallbackText(a store.Alert, title string) string {
+	var b strings.Builder
+	if r := clean(a.Rule); r != "" {
+		b.WriteString("[" + escTrunc(r, 200) + "] ")
+	}
+	b.WriteString(mrkdwnLink(a.Link, title, maxTitle+1))
+	if f := clean(a.FeedName); f != "" {
+		b.WriteString(" (" + escTrunc(f, 200) + ")")
+	}
+	s := b.String()
+	if utf8.RuneCountInString(s) > maxFallback {
+		s = escTrunc(title, maxFallback)
+	}
+	return s
+}
+
+// RenderGroup renders several alerts of one channel as one message listing
+// the stories: a burst (digest false) or a digest summary (digest true).
+// It lists as many alerts as fit Slack's limits (at most 40) and returns how
+// many it used; the caller sends the rest in another message. Like Render,
+// it escapes all feed text and never fails.
+func RenderGroup(digest bool, alerts []store.Alert) (text string, blocks []slack.Block, n int) {
+	var (
+		sections []string
+		sec      strings.Builder
+		secLen   int
+	)
+	for _, a := range alerts {
+		if n >= maxGroupItems {
+			break
+		}
+		line := groupLine(a)
+		ll := utf8.RuneCountInString(line)
+		if secLen > 0 && secLen+1+ll > MaxSectionText {
+			if len(sections)+1 >= MaxBlocks-3 { // header, this section, footer
+				break
+			}
+			sections = append(sections, sec.String())
+			sec.Reset()
+			secLen = 0
+		}
+		if secLen > 0 {
+			sec.WriteByte('\n')
+			secLen++
+		}
+		sec.WriteString(line)
+		secLen += ll
+		n++
+	}
+	if secLen > 0 {
+		sections = append(sections, sec.String())
+	}
+	if n == 0 && len(alerts) > 0 { // cannot happen with these limits; never stall a caller
+		n = 1
+	}
+	stories := "stories"
+	if n == 1 {
+		stories = "story"
+	}
+	heading := fmt.Sprintf("%d new %s", n, stories)
+	if digest {
+		heading = fmt.Sprintf("Digest: %d %s", n, stories)
+	}
+	blocks = append(blocks, slack.NewHeaderBlock(plain(heading, MaxHeaderText)))
+	for _, s := range sections {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(s), nil, nil))
+	}
+	var rules []string
+	for _, a := range alerts[:n] {
+		if r := clean(a.Rule); r != "" && !slices.Contains(rules, r) {
+			rules = append(rules, r)
+		}
+	}
+	if len(rules) > 0 {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(escTrunc("Rules: "+strings.Join(rules, ", "), MaxContextText))))
+	}
+
+	var tb strings.Builder
+	tb.WriteString(heading + ":")
+	used := utf8.RuneCountInString(heading) + 1
+	for i, a := range alerts[:n] {
+		t := escTrunc(titleOf(a), 120)
+		sep := " "
+		if i > 0 {
+			sep = " · "
+		}
+		l := utf8.RuneCountInString(sep + t)
+		if used+l > maxFallback-2 {
+			tb.WriteString(" …")
+			break
+		}
+		tb.WriteString(sep + t)
+		used += l
+	}
+	return tb.String(), blocks, n
+}
+
+// groupLine is one story in a grouped message.
+func groupLine(a store.Alert) string {
+	line := "• *" + mrkdwnLink(a.Link, truncRunes(titleOf(a), 200), 201) + "*"
+	var meta []string
+	if f := clean(a.FeedName); f != "" {
+		meta = append(meta, escTrunc(f, 80))
+	}
+	if !a.Published.IsZero() {
+		meta = append(meta, a.Published.UTC().Format("2 Jan 15:04"))
+	}
+	if r := clean(a.Rule); r != "" {
+		meta = append(meta, escTrunc(r, 80))
+	}
+	if len(meta) > 0 {
+		line += " — " + strings.Join(meta, " · ")
+	}
+	if utf8.RuneCountInString(line) > MaxSectionText {
+		line = "• " + escTrunc(titleOf(a), 200)
+	}
+	return line
+}
+
+// WriteText prints one alert as a readable plain-text block, the way
+// Wirewatch shows alerts on stdout when Slack is not configured:
+//
+//	[#desk-south-asia] Cross-border strikes — Dawn — Mon 24 Nov 2026 13:05 UTC
+//	  Pakistan, India exchange fire across LoC
+//	  https://www.dawn.com/news/1
+//	  … troops *exchanged fire* along the Line of Control …
+//
+// followed by a blank line. Control characters in feed text are removed, so
+// a feed cannot send escape sequences to the terminal. Ops alerts print as
+// "[#channel] ops: text".
+func WriteText(w io.Writer, a store.Alert) error {
+	ch := clean(a.Channel)
+	if a.Kind == store.KindOps {
+		_, err := fmt.Fprintf(w, "[%s] ops: %s\n\n", ch, clean(a.Text))
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "[%s]", ch)
+	for _, s := range []string{clean(a.Rule), clean(a.FeedName), FormatTime(a.Published)} {
+		if s != "" {
+			b.WriteString(" — " + s)
+		}
+	}
+	b.WriteString("\n  " + titleOf(a) + "\n")
+	if u := SafeURL(a.Link); u != "" {
+		b.WriteString("  " + u + "\n")
+	}
+	if sn := plainSnippet(a.Snippet, a.Marks); sn != "" {
+		b.WriteString("  " + sn + "\n")
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// plainSnippet is the snippet with marks shown as *word*, unescaped.
+func plainSnippet(snippet string, marks [][2]int) string {
+	var b strings.Builder
+	pos := 0
+	for _, m := range normMarks(snippet, marks) {
+		b.WriteString(snippet[pos:m[0]])
+		b.WriteString("*" + snippet[m[0]:m[1]] + "*")
+		pos = m[1]
+	}
+	b.WriteString(snippet[pos:])
+	return truncRunes(clean(b.String()), 1000)
+}

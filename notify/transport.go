@@ -1,0 +1,408 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/wirewatch/wirewatch/store"
+)
+
+// MetadataEventType is the Slack message metadata event type Wirewatch
+// attaches to every message it posts with a bot token. Its payload holds
+// "alert_ids": the ids of the alerts the message carries.
+const MetadataEventType = "wirewatch_alert"
+
+// message is one Slack message carrying one or more alerts.
+type message struct {
+	channel string
+	text    string
+	blocks  []slack.Block
+	alerts  []store.Alert // in order; the first one for a single alert
+	ids     []string
+}
+
+// transport posts messages. history reports which of ids appear in the
+// metadata of the channel's recent messages (errNoHistory if the transport
+// cannot read history).
+type transport interface {
+	post(ctx context.Context, m *message) (ts string, err error)
+	history(ctx context.Context, channel string, ids []string) (found map[string]string, err error)
+	paced() bool
+	kind() string
+}
+
+var errNoHistory = errors.New("history not available")
+
+// --- Web API (bot token) ---
+
+type apiTransport struct {
+	c       *slack.Client
+	unfurl  bool
+	pages   int // history pages to read (200 messages each)
+	mu      sync.Mutex
+	chanIDs map[string]string // channel name → ID, learned from posts and conversations.list
+}
+
+func newAPITransport(token, apiURL string, hc *http.Client, unfurl bool) *apiTransport {
+	opts := []slack.Option{slack.OptionHTTPClient(hc)}
+	if apiURL != "" {
+		if !strings.HasSuffix(apiURL, "/") {
+			apiURL += "/"
+		}
+		opts = append(opts, slack.OptionAPIURL(apiURL))
+	}
+	return &apiTransport{c: slack.New(token, opts...), unfurl: unfurl, pages: 5, chanIDs: map[string]string{}}
+}
+
+func (t *apiTransport) paced() bool  { return true }
+func (t *apiTransport) kind() string { return "slack-api" }
+
+func (t *apiTransport) post(ctx context.Context, m *message) (string, error) {
+	opts := []slack.MsgOption{
+		slack.MsgOptionText(m.text, false), // already escaped by Render
+		slack.MsgOptionMetadata(slack.SlackMetadata{
+			EventType:    MetadataEventType,
+			EventPayload: metadataPayload(m.ids),
+		}),
+	}
+	if len(m.blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(m.blocks...))
+	}
+	if t.unfurl {
+		opts = append(opts, slack.MsgOptionEnableLinkUnfurl())
+	} else {
+		opts = append(opts, slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
+	}
+	ch := channelArg(m.channel)
+	id, ts, err := t.c.PostMessageContext(ctx, ch, opts...)
+	if err != nil {
+		return "", err
+	}
+	if id != "" {
+		t.mu.Lock()
+		t.chanIDs[ch] = id
+		t.mu.Unlock()
+	}
+	return ts, nil
+}
+
+// channelArg is the channel as chat.postMessage takes it: an ID as is, a
+// name without its "#".
+func channelArg(ch string) string { return strings.TrimPrefix(strings.TrimSpace(ch), "#") }
+
+// looksLikeID says whether ch is a conversation ID rather than a name.
+func looksLikeID(ch string) bool {
+	if len(ch) < 9 || !strings.ContainsRune("CGD", rune(ch[0])) {
+		return false
+	}
+	for _, r := range ch {
+		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// channelID resolves a channel name to its ID (conversations.history takes
+// only IDs): from earlier posts, else from conversations.list.
+func (t *apiTransport) channelID(ctx context.Context, ch string) (string, error) {
+	ch = channelArg(ch)
+	if looksLikeID(ch) {
+		return ch, nil
+	}
+	t.mu.Lock()
+	id := t.chanIDs[ch]
+	t.mu.Unlock()
+	if id != "" {
+		return id, nil
+	}
+	cursor := ""
+	for range 50 {
+		list, next, err := t.c.GetConversationsContext(ctx, &slack.GetConversationsParameters{
+			Cursor: cursor, Limit: 1000, ExcludeArchived: true,
+			Types: []string{"public_channel", "private_channel"},
+		})
+		if err != nil {
+			return "", fmt.Errorf("conversations.list: %w", err)
+		}
+		t.mu.Lock()
+		for _, c := range list {
+			t.chanIDs[c.Name] = c.ID
+		}
+		id = t.chanIDs[ch]
+		t.mu.Unlock()
+		if id != "" || next == "" {
+			break
+		}
+		cursor = next
+	}
+	if id == "" {
+		return "", slack.SlackErrorResponse{Err: "channel_not_found"}
+	}
+	return id, nil
+}
+
+func (t *apiTransport) history(ctx context.Context, channel string, ids []string) (map[string]string, error) {
+	id, err := t.channelID(ctx, channel)
+	if err != nil {
+		return nil, err
+	}
+	want := make(map[string]bool, len(ids))
+	for _, i := range ids {
+		want[i] = true
+	}
+	found := map[string]string{}
+	cursor := ""
+	for range t.pages {
+		h, err := t.c.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+			ChannelID: id, Cursor: cursor, Limit: 200, IncludeAllMetadata: true,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("conversations.history: %w", err)
+		}
+		for _, m := range h.Messages {
+			if m.Metadata.EventType != MetadataEventType {
+				continue
+			}
+			for _, aid := range payloadIDs(m.Metadata.EventPayload) {
+				if want[aid] {
+					found[aid] = m.Timestamp
+				}
+			}
+		}
+		if len(found) == len(want) || !h.HasMore || h.ResponseMetaData.NextCursor == "" {
+			break
+		}
+		cursor = h.ResponseMetaData.NextCursor
+	}
+	return found, nil
+}
+
+// metadataPayload is the metadata payload of a message carrying ids:
+// {"alert_id": first} and, for a grouped message, "alert_ids": all of them
+// joined with commas (plain strings keep the payload valid for any schema).
+func metadataPayload(ids []string) map[string]any {
+	p := map[string]any{"alert_id": ids[0]}
+	if len(ids) > 1 {
+		p["alert_ids"] = strings.Join(ids, ",")
+	}
+	return p
+}
+
+// payloadIDs reads alert ids from a metadata payload: "alert_ids" if
+// present (a group), else "alert_id".
+func payloadIDs(p map[string]any) []string {
+	var out []string
+	switch v := p["alert_ids"].(type) {
+	case string:
+		for _, s := range strings.Split(v, ",") {
+			if s != "" {
+				out = append(out, s)
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	if len(out) == 0 {
+		if s, ok := p["alert_id"].(string); ok && s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// --- incoming webhook ---
+
+type webhookTransport struct {
+	url    string
+	hc     *http.Client
+	unfurl bool
+}
+
+func (t *webhookTransport) paced() bool  { return true }
+func (t *webhookTransport) kind() string { return "slack-webhook" }
+func (t *webhookTransport) history(context.Context, string, []string) (map[string]string, error) {
+	return nil, errNoHistory
+}
+
+func (t *webhookTransport) post(ctx context.Context, m *message) (string, error) {
+	unfurl := t.unfurl
+	msg := slack.WebhookMessage{Text: m.text, UnfurlLinks: &unfurl, UnfurlMedia: &unfurl}
+	if len(m.blocks) > 0 {
+		msg.Blocks = &slack.Blocks{BlockSet: m.blocks}
+	}
+	raw, err := json.Marshal(msg)
+	if err != nil {
+		return "", fmt.Errorf("encoding webhook message: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(raw))
+	if err != nil {
+		return "", fmt.Errorf("webhook request: %w", redactURL(err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := t.hc.Do(req)
+	if err != nil {
+		return "", redactURL(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	code := strings.TrimSpace(string(body))
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		ra, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		return "", &slack.RateLimitedError{RetryAfter: time.Duration(ra) * time.Second}
+	case resp.StatusCode >= 500:
+		return "", slack.StatusCodeError{Code: resp.StatusCode, Status: resp.Status}
+	case resp.StatusCode != http.StatusOK:
+		if code == "" || len(code) > 64 || strings.ContainsAny(code, " <") {
+			return "", slack.StatusCodeError{Code: resp.StatusCode, Status: resp.Status}
+		}
+		return "", slack.SlackErrorResponse{Err: code}
+	}
+	return "", nil
+}
+
+// redactURL removes the URL (a webhook URL is a secret) from an *url.Error.
+func redactURL(err error) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		return fmt.Errorf("webhook %s: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+// --- stdout ---
+
+type stdoutTransport struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (t *stdoutTransport) paced() bool  { return false }
+func (t *stdoutTransport) kind() string { return "stdout" }
+func (t *stdoutTransport) history(context.Context, string, []string) (map[string]string, error) {
+	return nil, errNoHistory
+}
+
+func (t *stdoutTransport) post(_ context.Context, m *message) (string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, a := range m.alerts {
+		if err := WriteText(t.w, a); err != nil {
+			return "", fmt.Errorf("writing alert to stdout: %w", err)
+		}
+	}
+	return "", nil
+}
+
+// --- classifying errors ---
+
+type outcome int
+
+const (
+	outOK outcome = iota
+	outRateLimited
+	outTransient // not delivered, try again later
+	outUncertain // may have been delivered: look before posting again
+	outPermanent // will not work by retrying
+)
+
+func (o outcome) String() string {
+	return [...]string{"ok", "rate_limited", "transient", "uncertain", "permanent"}[o]
+}
+
+// permanentCodes are Slack error codes that retrying cannot fix.
+var permanentCodes = map[string]string{
+	"channel_not_found":                 "the channel does not exist or the app cannot see it",
+	"not_in_channel":                    "the app is not a member of the channel: invite it with /invite @app",
+	"is_archived":                       "the channel is archived",
+	"channel_is_archived":               "the channel is archived",
+	"invalid_auth":                      "the bot token is invalid",
+	"not_authed":                        "no bot token was sent",
+	"account_inactive":                  "the token's user or app was deactivated",
+	"token_revoked":                     "the bot token was revoked",
+	"token_expired":                     "the bot token expired",
+	"no_permission":                     "the token lacks permission for this channel",
+	"missing_scope":                     "the app lacks the chat:write scope",
+	"restricted_action":                 "the workspace restricts posting in this channel",
+	"ekm_access_denied":                 "administrators suspended posting",
+	"team_access_not_granted":           "the token has no access to this workspace",
+	"msg_too_long":                      "the message is too long",
+	"invalid_blocks":                    "Slack rejected the message blocks",
+	"invalid_blocks_format":             "Slack rejected the message blocks",
+	"invalid_metadata_format":           "Slack rejected the message metadata",
+	"invalid_metadata_schema":           "Slack rejected the message metadata",
+	"metadata_too_large":                "the message metadata is too large",
+	"too_many_attachments":              "too many attachments",
+	"action_prohibited":                 "the webhook's workspace prohibits this action",
+	"invalid_token":                     "the webhook URL is invalid or revoked",
+	"no_service":                        "the webhook is disabled or revoked",
+	"no_active_hooks":                   "the webhook is disabled",
+	"invalid_payload":                   "Slack rejected the webhook payload",
+	"posting_to_general_channel_denied": "only admins may post in #general",
+}
+
+// channelWide reports whether a permanent error concerns the channel (or
+// the whole app), so every alert for that channel would fail the same way.
+func channelWide(code string) bool {
+	switch code {
+	case "msg_too_long", "invalid_blocks", "invalid_blocks_format", "invalid_metadata_format",
+		"invalid_metadata_schema", "metadata_too_large", "too_many_attachments", "invalid_payload":
+		return false
+	}
+	return true
+}
+
+// classify sorts a post error into an outcome; code is Slack's error code
+// if any, wait the Retry-After of a 429.
+func classify(err error) (o outcome, code string, wait time.Duration) {
+	if err == nil {
+		return outOK, "", 0
+	}
+	if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
+		return outRateLimited, "ratelimited", max(rl.RetryAfter, time.Second)
+	}
+	if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok {
+		switch {
+		case se.Err == "ratelimited" || se.Err == "rate_limited":
+			return outRateLimited, se.Err, time.Second
+		case permanentCodes[se.Err] != "":
+			return outPermanent, se.Err, 0
+		}
+		// internal_error, fatal_error, service_unavailable, request_timeout …:
+		// Slack answered, so the message was not posted.
+		return outTransient, se.Err, 0
+	}
+	if sc, ok := errors.AsType[slack.StatusCodeError](err); ok {
+		if sc.Code >= 500 {
+			// A proxy or Slack may have accepted the post before failing.
+			return outUncertain, strconv.Itoa(sc.Code), 0
+		}
+		return outTransient, strconv.Itoa(sc.Code), 0
+	}
+	if oe, ok := errors.AsType[*net.OpError](err); ok && oe.Op == "dial" {
+		return outTransient, "", 0 // never connected: nothing was sent
+	}
+	if _, ok := errors.AsType[*net.DNSError](err); ok {
+		return outTransient, "", 0
+	}
+	// Connection reset or closed, timeout, unreadable answer: the request
+	// may have reached Slack.
+	return outUncertain, "", 0
+}
