@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/wirewatch/wirewatch/config"
+	"github.com/wirewatch/wirewatch/rules"
+)
+
+// cmdRun is the daemon: the monitor polls feeds as they fall due and the
+// notifier delivers the outbox, until SIGINT or SIGTERM.
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("run", stderr)
+	path := fs.String("config", "", "configuration file (TOML)")
+	var lf logFlags
+	lf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	l, err := mustLoad(*path, stderr)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, l.cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	owner := ownerID()
+	mon, err := newMonitor(l, st, log, owner)
+	if err != nil {
+		return err
+	}
+	n, err := newNotifier(l.cfg, st, stdout, log, owner)
+	if err != nil {
+		return err
+	}
+	log.Info("wirewatch running", "version", buildVersion(), "feeds", len(l.feeds), "rules", len(l.rules), "alerts_to", slackTarget(l.cfg), "owner", owner)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	wg.Add(2)
+	go func() { defer wg.Done(); errs[0] = mon.Run(ctx) }()
+	go func() { defer wg.Done(); errs[1] = n.Run(ctx) }()
+	wg.Wait()
+	log.Info("wirewatch stopped")
+	return errors.Join(errs...)
+}
+
+// dryRunAlert is one line of `once -dry-run` output.
+type dryRunAlert struct {
+	Rule      string    `json:"rule"`
+	Channel   string    `json:"channel"`
+	Feed      string    `json:"feed"`
+	Title     string    `json:"title"`
+	Link      string    `json:"link"`
+	GUID      string    `json:"guid"`
+	Published time.Time `json:"published"`
+	Snippet   string    `json:"snippet"`
+	Digest    string    `json:"digest,omitempty"`
+}
+
+// cmdOnce polls every feed once, delivers what it queued, and exits. With
+// -dry-run nothing is posted or recorded; the alerts that would be sent are
+// printed as JSON lines.
+func cmdOnce(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("once", stderr)
+	path := fs.String("config", "", "configuration file (TOML)")
+	dryRun := fs.Bool("dry-run", false, "post and record nothing; print the alerts that would be sent as JSON lines")
+	var lf logFlags
+	lf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	l, err := mustLoad(*path, stderr)
+	if err != nil {
+		return err
+	}
+	cfg := l.cfg
+	if *dryRun && cfg.Store.Postgres == "" {
+		// Read what is already seen, but never write to the real state:
+		// work on a copy (or on nothing, for a new installation).
+		tmp, err := os.MkdirTemp("", "wirewatch-dry-run-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		c := *cfg
+		c.Store.Path = filepath.Join(tmp, "dry-run.db")
+		if err := copySQLite(ctx, cfg.Store.Path, c.Store.Path); err != nil {
+			return err
+		}
+		cfg = &c
+	}
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	owner := ownerID()
+	mon, err := newMonitor(l, st, log, owner)
+	if err != nil {
+		return err
+	}
+	if !*dryRun {
+		if err := mon.Sync(ctx); err != nil {
+			return err
+		}
+	}
+	results := mon.PollAll(ctx, *dryRun)
+	failed := 0
+	for _, r := range results {
+		if r.Err != nil {
+			failed++
+		}
+	}
+	if *dryRun {
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		for _, r := range results {
+			for _, a := range r.Alerts {
+				if err := enc.Encode(dryRunAlert{Rule: a.Rule, Channel: a.Channel, Feed: a.FeedName, Title: a.Title, Link: a.Link, GUID: a.GUID, Published: a.Published, Snippet: a.Snippet, Digest: a.Digest}); err != nil {
+					return err
+				}
+			}
+		}
+	} else {
+		n, err := newNotifier(cfg, st, stdout, log, owner)
+		if err != nil {
+			return err
+		}
+		if err := n.Drain(ctx); err != nil {
+			return fmt.Errorf("delivering alerts: %w", err)
+		}
+	}
+	if failed > 0 {
+		log.Warn("some feeds failed", "failed", failed, "feeds", len(results))
+		if failed == len(results) {
+			return fmt.Errorf("all %d feeds failed", failed)
+		}
+	}
+	return nil
+}
+
+// copySQLite copies an SQLite state file (and its WAL) for a dry run; a
+// missing source is not an error (a new installation).
+func copySQLite(ctx context.Context, from, to string) error {
+	if _, err := os.Stat(from); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(from + suffix)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("dry run: copying state: %w", err)
+		}
+		if err := os.WriteFile(to+suffix, b, 0o600); err != nil {
+			return fmt.Errorf("dry run: copying state: %w", err)
+		}
+	}
+	return ctx.Err()
+}
+
+// cmdCheck validates the config and every rule, and runs the rules' own
+// examples. Each problem is printed as FILE:LINE:COL: message; warnings do
+// not fail the check.
+func cmdCheck(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("check", stderr)
+	path := fs.String("config", "", "configuration file (TOML)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *path == "" {
+		return errors.New("-config FILE is required")
+	}
+	l, err := load(*path)
+	if err != nil {
+		return err
+	}
+	problems := append(config.Problems(nil), l.problems...)
+	if l.cfg != nil {
+		problems = append(problems, checkExamples(l)...)
+	}
+	errs := 0
+	for _, p := range problems {
+		fmt.Fprintln(stdout, p.Error())
+		if !p.Warning {
+			errs++
+		}
+	}
+	if errs > 0 {
+		fmt.Fprintf(stderr, "%s: %d problem(s)\n", *path, errs)
+		return exitError(1)
+	}
+	nf, nr := 0, 0
+	if l.cfg != nil {
+		nf, nr = len(l.cfg.Feeds), len(l.cfg.Rules)
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d feeds, %d rules)\n", *path, nf, nr)
+	return nil
+}
+
+// checkExamples runs each rule's examples (must match) and counterexamples
+// (must not).
+func checkExamples(l *loaded) config.Problems {
+	byName := map[string]*rules.Rule{}
+	for _, r := range l.rules {
+		byName[r.Name()] = r
+	}
+	var out config.Problems
+	for _, rc := range l.cfg.Rules {
+		r := byName[rc.Name]
+		if r == nil {
+			continue
+		}
+		for _, ex := range rc.Examples {
+			if _, ok := r.Match(rules.Analyze(rules.Document{Title: ex})); !ok {
+				out = append(out, config.Problem{File: l.cfg.Path, Line: rc.Line, Col: 1, Msg: fmt.Sprintf("rule %q: example does not match: %q", rc.Name, ex)})
+			}
+		}
+		for _, ex := range rc.Counterexamples {
+			if _, ok := r.Match(rules.Analyze(rules.Document{Title: ex})); ok {
+				out = append(out, config.Problem{File: l.cfg.Path, Line: rc.Line, Col: 1, Msg: fmt.Sprintf("rule %q: counterexample matches: %q", rc.Name, ex)})
+			}
+		}
+	}
+	return out
+}
+

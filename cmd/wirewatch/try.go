@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/wirewatch/wirewatch/config"
+	"github.com/wirewatch/wirewatch/monitor"
+	"github.com/wirewatch/wirewatch/monitor/fetch"
+	"github.com/wirewatch/wirewatch/monitor/parse"
+	"github.com/wirewatch/wirewatch/rules"
+)
+
+// tryMatch is one line of `try -json` output: one (item, rule) match.
+type tryMatch struct {
+	Rule    string   `json:"rule"`
+	Feed    string   `json:"feed"`
+	Title   string   `json:"title"`
+	Link    string   `json:"link"`
+	GUID    string   `json:"guid"`
+	Snippet string   `json:"snippet"`
+	Matched []string `json:"matched"`
+}
+
+// cmdTry runs a rule (-query), a configured rule (-rule) or all configured
+// rules over feed files or URLs and shows which items match and why.
+func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("try", stderr)
+	path := fs.String("config", "", "configuration file; its rules are used unless -query is given")
+	query := fs.String("query", "", "a rule to try, in the rule language")
+	ruleName := fs.String("rule", "", "the name of one configured rule to try")
+	asJSON := fs.Bool("json", false, "print one JSON object per (item, rule) match")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: wirewatch try [-config FILE] [-query 'RULE' | -rule NAME] [-json] SOURCE...")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	sources := fs.Args()
+	if len(sources) == 0 {
+		fs.Usage()
+		return exitError(2)
+	}
+	if *query != "" && *ruleName != "" {
+		return errors.New("give -query or -rule, not both")
+	}
+
+	var cfg *config.Config
+	var rs []*rules.Rule
+	if *path != "" {
+		l, err := mustLoad(*path, stderr)
+		if err != nil {
+			return err
+		}
+		cfg, rs = l.cfg, l.rules
+	}
+	switch {
+	case *query != "":
+		r, err := rules.Compile("query", *query)
+		if err != nil {
+			return err
+		}
+		rs = []*rules.Rule{r}
+	case *ruleName != "":
+		var found *rules.Rule
+		for _, r := range rs {
+			if r.Name() == *ruleName {
+				found = r
+			}
+		}
+		if found == nil {
+			return fmt.Errorf("no rule named %q in %s", *ruleName, *path)
+		}
+		rs = []*rules.Rule{found}
+	case cfg == nil:
+		return errors.New("give -query 'RULE', or -config FILE to use its rules")
+	}
+	for _, r := range rs {
+		for _, w := range r.Warnings() {
+			fmt.Fprintf(stderr, "warning: rule %q: column %d: %s\n", r.Name(), w.Col, w.Msg)
+		}
+	}
+	ix := rules.NewIndex(rs)
+
+	if cfg == nil {
+		cfg = &config.Config{Fetch: config.Fetch{Timeout: config.DefaultTimeout, MaxBodyBytes: config.DefaultMaxBodyBytes, MaxRedirects: config.DefaultMaxRedirects, PerHost: config.DefaultPerHost}}
+	}
+	var fetcher *fetch.Fetcher
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	failed, total := 0, 0
+	for _, src := range sources {
+		var body []byte
+		var contentType, base string
+		if isURL(src) {
+			if fetcher == nil {
+				fetcher = newFetcher(cfg, nil)
+			}
+			res, err := fetcher.Fetch(ctx, fetch.Request{URL: src})
+			if err != nil {
+				fmt.Fprintf(stderr, "%s: %v\n", src, err)
+				failed++
+				continue
+			}
+			body, contentType, base = res.Body, res.ContentType, res.URL
+		} else {
+			b, err := os.ReadFile(src)
+			if err != nil {
+				fmt.Fprintf(stderr, "%v\n", err)
+				failed++
+				continue
+			}
+			abs, _ := filepath.Abs(src)
+			body, base = b, (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
+			contentType = mime.TypeByExtension(filepath.Ext(src))
+		}
+		doc, err := parse.Parse(body, contentType, base)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", src, err)
+			var nf *parse.NotFeedError
+			if errors.As(err, &nf) && len(nf.Alternates) > 0 {
+				fmt.Fprintf(stderr, "  try one of the feeds it advertises:\n")
+				for _, alt := range nf.Alternates {
+					fmt.Fprintf(stderr, "    wirewatch try %s\n", alt)
+				}
+			}
+			failed++
+			continue
+		}
+		feedName := doc.Title
+		if feedName == "" {
+			feedName = src
+		}
+		f := monitor.Feed{Name: feedName, URL: base}
+		matched := 0
+		for i := range doc.Items {
+			it := &doc.Items[i]
+			a := rules.Analyze(monitor.Document(f, it))
+			for _, m := range ix.Match(a) {
+				matched++
+				snippet, marks := rules.Snippet(a, m.Spans, 300)
+				words := matchedWords(a, m.Spans)
+				if *asJSON {
+					if err := enc.Encode(tryMatch{Rule: m.Rule.Name(), Feed: feedName, Title: it.Title, Link: it.Link, GUID: it.GUID, Snippet: snippet, Matched: words}); err != nil {
+						return err
+					}
+					continue
+				}
+				fmt.Fprintf(stdout, "MATCH %q\n  %s\n  %s\n  %s\n  matched: %s\n\n", m.Rule.Name(), it.Title, it.Link, highlight(snippet, marks), strings.Join(words, ", "))
+			}
+		}
+		total += matched
+		if !*asJSON {
+			fmt.Fprintf(stdout, "%s: %d items, %d matches\n", src, len(doc.Items), matched)
+		}
+	}
+	if failed == len(sources) {
+		return exitError(1)
+	}
+	return nil
+}
+
+func isURL(s string) bool {
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
+}
+
+// highlight marks the matched words of a snippet with [brackets] for the
+// terminal.
+func highlight(s string, marks [][2]int) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range marks {
+		if m[0] < last || m[1] > len(s) || m[0] > m[1] {
+			continue
+		}
+		b.WriteString(s[last:m[0]])
+		b.WriteString("[" + s[m[0]:m[1]] + "]")
+		last = m[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// matchedWords lists the distinct matched words, in order.
+func matchedWords(a *rules.Analyzed, spans []rules.Span) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, sp := range spans {
+		t := a.Text(sp.Field)
+		if sp.Start < 0 || sp.End > len(t) || sp.Start >= sp.End {
+			continue
+		}
+		w := sp.Field.String() + ":" + t[sp.Start:sp.End]
+		if !seen[w] {
+			seen[w] = true
+			out = append(out, w)
+		}
+	}
+	return out
+}

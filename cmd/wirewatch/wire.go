@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/wirewatch/wirewatch/config"
+	"github.com/wirewatch/wirewatch/monitor"
+	"github.com/wirewatch/wirewatch/monitor/fetch"
+	"github.com/wirewatch/wirewatch/notify"
+	"github.com/wirewatch/wirewatch/rules"
+	"github.com/wirewatch/wirewatch/store"
+	"github.com/wirewatch/wirewatch/store/postgres"
+	"github.com/wirewatch/wirewatch/store/sqlite"
+)
+
+// loaded is a configuration with its rules compiled.
+type loaded struct {
+	cfg      *config.Config
+	rules    []*rules.Rule
+	ruleSet  *monitor.RuleSet
+	feeds    []monitor.Feed
+	problems config.Problems // errors and warnings, in file order
+}
+
+func (l *loaded) errors() config.Problems {
+	var out config.Problems
+	for _, p := range l.problems {
+		if !p.Warning {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// load reads the config and compiles every rule, collecting every problem
+// (config and rules) with its position in the file. A rule that does not
+// compile is reported and left out; it never hides the others' problems.
+func load(path string) (*loaded, error) {
+	cfg, err := config.Load(path, nil)
+	if err != nil {
+		var ps config.Problems
+		if errors.As(err, &ps) {
+			return &loaded{problems: ps}, nil
+		}
+		return nil, err
+	}
+	l := &loaded{cfg: cfg, problems: append(config.Problems(nil), cfg.Problems...)}
+	routes := map[string]monitor.Route{}
+	for _, rc := range cfg.Rules {
+		r, err := rules.Compile(rc.Name, rc.Query)
+		if err != nil {
+			var re *rules.Error
+			p := config.Problem{File: cfg.Path, Line: rc.Line, Col: 1, Msg: err.Error()}
+			if errors.As(err, &re) {
+				p.Line, p.Col = cfg.QueryPosition(rc, re.Offset)
+			}
+			l.problems = append(l.problems, p)
+			continue
+		}
+		for _, w := range r.Warnings() {
+			line, col := cfg.QueryPosition(rc, byteOffset(rc.Query, w.Col))
+			l.problems = append(l.problems, config.Problem{File: cfg.Path, Line: line, Col: col, Msg: fmt.Sprintf("rule %q: %s", rc.Name, w.Msg), Warning: true})
+		}
+		l.rules = append(l.rules, r)
+		route := monitor.Route{Channels: rc.Channels}
+		if rc.Digest != "" {
+			s, err := config.ParseCron(rc.Digest)
+			if err == nil {
+				route.Digest, route.DigestSpec = s, rc.Digest
+			}
+		}
+		routes[rc.Name] = route
+	}
+	l.ruleSet = &monitor.RuleSet{Index: rules.NewIndex(l.rules), Routes: routes}
+	for _, fc := range cfg.Feeds {
+		f := monitor.Feed{Key: fc.Key, Name: fc.Name, URL: fc.URL, Every: fc.Every, Channels: fc.Channels, Backfill: fc.Backfill}
+		if fc.Schedule != "" {
+			s, err := config.ParseCron(fc.Schedule)
+			if err != nil {
+				continue // reported by config
+			}
+			f.Schedule = s
+		}
+		l.feeds = append(l.feeds, f)
+	}
+	return l, nil
+}
+
+// byteOffset converts a 1-based rune column in s into a byte offset.
+func byteOffset(s string, col int) int {
+	i := 0
+	for n := range s {
+		if i == col-1 {
+			return n
+		}
+		i++
+	}
+	return len(s)
+}
+
+// mustLoad loads the config and fails with every located error when it is
+// not usable.
+func mustLoad(path string, stderr io.Writer) (*loaded, error) {
+	if path == "" {
+		return nil, errors.New("-config FILE is required")
+	}
+	l, err := load(path)
+	if err != nil {
+		return nil, err
+	}
+	if errs := l.errors(); len(errs) > 0 {
+		for _, p := range errs {
+			fmt.Fprintln(stderr, p.Error())
+		}
+		return nil, fmt.Errorf("%s: %d problem(s); run 'wirewatch check -config %s'", path, len(errs), path)
+	}
+	return l, nil
+}
+
+// openStore opens the configured store and applies migrations.
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store.Store, error) {
+	var (
+		st  store.Store
+		err error
+	)
+	if cfg.Store.Postgres != "" {
+		log.Info("opening PostgreSQL store")
+		st, err = postgres.Open(ctx, cfg.Store.Postgres)
+	} else {
+		log.Info("opening SQLite store", "path", cfg.Store.Path)
+		st, err = sqlite.Open(cfg.Store.Path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening store: %w", err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrating store: %w", err)
+	}
+	return st, nil
+}
+
+func newFetcher(cfg *config.Config, log *slog.Logger) *fetch.Fetcher {
+	ua := cfg.Fetch.UserAgent
+	if ua == "" {
+		ua = "Wirewatch/" + buildVersion() + " (+https://github.com/wirewatch/wirewatch)"
+	}
+	return fetch.New(fetch.Options{
+		Timeout:      cfg.Fetch.Timeout,
+		MaxBytes:     cfg.Fetch.MaxBodyBytes,
+		MaxRedirects: cfg.Fetch.MaxRedirects,
+		UserAgent:    ua,
+		AllowPrivate: cfg.Fetch.AllowPrivate,
+		AllowCIDRs:   cfg.Fetch.AllowCIDRs,
+		PerHost:      cfg.Fetch.PerHost,
+		Logger:       log,
+	})
+}
+
+// ownerID names this process in leases: host, pid and a random suffix.
+func ownerID() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+func newMonitor(l *loaded, st store.Store, log *slog.Logger, owner string) (*monitor.Monitor, error) {
+	return monitor.New(monitor.Options{
+		Store:       st,
+		Fetcher:     newFetcher(l.cfg, log),
+		Feeds:       l.feeds,
+		Rules:       l.ruleSet,
+		Owner:       owner,
+		Concurrency: l.cfg.Monitor.Concurrency,
+		OpsChannel:  l.cfg.Slack.OpsChannel,
+		Logger:      log,
+	})
+}
+
+func newNotifier(cfg *config.Config, st store.Store, out io.Writer, log *slog.Logger, owner string) (*notify.Notifier, error) {
+	return notify.New(notify.Options{
+		Store:      st,
+		Token:      cfg.Slack.Token,
+		WebhookURL: cfg.Slack.WebhookURL,
+		APIURL:     cfg.Slack.APIURL,
+		Out:        out,
+		OpsChannel: cfg.Slack.OpsChannel,
+		Unfurl:     cfg.Slack.Unfurl,
+		Owner:      owner,
+		Now:        time.Now,
+		Logger:     log,
+	})
+}
+
+// slackTarget describes where alerts go, for the start-up log line; it
+// never includes a token or webhook URL.
+func slackTarget(cfg *config.Config) string {
+	switch {
+	case cfg.Slack.Token != "":
+		return "slack-bot-token"
+	case cfg.Slack.WebhookURL != "":
+		return "slack-webhook"
+	default:
+		return "stdout"
+	}
+}
+
