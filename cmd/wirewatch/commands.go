@@ -243,4 +243,3 @@ func checkExamples(l *loaded) config.Problems {
 	}
 	return out
 }
-

@@ -213,4 +213,3 @@ func slackTarget(cfg *config.Config) string {
 		return "stdout"
 	}
 }
-
