@@ -175,6 +175,19 @@ func parseEpoch(s string) (time.Time, bool) {
 
 var dmyRe = regexp.MustCompile(`^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$`)
 
+// ambiguousDate reports whether raw is a numeric date whose day and month
+// could be swapped ("01/02/2020"); gofeed picks an order for those, we do
+// not.
+func ambiguousDate(raw string) bool {
+	m := dmyRe.FindStringSubmatch(strings.Join(strings.Fields(raw), " "))
+	if m == nil {
+		return false
+	}
+	a, _ := strconv.Atoi(m[1])
+	b, _ := strconv.Atoi(m[2])
+	return a != b && a >= 1 && a <= 12 && b >= 1 && b <= 12
+}
+
 // parseNumericDMY reads dd/mm/yyyy or mm/dd/yyyy only when one of the two
 // numbers is above 12, so the order is certain.
 func parseNumericDMY(s string) (time.Time, bool) {

@@ -283,7 +283,7 @@ func itemTime(gi *gofeed.Item) time.Time {
 		parsed *time.Time
 		raw    string
 	}{{gi.PublishedParsed, gi.Published}, {gi.UpdatedParsed, gi.Updated}} {
-		if c.parsed != nil && !c.parsed.IsZero() {
+		if c.parsed != nil && !c.parsed.IsZero() && !ambiguousDate(c.raw) {
 			if t, ok := sane(*c.parsed); ok {
 				return t.UTC()
 			}
