@@ -32,6 +32,9 @@ const (
 	DefaultPerHost      = 2
 	DefaultMaxRedirects = 5
 	MinEvery            = 30 * time.Second
+	DefaultMaxBackoff   = 6 * time.Hour
+	DefaultMaxInterval  = time.Hour
+	DefaultHealthAfter  = time.Hour
 )
 
 // Config is a loaded, validated configuration.
@@ -92,6 +95,9 @@ type Fetch struct {
 type Monitor struct {
 	Backfill    time.Duration // items older than this on a feed's first poll are recorded, not alerted
 	Concurrency int           // feeds fetched at once
+	MaxBackoff  time.Duration // longest wait after repeated failures
+	MaxInterval time.Duration // ceiling for feed hints (<ttl>, max-age) stretching an interval
+	HealthAfter time.Duration // a feed failing this long raises one ops alert
 }
 
 // Feed is one configured feed.
@@ -103,6 +109,10 @@ type Feed struct {
 	Schedule string        // cron spec, "" when Every is used
 	Channels []string      // extra channels for every alert from this feed
 	Backfill time.Duration
+	// MinEvery and MaxEvery, when set, make polling adaptive: a feed that
+	// publishes often is polled more often, within these bounds.
+	MinEvery time.Duration
+	MaxEvery time.Duration
 	Line     int
 }
 
@@ -185,6 +195,9 @@ type file struct {
 	Monitor struct {
 		Backfill    string `toml:"backfill"`
 		Concurrency *int   `toml:"concurrency"`
+		MaxBackoff  string `toml:"max_backoff"`
+		MaxInterval string `toml:"max_interval"`
+		HealthAfter string `toml:"health_after"`
 	} `toml:"monitor"`
 	Feeds []struct {
 		ID       string   `toml:"id"`
@@ -194,6 +207,8 @@ type file struct {
 		Schedule string   `toml:"schedule"`
 		Channels []string `toml:"channels"`
 		Backfill string   `toml:"backfill"`
+		MinEvery string   `toml:"min_every"`
+		MaxEvery string   `toml:"max_every"`
 	} `toml:"feeds"`
 	Rules []struct {
 		Name            string   `toml:"name"`
@@ -421,6 +436,9 @@ func (v *validator) fetch(c *Config, f *file) {
 
 func (v *validator) monitor(c *Config, f *file) {
 	c.Monitor.Backfill = v.duration("monitor.backfill", f.Monitor.Backfill, DefaultBackfill, 0)
+	c.Monitor.MaxBackoff = v.duration("monitor.max_backoff", f.Monitor.MaxBackoff, DefaultMaxBackoff, time.Minute)
+	c.Monitor.MaxInterval = v.duration("monitor.max_interval", f.Monitor.MaxInterval, DefaultMaxInterval, MinEvery)
+	c.Monitor.HealthAfter = v.duration("monitor.health_after", f.Monitor.HealthAfter, DefaultHealthAfter, time.Minute)
 	c.Monitor.Concurrency = 16
 	if f.Monitor.Concurrency != nil {
 		if *f.Monitor.Concurrency < 1 || *f.Monitor.Concurrency > 1024 {
@@ -466,6 +484,16 @@ func (v *validator) feeds(c *Config, f *file) {
 		}
 		fd.Channels = in.Channels
 		fd.Backfill = v.duration(k+".backfill", in.Backfill, c.Monitor.Backfill, 0)
+		if in.MinEvery != "" || in.MaxEvery != "" {
+			if fd.Schedule != "" {
+				v.at(k+".min_every", "feed %q: min_every/max_every adapt an interval; they do not go with schedule", fd.Name)
+			}
+			fd.MinEvery = v.duration(k+".min_every", in.MinEvery, MinEvery, MinEvery)
+			fd.MaxEvery = v.duration(k+".max_every", in.MaxEvery, max(fd.Every, fd.MinEvery)*4, MinEvery)
+			if fd.MinEvery > fd.MaxEvery {
+				v.at(k+".max_every", "feed %q: max_every (%s) is below min_every (%s)", fd.Name, fd.MaxEvery, fd.MinEvery)
+			}
+		}
 		c.Feeds = append(c.Feeds, fd)
 	}
 	if len(f.Feeds) == 0 {

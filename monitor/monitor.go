@@ -37,6 +37,10 @@ type Feed struct {
 	Schedule cron.Schedule // cron schedule, or nil
 	Channels []string      // extra channels for every alert of this feed
 	Backfill time.Duration // on the first poll, items older than this are not alerted
+	// MinEvery and MaxEvery, when both set, make polling adaptive: after a
+	// poll that found new items the interval halves, after one that found
+	// none it grows by half, always within [MinEvery, MaxEvery].
+	MinEvery, MaxEvery time.Duration
 }
 
 // Route says where a rule's matches go.
@@ -75,8 +79,9 @@ type Options struct {
 	Lease time.Duration
 	// MaxBackoff caps the delay after repeated failures (default 6h).
 	MaxBackoff time.Duration
-	// MaxInterval caps how far feed hints (<ttl>, Cache-Control max-age)
-	// may stretch a feed's interval (default 1h).
+	// MaxInterval caps how far feed hints (<ttl>, sy:updatePeriod,
+	// Cache-Control max-age) may stretch a feed's interval (default 1h); a
+	// feed configured with a longer interval keeps it.
 	MaxInterval time.Duration
 	// HealthAfter is how long a feed must fail before one health alert goes
 	// to OpsChannel (default 1h). No health alerts without OpsChannel.
@@ -291,7 +296,6 @@ func (m *Monitor) Poll(ctx context.Context, f Feed, owner string, dryRun bool) R
 		st.ETag, st.LastModified = "", ""
 	}
 	now := m.o.Now()
-	st.LastPoll = now
 
 	fr, err := m.o.Fetcher.Fetch(ctx, fetch.Request{URL: st.URL, ETag: st.ETag, LastModified: st.LastModified})
 	var doc *parse.Feed
@@ -303,6 +307,7 @@ func (m *Monitor) Poll(ctx context.Context, f Feed, owner string, dryRun bool) R
 		if dryRun {
 			return res
 		}
+		st.LastPoll = now
 		ops := m.failed(&st, f, now, err)
 		if _, cerr := m.o.Store.CommitPoll(ctx, store.Poll{Owner: owner, Feed: st, Alerts: ops}); cerr != nil {
 			res.Err = errors.Join(res.Err, fmt.Errorf("feed %q: recording failure: %w", f.Name, cerr))
@@ -330,7 +335,8 @@ func (m *Monitor) Poll(ctx context.Context, f Feed, owner string, dryRun bool) R
 		st.ETag, st.LastModified = fr.ETag, fr.LastModified
 		hint = max(fr.MaxAge, doc.TTL)
 	}
-	st.NextDue = m.nextDue(f, now, hint)
+	prevInterval := st.NextDue.Sub(st.LastPoll)
+	st.LastPoll = now
 
 	var items []store.Item
 	var alerts []store.Alert
@@ -344,6 +350,7 @@ func (m *Monitor) Poll(ctx context.Context, f Feed, owner string, dryRun bool) R
 		st.Initialized = true
 	}
 	res.New = len(items)
+	st.NextDue = m.nextDue(f, now, hint, prevInterval, len(items))
 	res.Alerts = alerts
 	if dryRun {
 		return res
@@ -459,11 +466,24 @@ func unionChannels(a, b []string) []string {
 // nextDue is the next poll time after a success: the cron schedule's next
 // time, or now + interval, the interval raised by the feed's own hints
 // (<ttl>, Cache-Control max-age) up to MaxInterval, plus up to 10% jitter.
-func (m *Monitor) nextDue(f Feed, now time.Time, hint time.Duration) time.Time {
+// For an adaptive feed the interval follows what the last poll found.
+func (m *Monitor) nextDue(f Feed, now time.Time, hint, prev time.Duration, newItems int) time.Time {
 	if f.Schedule != nil {
 		return f.Schedule.Next(now)
 	}
 	every := f.Every
+	if f.MinEvery > 0 && f.MaxEvery > 0 {
+		if prev <= 0 {
+			prev = f.Every
+		}
+		if newItems > 0 {
+			every = prev / 2
+		} else {
+			every = prev * 3 / 2
+		}
+		every = min(max(every, f.MinEvery), f.MaxEvery)
+		return now.Add(every)
+	}
 	if hint > every {
 		every = min(hint, max(m.o.MaxInterval, f.Every))
 	}

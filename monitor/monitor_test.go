@@ -345,3 +345,88 @@ func TestRunPollsDueFeedsUntilCancelled(t *testing.T) {
 		t.Errorf("Run returned %v", err)
 	}
 }
+
+func TestSchedulingHints(t *testing.T) {
+	mux := http.NewServeMux()
+	var mu sync.Mutex
+	items := 0
+	mux.HandleFunc("/ttl", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><ttl>45</ttl><item><guid>x</guid><title>x</title></item></channel></rss>`)
+	})
+	mux.HandleFunc("/limited", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "7200")
+		w.WriteHeader(http.StatusTooManyRequests)
+	})
+	mux.HandleFunc("/old", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/new", http.StatusMovedPermanently)
+	})
+	mux.HandleFunc("/new", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>N</title></channel></rss>`)
+	})
+	mux.HandleFunc("/busy", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		var b strings.Builder
+		for i := range items {
+			fmt.Fprintf(&b, "<item><guid>%d</guid><title>t%d</title></item>", i, i)
+		}
+		fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>B</title>%s</channel></rss>`, b.String())
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	cron, err := cronParser().Parse("0 6 * * *")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, []Feed{
+		{Key: "ttl", Name: "TTL", URL: srv.URL + "/ttl", Every: 5 * time.Minute},
+		{Key: "limited", Name: "Limited", URL: srv.URL + "/limited", Every: 5 * time.Minute},
+		{Key: "moved", Name: "Moved", URL: srv.URL + "/old", Every: 5 * time.Minute},
+		{Key: "cron", Name: "Cron", URL: srv.URL + "/new", Schedule: cron},
+		{Key: "busy", Name: "Busy", URL: srv.URL + "/busy", Every: 10 * time.Minute, MinEvery: time.Minute, MaxEvery: 30 * time.Minute},
+	}, map[string]string{"R": "x"}, func(o *Options) { o.MaxInterval = 30 * time.Minute })
+	h.pollAll()
+	state := func(key string) store.FeedState {
+		st, err := h.store.Feed(context.Background(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	now := h.clock.Now()
+	// <ttl>45</ttl> stretches 5m, but only up to MaxInterval (30m) + 10% jitter.
+	if d := state("ttl").NextDue.Sub(now); d < 30*time.Minute || d > 33*time.Minute {
+		t.Errorf("ttl feed next due in %v, want 30m..33m", d)
+	}
+	// Retry-After: 7200 is obeyed.
+	if d := state("limited").NextDue.Sub(now); d != 2*time.Hour {
+		t.Errorf("rate-limited feed next due in %v, want 2h", d)
+	}
+	if u := state("moved").URL; u != srv.URL+"/new" {
+		t.Errorf("permanent redirect: stored URL %q, want %q", u, srv.URL+"/new")
+	}
+	if due := state("cron").NextDue; !due.Equal(time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)) {
+		t.Errorf("cron feed next due %v, want tomorrow 06:00", due)
+	}
+
+	// Adaptive: quiet polls stretch the interval up to MaxEvery, new items
+	// shrink it down to MinEvery.
+	interval := func() time.Duration { st := state("busy"); return st.NextDue.Sub(st.LastPoll) }
+	for range 10 {
+		h.clock.Advance(interval())
+		h.pollAll()
+	}
+	if d := interval(); d != 30*time.Minute {
+		t.Errorf("quiet adaptive feed: interval %v, want max_every 30m", d)
+	}
+	for range 10 {
+		mu.Lock()
+		items++
+		mu.Unlock()
+		h.clock.Advance(interval())
+		h.pollAll()
+	}
+	if d := interval(); d != time.Minute {
+		t.Errorf("busy adaptive feed: interval %v, want min_every 1m", d)
+	}
+}

@@ -81,7 +81,7 @@ func load(path string) (*loaded, error) {
 	}
 	l.ruleSet = &monitor.RuleSet{Index: rules.NewIndex(l.rules), Routes: routes}
 	for _, fc := range cfg.Feeds {
-		f := monitor.Feed{Key: fc.Key, Name: fc.Name, URL: fc.URL, Every: fc.Every, Channels: fc.Channels, Backfill: fc.Backfill}
+		f := monitor.Feed{Key: fc.Key, Name: fc.Name, URL: fc.URL, Every: fc.Every, Channels: fc.Channels, Backfill: fc.Backfill, MinEvery: fc.MinEvery, MaxEvery: fc.MaxEvery}
 		if fc.Schedule != "" {
 			s, err := config.ParseCron(fc.Schedule)
 			if err != nil {
@@ -181,6 +181,10 @@ func newMonitor(l *loaded, st store.Store, log *slog.Logger, owner string) (*mon
 		Rules:       l.ruleSet,
 		Owner:       owner,
 		Concurrency: l.cfg.Monitor.Concurrency,
+		Lease:       2*l.cfg.Fetch.Timeout + 30*time.Second,
+		MaxBackoff:  l.cfg.Monitor.MaxBackoff,
+		MaxInterval: l.cfg.Monitor.MaxInterval,
+		HealthAfter: l.cfg.Monitor.HealthAfter,
 		OpsChannel:  l.cfg.Slack.OpsChannel,
 		Logger:      log,
 	})
