@@ -6,13 +6,16 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wirewatch/wirewatch/store"
 	"github.com/wirewatch/wirewatch/store/postgres"
+	"github.com/wirewatch/wirewatch/store/sqlite"
 	"github.com/wirewatch/wirewatch/store/storetest"
 )
 
@@ -135,4 +138,60 @@ func contains(s, sub string) bool {
 		}
 	}
 	return false
+}
+
+// The documented migration path: an SQLite state file into PostgreSQL.
+func TestCopySQLiteToPostgres(t *testing.T) {
+	testURL(t)
+	from := func(t *testing.T) store.Store {
+		s, err := sqlite.Open(filepath.Join(t.TempDir(), "wirewatch.db"), sqlite.WithLogger(quiet))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if err := s.Migrate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	storetest.RunCopy(t, from, func(t *testing.T) store.Store { return open(t) })
+}
+
+// And back, so an operator can leave PostgreSQL too.
+func TestCopyPostgresToSQLite(t *testing.T) {
+	testURL(t)
+	to := func(t *testing.T) store.Store {
+		s, err := sqlite.Open(filepath.Join(t.TempDir(), "wirewatch.db"), sqlite.WithLogger(quiet))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if err := s.Migrate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	storetest.RunCopy(t, func(t *testing.T) store.Store { return open(t) }, to)
+}
+
+func BenchmarkCommitPoll(b *testing.B) { storetest.BenchCommitPoll(b, open(b)) }
+
+func BenchmarkOutbox(b *testing.B) { storetest.BenchOutbox(b, open(b)) }
+
+// A database migrated by a newer Wirewatch is refused, not half-used.
+func TestMigrateRefusesNewerSchema(t *testing.T) {
+	s := open(t)
+	if _, err := s.Pool().Exec(t.Context(), `INSERT INTO schema_migrations (version, name) VALUES (999, '0999_future.sql')`); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Migrate(t.Context())
+	if err == nil || !contains(err.Error(), "newer than this binary") {
+		t.Fatalf("Migrate on a newer schema = %v, want a refusal", err)
+	}
+	// The advisory lock was released: another Migrate does not hang.
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := s.Migrate(ctx); err == nil || ctx.Err() != nil {
+		t.Fatalf("second Migrate = %v (ctx %v), want the same refusal without waiting", err, ctx.Err())
+	}
 }

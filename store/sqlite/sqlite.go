@@ -15,6 +15,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -744,4 +745,27 @@ func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.Alert,
 		return nil, fmt.Errorf("sqlite store: alerts: %w", err)
 	}
 	return out, nil
+}
+
+// Backup writes a consistent copy of the whole database to a new file at
+// path (VACUUM INTO), safe while Wirewatch runs: it reads one snapshot and
+// does not block writers. The file at path must not exist.
+func (s *Store) Backup(ctx context.Context, path string) error {
+	conn, err := s.r.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite store: backup to %s: %w", path, err)
+	}
+	defer conn.Close()
+	// Read connections are query_only, which also forbids VACUUM INTO.
+	if _, err := conn.ExecContext(ctx, `PRAGMA query_only = 0`); err != nil {
+		return fmt.Errorf("sqlite store: backup to %s: %w", path, err)
+	}
+	_, err = conn.ExecContext(ctx, `VACUUM INTO ?`, path)
+	if _, err2 := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA query_only = 1`); err2 != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn }) // never reuse it writable
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite store: backup to %s: %w", path, err)
+	}
+	return nil
 }
