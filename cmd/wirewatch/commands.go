@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/wirewatch/wirewatch/config"
+	"github.com/wirewatch/wirewatch/monitor/fetch"
+	"github.com/wirewatch/wirewatch/monitor/parse"
 	"github.com/wirewatch/wirewatch/rules"
 )
 
@@ -181,9 +184,10 @@ func copySQLite(ctx context.Context, from, to string) error {
 // cmdCheck validates the config and every rule, and runs the rules' own
 // examples. Each problem is printed as FILE:LINE:COL: message; warnings do
 // not fail the check.
-func cmdCheck(args []string, stdout, stderr io.Writer) error {
+func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("check", stderr)
 	path := fs.String("config", "", "configuration file (TOML)")
+	fetchFeeds := fs.Bool("fetch", false, "also fetch and parse every feed once, and suggest the feeds an HTML page advertises")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -197,6 +201,9 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	problems := append(config.Problems(nil), l.problems...)
 	if l.cfg != nil {
 		problems = append(problems, checkExamples(l)...)
+		if *fetchFeeds {
+			problems = append(problems, checkFeeds(ctx, l)...)
+		}
 	}
 	errs := 0
 	for _, p := range problems {
@@ -215,6 +222,40 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d feeds, %d rules)\n", *path, nf, nr)
 	return nil
+}
+
+// checkFeeds fetches and parses every feed once (concurrently, with the
+// configured limits) and reports each failure at the feed's line. For an
+// HTML page, the message lists the feeds the page advertises.
+func checkFeeds(ctx context.Context, l *loaded) config.Problems {
+	f := newFetcher(l.cfg, slog.New(slog.DiscardHandler))
+	out := make([]config.Problems, len(l.cfg.Feeds))
+	var wg sync.WaitGroup
+	for i, fc := range l.cfg.Feeds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := f.Fetch(ctx, fetch.Request{URL: fc.URL})
+			if err == nil {
+				_, err = parse.Parse(res.Body, res.ContentType, res.URL)
+			}
+			if err == nil {
+				return
+			}
+			msg := fmt.Sprintf("feed %q: %v", fc.Name, err)
+			var nf *parse.NotFeedError
+			if errors.As(err, &nf) && len(nf.Alternates) > 0 {
+				msg += "; did you mean url = \"" + nf.Alternates[0] + "\"?"
+			}
+			out[i] = config.Problems{{File: l.cfg.Path, Line: fc.Line, Col: 1, Msg: msg}}
+		}()
+	}
+	wg.Wait()
+	var all config.Problems
+	for _, ps := range out {
+		all = append(all, ps...)
+	}
+	return all
 }
 
 // checkExamples runs each rule's examples (must match) and counterexamples

@@ -409,3 +409,66 @@ func TestVersionAndUsage(t *testing.T) {
 		t.Errorf("unknown command: %d %q", code, stderr)
 	}
 }
+
+// TestCheckFetchAndFeeds: `check -fetch` tells an editor who pasted a home
+// page URL which feed the page advertises; `feeds` shows each feed's health.
+func TestCheckFetchAndFeeds(t *testing.T) {
+	page, err := os.ReadFile(filepath.Join("testdata", "furbo_nnw.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed, _ := feedServer(t, "reference.rss")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(page)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	cfgPath := writeConfig(t, dir, fmt.Sprintf(`
+[store]
+path = %q
+[fetch]
+allow_private = true
+[[feeds]]
+name = "Home page"
+url = %q
+[[feeds]]
+name = "Test wire"
+url = %q
+`, filepath.Join(dir, "state.db"), srv.URL+"/", feed.URL)+exampleRules(t))
+
+	stdout, _, code := wirewatch(t, nil, "check", "-fetch", "-config", cfgPath)
+	if code != 1 {
+		t.Errorf("check -fetch with an HTML page: exit %d, want 1", code)
+	}
+	want := fmt.Sprintf(`%s:6:1: feed "Home page": `, cfgPath) // the [[feeds]] line
+	if !strings.Contains(stdout, want) || !strings.Contains(stdout, "HTML page") || !strings.Contains(stdout, `did you mean url = "http://furbo.org/feed/"?`) {
+		t.Errorf("check -fetch output lacks the located HTML-page problem and the advertised feed:\n%s", stdout)
+	}
+
+	if _, stderr, code := wirewatch(t, nil, "once", "-config", cfgPath); code != 0 {
+		t.Fatalf("once: exit %d: %s", code, stderr)
+	}
+	stdout, stderr, code := wirewatch(t, nil, "feeds", "-json", "-config", cfgPath)
+	if code != 0 {
+		t.Fatalf("feeds: exit %d: %s", code, stderr)
+	}
+	rows := map[string]map[string]any{}
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var r map[string]any
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("feeds -json: %q", line)
+		}
+		rows[r["name"].(string)] = r
+	}
+	if r := rows["Home page"]; r == nil || r["error_streak"].(float64) != 1 || !strings.Contains(r["last_error"].(string), "HTML page") {
+		t.Errorf("feeds: home page row %v", r)
+	}
+	if r := rows["Test wire"]; r == nil || r["error_streak"].(float64) != 0 || r["items_last_24h"].(float64) != 5 || r["polls"].(float64) != 1 {
+		t.Errorf("feeds: test wire row %v", r)
+	}
+	stdout, _, _ = wirewatch(t, nil, "feeds", "-config", cfgPath)
+	if !strings.Contains(stdout, "FEED") || !strings.Contains(stdout, "Test wire") {
+		t.Errorf("feeds table:\n%s", stdout)
+	}
+}

@@ -40,7 +40,7 @@ const usage = `wirewatch watches news feeds and posts rule matches to Slack.
 Usage:
   wirewatch run   -config FILE                 poll every feed on its schedule until SIGINT/SIGTERM
   wirewatch once  -config FILE [-dry-run]      one pass over every feed, deliver, exit
-  wirewatch check -config FILE                 validate the config and every rule
+  wirewatch check -config FILE [-fetch]        validate the config and every rule (-fetch: and every feed)
   wirewatch try   [-config FILE] [-query RULE | -rule NAME] [-json] SOURCE...
                                                show which items of feed files or URLs match
   wirewatch feeds -config FILE [-json]         every feed's health: last success, errors, next due, 304 ratio
@@ -70,7 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "once":
 		err = cmdOnce(ctx, rest, stdout, stderr)
 	case "check":
-		err = cmdCheck(rest, stdout, stderr)
+		err = cmdCheck(ctx, rest, stdout, stderr)
 	case "try":
 		err = cmdTry(ctx, rest, stdout, stderr)
 	case "feeds":
