@@ -54,6 +54,17 @@ var encAttrRe = regexp.MustCompile(`(?i)\bencoding\s*=\s*["']([^"']*)["']`)
 //     as in Cyrillic, Greek, Hebrew or CJK encodings) are not guessed at:
 //     How is "unknown".
 func RepairEncoding(body []byte, contentType string) Decoded {
+	d := repairEncoding(body, contentType)
+	if d.How != "unknown" && bytes.IndexByte(d.Body, 0) >= 0 {
+		// NUL is not allowed in XML: drop it (this also keeps the output
+		// from looking like BOM-less UTF-16/32 if repaired again).
+		d.Body = bytes.ReplaceAll(d.Body, []byte{0}, nil)
+		d.Body = cleanStart(d.Body)
+	}
+	return d
+}
+
+func repairEncoding(body []byte, contentType string) Decoded {
 	// 1. BOM or NUL pattern.
 	if enc, name, n := sniffUnicode(body); enc != nil {
 		out, err := enc.NewDecoder().Bytes(body[n:])

@@ -108,7 +108,7 @@ func Alternates(page []byte, pageURL string) []string {
 				continue
 			}
 			u, err := resolve(base, href)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				continue
 			}
 			s := u.String()

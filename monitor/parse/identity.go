@@ -81,7 +81,7 @@ func CanonicalLink(link string) string {
 		u.RawQuery = strings.Join(kept, "&")
 		u.ForceQuery = false
 	}
-	return u.String()
+	return strings.TrimSpace(u.String())
 }
 
 // itemID is an item's identity within its feed: the GUID as published;
