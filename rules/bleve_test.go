@@ -202,7 +202,7 @@ func TestBooleanSemanticsAgreeWithBleve(t *testing.T) {
 	}
 
 	n := 300
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		n = 80
 	}
 	g := newRuleGen(7, items)

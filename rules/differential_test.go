@@ -17,7 +17,7 @@ func TestIndexAgreesWithReference(t *testing.T) {
 		items[i] = Analyze(d.doc)
 	}
 	n := 400
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		n = 100
 	}
 	for _, seed := range []uint64{1, 2} {

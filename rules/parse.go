@@ -547,6 +547,7 @@ func (p *parser) parsePrimary() (*node, error) {
 			return nil, p.errAt(t.off, "unbalanced parentheses: this ( is never closed")
 		}
 		p.next()
+		n.off = t.off
 		return n, nil
 	case tCase:
 		a := p.next()
