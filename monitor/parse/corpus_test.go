@@ -110,6 +110,9 @@ func fetchAndParse(ctx context.Context, f *fetch.Fetcher, url string) outcome {
 		}
 		return outcome{err: err, text: "error: untyped"}
 	}
+	if feed.Truncated {
+		return outcome{feed: feed, text: fmt.Sprintf("%d items (truncated: complete items kept)", len(feed.Items))}
+	}
 	return outcome{feed: feed, text: fmt.Sprintf("%d items", len(feed.Items))}
 }
 

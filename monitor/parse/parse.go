@@ -58,6 +58,10 @@ type Feed struct {
 	// Format is "rss", "atom" or "json"; Encoding the charset the body was
 	// read as (see RepairEncoding).
 	Format, Encoding string
+	// Truncated is set when the body ended mid-document and Items are the
+	// complete items before the cut (worth a warning in the log: later
+	// items of this poll may be missing).
+	Truncated bool
 }
 
 // Size caps of the cleaned text fields, in bytes.
@@ -156,13 +160,64 @@ func Parse(body []byte, contentType, feedURL string) (feed *Feed, err error) {
 		return nil, &Error{Kind: KindEncoding, FeedURL: feedURL}
 	}
 	b := dec.Body
+	truncated := false
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, &Error{Kind: KindEmpty, FeedURL: feedURL}
 	}
 
-	var gf *gofeed.Feed
-	var ttl time.Duration
-	var format string
+	gf, ttl, format, err := parseFormat(b, contentType, feedURL)
+	if err != nil {
+		var pe *Error
+		if errors.As(err, &pe) && pe.Kind == KindTruncated && format != "json" {
+			// Keep the complete items before the cut, if any.
+			if fixed := salvageTruncated(b); fixed != nil {
+				if sgf, sttl, _, serr := parseFormat(fixed, contentType, feedURL); serr == nil && sgf != nil && len(sgf.Items) > 0 {
+					gf, ttl, err = sgf, sttl, nil
+					truncated = true
+				}
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if gf == nil {
+		return nil, &Error{Kind: KindMalformed, FeedURL: feedURL, Err: errors.New("no feed")}
+	}
+	if t := syTTL(gf); t > ttl {
+		ttl = t
+	}
+
+	base, _ := url.Parse(feedURL)
+	out := &Feed{
+		Title:     capText(rules.PlainText(gf.Title), maxTitle),
+		Link:      resolveLink(base, gf.Link),
+		TTL:       ttl,
+		Format:    format,
+		Encoding:  dec.Encoding,
+		Truncated: truncated,
+		Items:     make([]Item, 0, len(gf.Items)),
+	}
+	seen := make(map[string]bool, len(gf.Items))
+	for _, gi := range gf.Items {
+		if gi == nil {
+			continue
+		}
+		it := cleanItem(gi, base)
+		if it.ID == "" || seen[it.ID] {
+			continue
+		}
+		seen[it.ID] = true
+		out.Items = append(out.Items, it)
+	}
+	return out, nil
+}
+
+var errUnexpectedEOF = errors.New("unexpected EOF")
+
+// parseFormat detects the format of the (UTF-8) body and runs the matching
+// gofeed parser and translator. ttl is RSS <ttl>.
+func parseFormat(b []byte, contentType, feedURL string) (gf *gofeed.Feed, ttl time.Duration, format string, err error) {
 	switch gofeed.DetectFeedType(bytes.NewReader(b[:min(len(b), detectWindow)])) {
 	case gofeed.FeedTypeRSS:
 		format = "rss"
@@ -188,9 +243,9 @@ func Parse(body []byte, contentType, feedURL string) (feed *Feed, err error) {
 		}
 	default:
 		if looksLikeHTML(b, contentType) {
-			return nil, &NotFeedError{FeedURL: feedURL, HTML: true, Alternates: Alternates(b, feedURL)}
+			return nil, 0, "", &NotFeedError{FeedURL: feedURL, HTML: true, Alternates: Alternates(b, feedURL)}
 		}
-		return nil, &NotFeedError{FeedURL: feedURL}
+		return nil, 0, "", &NotFeedError{FeedURL: feedURL}
 	}
 	if err != nil {
 		kind := KindMalformed
@@ -198,40 +253,10 @@ func Parse(body []byte, contentType, feedURL string) (feed *Feed, err error) {
 			strings.Contains(err.Error(), "unexpected end of JSON input") {
 			kind = KindTruncated
 		}
-		return nil, &Error{Kind: kind, FeedURL: feedURL, Err: err}
+		return nil, 0, format, &Error{Kind: kind, FeedURL: feedURL, Err: err}
 	}
-	if gf == nil {
-		return nil, &Error{Kind: KindMalformed, FeedURL: feedURL, Err: errors.New("no feed")}
-	}
-	if t := syTTL(gf); t > ttl {
-		ttl = t
-	}
-
-	base, _ := url.Parse(feedURL)
-	out := &Feed{
-		Title:    capText(rules.PlainText(gf.Title), maxTitle),
-		Link:     resolveLink(base, gf.Link),
-		TTL:      ttl,
-		Format:   format,
-		Encoding: dec.Encoding,
-		Items:    make([]Item, 0, len(gf.Items)),
-	}
-	seen := make(map[string]bool, len(gf.Items))
-	for _, gi := range gf.Items {
-		if gi == nil {
-			continue
-		}
-		it := cleanItem(gi, base)
-		if it.ID == "" || seen[it.ID] {
-			continue
-		}
-		seen[it.ID] = true
-		out.Items = append(out.Items, it)
-	}
-	return out, nil
+	return gf, ttl, format, nil
 }
-
-var errUnexpectedEOF = errors.New("unexpected EOF")
 
 func cleanItem(gi *gofeed.Item, base *url.URL) Item {
 	it := Item{

@@ -96,3 +96,31 @@ func TestSizeCaps(t *testing.T) {
 		t.Errorf("title of %d bytes not capped on a rune boundary", n)
 	}
 }
+
+func TestTruncatedFeedKeepsCompleteItems(t *testing.T) {
+	body := `<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Wire</title>
+<item><guid>1</guid><title>First story</title></item>
+<item><guid>2</guid><title>Second story</title><dc:creator>X</dc:creator></item>
+<item><guid>3</guid><title>Third sto`
+	f, err := Parse([]byte(body), "", "https://example.com/f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Truncated || len(f.Items) != 2 || f.Items[1].Title != "Second story" || f.Title != "Wire" {
+		t.Errorf("Truncated=%v items=%d %+v", f.Truncated, len(f.Items), f.Items)
+	}
+	// Cut before any complete item: an error that says truncated.
+	_, err = Parse([]byte(body[:strings.Index(body, "<item>")+20]), "", "https://example.com/f")
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Kind != KindTruncated {
+		t.Errorf("got %v, want a truncated error", err)
+	}
+	// Atom too.
+	atomBody := `<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>
+<entry><id>urn:1</id><title>One</title></entry><entry><id>urn:2</id><title>Tw`
+	f, err = Parse([]byte(atomBody), "", "https://example.com/a")
+	if err != nil || !f.Truncated || len(f.Items) != 1 || f.Items[0].ID != "urn:1" {
+		t.Errorf("atom: %v %+v", err, f)
+	}
+}
