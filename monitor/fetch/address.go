@@ -85,7 +85,7 @@ type addressError struct {
 }
 
 func (e *addressError) Error() string {
-	return fmt.Sprintf("refused to connect to %s, a %s address (set allow_private, or allow its range, to permit feeds on private networks)", e.Addr, e.What)
+	return fmt.Sprintf("refused to connect to %s, a %s address (feeds on private networks need [fetch] allow_private = true, or their range in allow_cidrs)", e.Addr, e.What)
 }
 
 // control is a net.Dialer.Control: it runs after DNS resolution, for every

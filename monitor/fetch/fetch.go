@@ -228,7 +228,7 @@ func (f *Fetcher) Fetch(ctx context.Context, r Request) (*Result, error) {
 	}
 	if trace.hops > 0 && trace.permanent && res.URL != r.URL {
 		res.MovedTo = res.URL
-		f.log.Info("feed moved permanently", "url", r.URL, "moved_to", res.MovedTo, "hops", trace.hops)
+		f.log.Debug("feed moved permanently", "url", r.URL, "moved_to", res.MovedTo, "hops", trace.hops)
 	}
 
 	switch {
@@ -258,7 +258,7 @@ func (f *Fetcher) Fetch(ctx context.Context, r Request) (*Result, error) {
 		var tl *tooLargeError
 		if errors.As(err, &tl) {
 			return nil, &Error{Kind: KindTooLarge, URL: r.URL, Status: resp.StatusCode,
-				Detail: fmt.Sprintf("the body is larger than the %s limit", formatBytes(f.opts.MaxBytes)), Err: err}
+				Detail: fmt.Sprintf("the body is larger than the %s limit (max body size)", formatBytes(f.opts.MaxBytes))}
 		}
 		return nil, f.classify(ctx, r.URL, err)
 	}
@@ -272,19 +272,24 @@ var errTimeout = errors.New("the whole-request timeout expired")
 
 // classify turns a transport or body error into an *Error.
 func (f *Fetcher) classify(ctx context.Context, rawURL string, err error) *Error {
+	err = unwrapURLError(err)
 	var ae *addressError
 	if errors.As(err, &ae) {
 		return &Error{Kind: KindPrivateAddress, URL: rawURL, Detail: "the address is not allowed", Err: ae}
 	}
 	if errors.Is(err, errTooManyRedirects) {
 		return &Error{Kind: KindTooManyRedirects, URL: rawURL,
-			Detail: fmt.Sprintf("more than %d redirects", f.opts.MaxRedirects), Err: err}
+			Detail: fmt.Sprintf("more than %d redirects", f.opts.MaxRedirects)}
 	}
 	var se *schemeError
 	if errors.As(err, &se) {
 		return &Error{Kind: KindInvalidURL, URL: rawURL, Detail: se.Error()}
 	}
 	if context.Cause(ctx) == errTimeout {
+		var hb *hostBusyError
+		if errors.As(err, &hb) {
+			err = hb // the useful part: it never left
+		}
 		return &Error{Kind: KindTimeout, URL: rawURL,
 			Detail: fmt.Sprintf("no complete answer within %s", f.opts.Timeout), Err: err}
 	}
@@ -300,7 +305,7 @@ func (f *Fetcher) classify(ctx context.Context, rawURL string, err error) *Error
 		return &Error{Kind: KindTimeout, URL: rawURL,
 			Detail: fmt.Sprintf("could not connect within %s", f.opts.ConnectTimeout), Err: err}
 	}
-	return &Error{Kind: KindNetwork, URL: rawURL, Detail: "network error", Err: unwrapURLError(err)}
+	return &Error{Kind: KindNetwork, URL: rawURL, Detail: "network error", Err: err}
 }
 
 // unwrapURLError drops *url.Error's "Get \"...\":" prefix: Error already

@@ -575,3 +575,44 @@ func TestMaxAge(t *testing.T) {
 		}
 	}
 }
+
+// A request that times out while waiting for its host's slot says so.
+func TestHostBusyTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	f := newLocal(t, Options{PerHost: 1, Timeout: 300 * time.Millisecond})
+	started := make(chan struct{})
+	go func() {
+		close(started)
+		f.Fetch(context.Background(), Request{URL: srv.URL + "/hog"})
+	}()
+	<-started
+	// Wait until the hog holds the only slot.
+	for i := 0; ; i++ {
+		f.hosts.mu.Lock()
+		held := 0
+		if s := f.hosts.hosts["127.0.0.1"]; s != nil {
+			held = len(s.sem)
+		}
+		f.hosts.mu.Unlock()
+		if held == 1 {
+			break
+		}
+		if i > 5000 {
+			t.Fatal("the first request never took its slot")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	_, err := f.Fetch(context.Background(), Request{URL: srv.URL + "/waiter"})
+	fe := wantKind(t, err, KindTimeout)
+	if !strings.Contains(fe.Error(), "waiting for a free slot") {
+		t.Errorf("message should say the request waited for the per-host limit: %v", fe)
+	}
+}

@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -48,9 +49,22 @@ func (l *hostLimiter) acquire(ctx context.Context, host string) (release func(),
 		}, nil
 	case <-ctx.Done():
 		l.unref(host, s)
-		return nil, context.Cause(ctx)
+		return nil, &hostBusyError{host: host, limit: l.limit, cause: context.Cause(ctx)}
 	}
 }
+
+// hostBusyError: the request never left, it waited for a slot to its host.
+type hostBusyError struct {
+	host  string
+	limit int
+	cause error
+}
+
+func (e *hostBusyError) Error() string {
+	return fmt.Sprintf("still waiting for a free slot to %s (at most %d requests at a time per host)", e.host, e.limit)
+}
+
+func (e *hostBusyError) Unwrap() error { return e.cause }
 
 func (l *hostLimiter) unref(host string, s *hostSlot) {
 	l.mu.Lock()
