@@ -17,12 +17,14 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wirewatch/wirewatch/store"
@@ -41,6 +43,11 @@ type Store struct {
 	w    *sql.DB // exactly one connection: the writer
 	r    *sql.DB // read-only pool
 	log  *slog.Logger
+
+	mu      sync.Mutex
+	stmts   map[string]*sql.Stmt // prepared on the writer, by query text
+	missing map[string]bool      // queries to prepare once the writer is free
+	unseen  *sql.Stmt            // prepared on the read pool
 }
 
 var (
@@ -128,12 +135,104 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	r.SetMaxOpenConns(o.readConns)
 	r.SetMaxIdleConns(o.readConns)
-	return &Store{path: path, w: w, r: r, log: o.log}, nil
+	return &Store{path: path, w: w, r: r, log: o.log,
+		stmts: map[string]*sql.Stmt{}, missing: map[string]bool{}}, nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	s.mu.Lock()
+	var errs []error
+	for q, st := range s.stmts {
+		errs = append(errs, st.Close())
+		delete(s.stmts, q)
+	}
+	if s.unseen != nil {
+		errs = append(errs, s.unseen.Close())
+		s.unseen = nil
+	}
+	s.mu.Unlock()
+	return errors.Join(append(errs, s.r.Close(), s.w.Close())...)
+}
+
+// wtx is a write transaction whose statements are prepared once per store:
+// parsing SQL costs more than running it with modernc.org/sqlite.
+type wtx struct {
+	*sql.Tx
+	s *Store
+}
+
+func (t *wtx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	t.s.mu.Lock()
+	ps := t.s.stmts[q]
+	if ps == nil {
+		t.s.missing[q] = true
+	}
+	t.s.mu.Unlock()
+	if ps != nil {
+		return t.Tx.StmtContext(ctx, ps), nil
+	}
+	// The writer's one connection is this transaction's: prepare within
+	// it now, and on the writer (for next time) once it is free.
+	return t.Tx.PrepareContext(ctx, q)
+}
+
+func (t *wtx) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) { return t.stmt(ctx, q) }
+
+func (t *wtx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (t *wtx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (t *wtx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return t.Tx.QueryRowContext(ctx, q, args...) // carries the error
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// prepareMissing prepares on the writer the statements transactions
+// asked for. It runs outside any transaction (the writer has one
+// connection); a statement that fails to prepare is simply tried again.
+//
+// s.mu is never held while waiting for the writer connection: a
+// transaction holding the connection takes s.mu in stmt, so holding both
+// the other way round would deadlock.
+func (s *Store) prepareMissing(ctx context.Context) {
+	s.mu.Lock()
+	var todo []string
+	for q := range s.missing {
+		delete(s.missing, q)
+		if s.stmts[q] == nil {
+			todo = append(todo, q)
+		}
+	}
+	s.mu.Unlock()
+	for _, q := range todo {
+		st, err := s.w.PrepareContext(context.WithoutCancel(ctx), q)
+		if err != nil {
+			continue
+		}
+		s.mu.Lock()
+		if s.stmts[q] == nil {
+			s.stmts[q] = st
+		} else {
+			st.Close()
+		}
+		s.mu.Unlock()
+	}
 }
 
 // Path is the state file's path.
@@ -162,11 +261,13 @@ func b2i(b bool) int64 {
 	return 0
 }
 
-func (s *Store) tx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+func (s *Store) tx(ctx context.Context, what string, fn func(tx *wtx) error) error {
+	defer s.prepareMissing(ctx)
+	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite store: %s: begin: %w", what, err)
 	}
+	tx := &wtx{Tx: sqlTx, s: s}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		if errors.Is(err, store.ErrNotFound) {
@@ -196,7 +297,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("sqlite store: migrate: %w", err)
 	}
 	for _, m := range ms {
-		err := s.tx(ctx, "migrate", func(tx *sql.Tx) error {
+		err := s.tx(ctx, "migrate", func(tx *wtx) error {
 			var cur sql.NullInt64
 			if err := tx.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&cur); err != nil {
 				return err
@@ -207,7 +308,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			if int(cur.Int64) >= m.Version {
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			if _, err := tx.Tx.ExecContext(ctx, m.SQL); err != nil {
 				return fmt.Errorf("%s: %w", m.Name, err)
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
@@ -246,7 +347,7 @@ func scanFeed(sc scanner, extra ...any) (store.FeedState, error) {
 
 // SyncFeeds makes the set of configured feeds match feeds.
 func (s *Store) SyncFeeds(ctx context.Context, feeds []store.FeedDef) error {
-	return s.tx(ctx, "sync feeds", func(tx *sql.Tx) error {
+	return s.tx(ctx, "sync feeds", func(tx *wtx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE feeds SET configured = 0`); err != nil {
 			return err
 		}
@@ -328,7 +429,7 @@ func (s *Store) ClaimDueFeeds(ctx context.Context, owner string, now time.Time, 
 		return nil, errors.New("sqlite store: claim due feeds: empty owner")
 	}
 	var out []store.FeedState
-	err := s.tx(ctx, "claim due feeds", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "claim due feeds", func(tx *wtx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE feeds SET lease_owner = ?1, lease_until = ?2
 			WHERE key IN (SELECT key FROM feeds WHERE configured = 1 AND next_due <= ?3
 				AND (lease_owner = '' OR lease_until <= ?3) ORDER BY next_due, key LIMIT ?4)
@@ -362,33 +463,32 @@ func (s *Store) ClaimDueFeeds(ctx context.Context, owner string, now time.Time, 
 
 // UnseenItems returns the ids not yet recorded for the feed, in input order.
 func (s *Store) UnseenItems(ctx context.Context, feedKey string, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return []string{}, nil
+	}
+	st, err := s.unseenStmt(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: unseen items of %q: %w", feedKey, err)
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: unseen items of %q: %w", feedKey, err)
+	}
+	rows, err := st.QueryContext(ctx, feedKey, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: unseen items of %q: %w", feedKey, err)
+	}
+	defer rows.Close()
 	seen := make(map[string]bool, len(ids))
-	const chunk = 500
-	for start := 0; start < len(ids); start += chunk {
-		part := ids[start:min(start+chunk, len(ids))]
-		args := make([]any, 0, len(part)+1)
-		args = append(args, feedKey)
-		for _, id := range part {
-			args = append(args, id)
-		}
-		q := `SELECT item_id FROM items WHERE feed_key = ? AND item_id IN (?` + strings.Repeat(",?", len(part)-1) + `)`
-		rows, err := s.r.QueryContext(ctx, q, args...)
-		if err != nil {
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
 			return nil, fmt.Errorf("sqlite store: unseen items of %q: %w", feedKey, err)
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("sqlite store: unseen items of %q: %w", feedKey, err)
-			}
-			seen[id] = true
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("sqlite store: unseen items of %q: %w", feedKey, err)
-		}
+		seen[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite store: unseen items of %q: %w", feedKey, err)
 	}
 	out := make([]string, 0, len(ids))
 	for _, id := range ids {
@@ -400,6 +500,21 @@ func (s *Store) UnseenItems(ctx context.Context, feedKey string, ids []string) (
 	return out, nil
 }
 
+func (s *Store) unseenStmt(ctx context.Context) (*sql.Stmt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.unseen != nil {
+		return s.unseen, nil
+	}
+	st, err := s.r.PrepareContext(ctx, `SELECT i.item_id FROM json_each(?2) j
+		JOIN items i ON i.feed_key = ?1 AND i.item_id = j.value`)
+	if err != nil {
+		return nil, err
+	}
+	s.unseen = st
+	return st, nil
+}
+
 // CommitPoll records one poll in one transaction; see store.Store.
 func (s *Store) CommitPoll(ctx context.Context, p store.Poll) (int, error) {
 	f := p.Feed
@@ -407,7 +522,7 @@ func (s *Store) CommitPoll(ctx context.Context, p store.Poll) (int, error) {
 		return 0, errors.New("sqlite store: commit poll: empty feed key")
 	}
 	queued := 0
-	err := s.tx(ctx, "commit poll of "+f.Key, func(tx *sql.Tx) error {
+	err := s.tx(ctx, "commit poll of "+f.Key, func(tx *wtx) error {
 		// A poll that started before SyncFeeds changed the configured URL
 		// does not overwrite the new URL or its validators.
 		_, err := tx.ExecContext(ctx, `INSERT INTO feeds (key, url, config_url, configured, etag, last_modified,
@@ -486,7 +601,7 @@ func scanAlert(sc scanner) (store.Alert, error) {
 // channels have a row. Unless keepState, every alert starts "queued" with no
 // attempts; with keepState (Load) the delivery state is kept, except that
 // "sending" becomes "queued" and uncertain.
-func insertAlerts(ctx context.Context, tx *sql.Tx, alerts []store.Alert, keepState bool) (int, error) {
+func insertAlerts(ctx context.Context, tx *wtx, alerts []store.Alert, keepState bool) (int, error) {
 	if len(alerts) == 0 {
 		return 0, nil
 	}
@@ -564,7 +679,7 @@ func checkAlert(a *store.Alert) error {
 // Enqueue queues alerts outside a poll; duplicates by id are skipped.
 func (s *Store) Enqueue(ctx context.Context, alerts []store.Alert) (int, error) {
 	var n int
-	err := s.tx(ctx, "enqueue", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "enqueue", func(tx *wtx) error {
 		var err error
 		n, err = insertAlerts(ctx, tx, alerts, false)
 		return err
@@ -603,7 +718,7 @@ func (s *Store) ClaimChannel(ctx context.Context, owner string, now time.Time, l
 	}
 	var channel string
 	var alerts []store.Alert
-	err := s.tx(ctx, "claim channel", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "claim channel", func(tx *wtx) error {
 		err := tx.QueryRowContext(ctx, pickChannelSQL, tm(now)).Scan(&channel)
 		if errors.Is(err, sql.ErrNoRows) {
 			channel = ""
@@ -662,7 +777,7 @@ func (s seqScanner) Scan(dst ...any) error {
 // MarkSent records Slack's acceptance. Marking a sent alert again changes
 // nothing; marking a failed one sent records the truth (it was sent).
 func (s *Store) MarkSent(ctx context.Context, id string, ts string, now time.Time) error {
-	return s.tx(ctx, "mark sent "+id, func(tx *sql.Tx) error {
+	return s.tx(ctx, "mark sent "+id, func(tx *wtx) error {
 		return finish(ctx, tx, id, `UPDATE alerts SET state = 'sent', slack_ts = ?2, done_at = ?3, attempts = attempts + 1,
 			uncertain = 0, lease_owner = '', lease_until = 0 WHERE id = ?1 AND state <> 'sent'`, ts, tm(now))
 	})
@@ -671,7 +786,7 @@ func (s *Store) MarkSent(ctx context.Context, id string, ts string, now time.Tim
 // Retry puts a pending alert back to "queued" for next; a sent or failed
 // alert is left as it is.
 func (s *Store) Retry(ctx context.Context, id string, next time.Time, lastErr string, uncertain bool) error {
-	return s.tx(ctx, "retry "+id, func(tx *sql.Tx) error {
+	return s.tx(ctx, "retry "+id, func(tx *wtx) error {
 		return finish(ctx, tx, id, `UPDATE alerts SET state = 'queued', next_attempt = ?2, last_error = ?3, uncertain = ?4,
 			attempts = attempts + 1, lease_owner = '', lease_until = 0
 			WHERE id = ?1 AND state IN ('queued', 'sending')`, tm(next), lastErr, b2i(uncertain))
@@ -680,7 +795,7 @@ func (s *Store) Retry(ctx context.Context, id string, next time.Time, lastErr st
 
 // MarkFailed gives up on a pending alert; a sent alert stays sent.
 func (s *Store) MarkFailed(ctx context.Context, id string, reason string, now time.Time) error {
-	return s.tx(ctx, "mark failed "+id, func(tx *sql.Tx) error {
+	return s.tx(ctx, "mark failed "+id, func(tx *wtx) error {
 		return finish(ctx, tx, id, `UPDATE alerts SET state = 'failed', last_error = ?2, done_at = ?3,
 			attempts = attempts + 1, lease_owner = '', lease_until = 0
 			WHERE id = ?1 AND state IN ('queued', 'sending')`, reason, tm(now))
@@ -689,7 +804,7 @@ func (s *Store) MarkFailed(ctx context.Context, id string, reason string, now ti
 
 // finish runs an update of alert id; if it changed nothing, the alert must
 // exist (else ErrNotFound) and was in a state the update leaves alone.
-func finish(ctx context.Context, tx *sql.Tx, id, q string, args ...any) error {
+func finish(ctx context.Context, tx *wtx, id, q string, args ...any) error {
 	res, err := tx.ExecContext(ctx, q, append([]any{id}, args...)...)
 	if err != nil {
 		return err
@@ -709,7 +824,7 @@ func finish(ctx context.Context, tx *sql.Tx, id, q string, args ...any) error {
 // lease has passed to another owner meanwhile, that lease stays and the
 // pacing only moves later.
 func (s *Store) ReleaseChannel(ctx context.Context, channel, owner string, nextSendAt time.Time) error {
-	return s.tx(ctx, "release channel "+channel, func(tx *sql.Tx) error {
+	return s.tx(ctx, "release channel "+channel, func(tx *wtx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE alerts SET state = 'queued', lease_owner = '', lease_until = 0
 			WHERE channel = ? AND state = 'sending' AND lease_owner = ?`, channel, owner); err != nil {
 			return err
