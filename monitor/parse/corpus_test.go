@@ -247,6 +247,8 @@ func md(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
 // TestCorpusSpecifics checks, beyond counts, what a desk would see in the
 // feeds gofeed alone cannot read, and in HTML pages.
 func TestCorpusSpecifics(t *testing.T) {
+	// http.FileServer sends "text/xml; charset=utf-8" for .xml files: a
+	// wrong charset for the Latin-1 ones, as real servers do.
 	srv := httptest.NewServer(http.FileServer(http.Dir("testdata")))
 	defer srv.Close()
 	f := fetch.New(fetch.Options{AllowPrivate: true})
@@ -314,6 +316,21 @@ func TestCorpusSpecifics(t *testing.T) {
 			if !strings.Contains(o.err.Error(), a) {
 				t.Errorf("%s: message does not list %s: %v", file, a, o.err)
 			}
+		}
+	}
+
+	// Declared legacy encodings, converted once.
+	for file, want := range map[string]string{
+		"news/golem-de_rss1_feedrs.xml":                    "Digitalministerium: Neue Glasfaserförderung mit Schnellkasse",
+		"news/oren-ru_windows-1251_nodefp.xml":             "В Бузулуке главные стройплощадки – детсад и Ледовый дворец",
+		"news/liberal-gr_prof18.xml":                       "«Πορτραίτα καραντίνας» για έμπνευση από τη συλλογή Φέλιου",
+		"problem/kc0011-gb2312_nnw.rss":                    "建国35周年纪念，华表，和平鸽",
+		"problem/koi8r_miniflux.xml":                       "Первая новость",
+		"news/jornal-de-noticias_iso-8859-1_rssparser.rss": "Mãe de utente é a nova presidente da Raríssimas",
+	} {
+		o := run(file)
+		if o.feed == nil || len(o.feed.Items) == 0 || o.feed.Items[0].Title != want {
+			t.Errorf("%s: %s %v; want first title %q", file, o.text, o.err, want)
 		}
 	}
 
