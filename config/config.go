@@ -78,6 +78,13 @@ type Slack struct {
 	Channel    string
 	OpsChannel string
 	Unfurl     bool
+
+	// Delivery tuning; zero values mean the notifier's defaults.
+	Interval   time.Duration // sustained pace per channel (Slack allows about 1 message/s)
+	Burst      int           // messages that may go at once before pacing applies
+	GroupAfter int           // more alerts than this due at once for a channel are grouped; -1 never groups
+	RetryFor   time.Duration // how long an alert is retried before it is marked failed
+	Lease      time.Duration // how long a delivering process holds a channel
 }
 
 // Fetch holds HTTP fetching limits and policy.
@@ -182,6 +189,11 @@ type file struct {
 		Channel        string `toml:"channel"`
 		OpsChannel     string `toml:"ops_channel"`
 		Unfurl         bool   `toml:"unfurl"`
+		Interval       string `toml:"interval"`
+		Burst          *int   `toml:"burst"`
+		GroupAfter     *int   `toml:"group_after"`
+		RetryFor       string `toml:"retry_for"`
+		Lease          string `toml:"lease"`
 	} `toml:"slack"`
 	Fetch struct {
 		Timeout      string   `toml:"timeout"`
@@ -356,6 +368,23 @@ func (v *validator) slack(c *Config, f *file, getenv Env) {
 			v.at("slack.api_url", "slack.api_url must be an http(s) URL")
 		} else if !strings.HasSuffix(s.APIURL, "/") {
 			s.APIURL += "/"
+		}
+	}
+	s.Interval = v.duration("slack.interval", f.Slack.Interval, 0, 10*time.Millisecond)
+	s.RetryFor = v.duration("slack.retry_for", f.Slack.RetryFor, 0, time.Minute)
+	s.Lease = v.duration("slack.lease", f.Slack.Lease, 0, time.Second)
+	if f.Slack.Burst != nil {
+		if *f.Slack.Burst < 1 || *f.Slack.Burst > 50 {
+			v.at("slack.burst", "slack.burst must be between 1 and 50")
+		} else {
+			s.Burst = *f.Slack.Burst
+		}
+	}
+	if f.Slack.GroupAfter != nil {
+		if *f.Slack.GroupAfter < -1 || *f.Slack.GroupAfter == 0 || *f.Slack.GroupAfter > 1000 {
+			v.at("slack.group_after", "slack.group_after must be -1 (never group) or between 1 and 1000")
+		} else {
+			s.GroupAfter = *f.Slack.GroupAfter
 		}
 	}
 	v.channel("slack.channel", s.Channel)

@@ -201,6 +201,11 @@ func newNotifier(cfg *config.Config, st store.Store, out io.Writer, log *slog.Lo
 		Unfurl:     cfg.Slack.Unfurl,
 		Owner:      owner,
 		Now:        time.Now,
+		Interval:   cfg.Slack.Interval,
+		Burst:      cfg.Slack.Burst,
+		BurstGroup: cfg.Slack.GroupAfter,
+		RetryFor:   cfg.Slack.RetryFor,
+		Lease:      cfg.Slack.Lease,
 		Logger:     log,
 	})
 }
