@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -63,17 +64,25 @@ channels = ["#desk"]
 	}
 	escaped := 0
 	for _, m := range msgs {
-		raw := string(m.RawBody)
-		if strings.Contains(raw, "&lt;!channel&gt;") || strings.Contains(raw, "\\u0026lt;!channel\\u0026gt;") {
-			escaped++
+		// Everything Slack will render: the fallback text and every string
+		// inside the blocks, decoded from the form and from JSON.
+		texts := []string{m.Text}
+		var blocks any
+		if err := json.Unmarshal(m.Blocks, &blocks); err != nil {
+			t.Fatalf("blocks: %v", err)
 		}
-		for _, bad := range []string{"<!", "<@", "<#", "\\u003c!", "\\u003c@", "\\u003c#", "%3C%21", "%3C%40", "%3C%23"} {
-			if strings.Contains(raw, bad) {
-				t.Errorf("posted body contains %q:\n%s", bad, raw)
+		texts = append(texts, stringsIn(blocks)...)
+		all := strings.Join(texts, "\n")
+		for _, bad := range []string{"<!", "<@", "<#"} {
+			if strings.Contains(all, bad) {
+				t.Errorf("message contains raw %q:\n%s", bad, all)
 			}
 		}
-		if strings.Contains(raw, "evil.example/phish|") {
-			t.Errorf("feed text became a Slack link:\n%s", raw)
+		if strings.Contains(all, "|Read the official statement>") {
+			t.Errorf("feed text became a Slack link with a misleading label:\n%s", all)
+		}
+		if strings.Contains(all, "&lt;!channel&gt;") {
+			escaped++
 		}
 		if m.Params.Get("link_names") == "true" || m.Params.Get("link_names") == "1" || m.Params.Get("parse") == "full" {
 			t.Errorf("message sent with link_names/parse=full: %v", m.Params)
@@ -90,4 +99,25 @@ func newSlackFake(t *testing.T) *slackfake.Server {
 	s := slackfake.New()
 	t.Cleanup(s.Close)
 	return s
+}
+
+// stringsIn returns every string value in a decoded JSON document.
+func stringsIn(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, e := range v {
+			out = append(out, stringsIn(e)...)
+		}
+		return out
+	case map[string]any:
+		var out []string
+		for _, e := range v {
+			out = append(out, stringsIn(e)...)
+		}
+		return out
+	}
+	return nil
 }
