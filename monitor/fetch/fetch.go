@@ -115,7 +115,6 @@ func New(o Options) *Fetcher {
 		Proxy:                 nil,
 		DialContext:           dialer.DialContext,
 		TLSHandshakeTimeout:   o.ConnectTimeout,
-		ResponseHeaderTimeout: o.Timeout,
 		ExpectContinueTimeout: time.Second,
 		MaxIdleConns:          256,
 		MaxIdleConnsPerHost:   o.PerHost,
@@ -182,6 +181,8 @@ func (f *Fetcher) Fetch(ctx context.Context, r Request) (*Result, error) {
 
 	ctx, cancel := context.WithTimeoutCause(ctx, f.opts.Timeout, errTimeout)
 	defer cancel()
+	state := &callState{}
+	ctx = context.WithValue(ctx, callStateKey{}, state)
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
@@ -217,6 +218,9 @@ func (f *Fetcher) Fetch(ctx context.Context, r Request) (*Result, error) {
 
 	resp, err := client.Do(req)
 	if err != nil {
+		if hb := state.busy.Load(); hb != nil {
+			err = hb
+		}
 		return nil, f.classify(ctx, r.URL, err)
 	}
 	defer resp.Body.Close()
@@ -303,7 +307,7 @@ func (f *Fetcher) classify(ctx context.Context, rawURL string, err error) *Error
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return &Error{Kind: KindTimeout, URL: rawURL,
-			Detail: fmt.Sprintf("could not connect within %s", f.opts.ConnectTimeout), Err: err}
+			Detail: fmt.Sprintf("could not connect (or finish the TLS handshake) within %s", f.opts.ConnectTimeout), Err: err}
 	}
 	return &Error{Kind: KindNetwork, URL: rawURL, Detail: "network error", Err: err}
 }

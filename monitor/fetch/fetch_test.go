@@ -588,10 +588,13 @@ func TestHostBusyTimeout(t *testing.T) {
 	defer srv.Close()
 	defer close(release)
 	f := newLocal(t, Options{PerHost: 1, Timeout: 300 * time.Millisecond})
+	// The hog shares f's limiter and connections but not its short timeout.
+	hog := *f
+	hog.opts.Timeout = time.Minute
 	started := make(chan struct{})
 	go func() {
 		close(started)
-		f.Fetch(context.Background(), Request{URL: srv.URL + "/hog"})
+		hog.Fetch(context.Background(), Request{URL: srv.URL + "/hog"})
 	}()
 	<-started
 	// Wait until the hog holds the only slot.

@@ -2,11 +2,20 @@ package fetch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 )
+
+// callState carries what one Fetch needs to learn from its transport.
+type callState struct {
+	busy atomic.Pointer[hostBusyError]
+}
+
+type callStateKey struct{}
 
 // hostLimiter bounds concurrent requests per host. Entries exist only
 // while a host has requests in flight or waiting, so 10,000 feeds on
@@ -85,6 +94,14 @@ type limitedTransport struct {
 func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	release, err := t.hosts.acquire(req.Context(), hostKey(req.URL))
 	if err != nil {
+		// http.Client may report the context's cause instead of this
+		// error; leave a note for Fetch.
+		if st, ok := req.Context().Value(callStateKey{}).(*callState); ok {
+			var hb *hostBusyError
+			if errors.As(err, &hb) {
+				st.busy.Store(hb)
+			}
+		}
 		if req.Body != nil {
 			req.Body.Close()
 		}
