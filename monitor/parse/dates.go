@@ -33,6 +33,13 @@ func RecoverDate(raw string) (t time.Time, ok bool) {
 	if s == "" {
 		return time.Time{}, false
 	}
+	// Local month and weekday names first: a localized date would
+	// otherwise fail every layout before being rewritten.
+	if e, changed := englishNames(s); changed {
+		if t, ok := parseLayouts(e); ok {
+			return t, true
+		}
+	}
 	if t, ok := parseLayouts(s); ok {
 		return t, true
 	}
@@ -41,12 +48,6 @@ func RecoverDate(raw string) (t time.Time, ok bool) {
 	}
 	if t, ok := parseNumericDMY(s); ok {
 		return t, true
-	}
-	// Local month and weekday names, then the layouts again.
-	if e, changed := englishNames(s); changed {
-		if t, ok := parseLayouts(e); ok {
-			return t, true
-		}
 	}
 	return time.Time{}, false
 }
