@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -223,7 +224,12 @@ func (f *Fetcher) Fetch(ctx context.Context, r Request) (*Result, error) {
 		}
 		return nil, f.classify(ctx, r.URL, err)
 	}
-	defer resp.Body.Close()
+	defer func() {
+		// Drain a little so that the connection can be reused after a
+		// short error page; never more.
+		io.CopyN(io.Discard, resp.Body, 4<<10)
+		resp.Body.Close()
+	}()
 
 	res := &Result{
 		URL:         resp.Request.URL.String(),
