@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/wirewatch/wirewatch/store"
@@ -71,7 +70,7 @@ func (s *Store) DumpAlerts(ctx context.Context, fn func(store.Alert) error) erro
 
 // LoadFeeds implements store.Loader.
 func (s *Store) LoadFeeds(ctx context.Context, feeds []store.FeedRecord) error {
-	return s.tx(ctx, "load feeds", func(tx *sql.Tx) error {
+	return s.tx(ctx, "load feeds", func(tx *wtx) error {
 		st, err := tx.PrepareContext(ctx, `INSERT INTO feeds (`+feedCols+`, configured)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (key) DO UPDATE SET url = excluded.url, config_url = excluded.config_url,
@@ -100,7 +99,7 @@ func (s *Store) LoadFeeds(ctx context.Context, feeds []store.FeedRecord) error {
 
 // LoadItems implements store.Loader.
 func (s *Store) LoadItems(ctx context.Context, items []store.Item) error {
-	return s.tx(ctx, "load items", func(tx *sql.Tx) error {
+	return s.tx(ctx, "load items", func(tx *wtx) error {
 		st, err := tx.PrepareContext(ctx, `INSERT INTO items (feed_key, item_id, title, link, published, first_seen)
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
 		if err != nil {
@@ -119,7 +118,7 @@ func (s *Store) LoadItems(ctx context.Context, items []store.Item) error {
 // LoadAlerts implements store.Loader.
 func (s *Store) LoadAlerts(ctx context.Context, alerts []store.Alert) (int, error) {
 	var n int
-	err := s.tx(ctx, "load alerts", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "load alerts", func(tx *wtx) error {
 		var err error
 		n, err = insertAlerts(ctx, tx, alerts, true)
 		return err
