@@ -181,7 +181,7 @@ func newMonitor(l *loaded, st store.Store, log *slog.Logger, owner string) (*mon
 		Rules:       l.ruleSet,
 		Owner:       owner,
 		Concurrency: l.cfg.Monitor.Concurrency,
-		Lease:       2*l.cfg.Fetch.Timeout + 30*time.Second,
+		Lease:       2*l.cfg.Fetch.Timeout + 5*time.Second,
 		MaxBackoff:  l.cfg.Monitor.MaxBackoff,
 		MaxInterval: l.cfg.Monitor.MaxInterval,
 		HealthAfter: l.cfg.Monitor.HealthAfter,

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wirewatch/wirewatch/internal/slackfake"
+)
+
+// pgSchemaURL creates a fresh schema in the test database and returns a URL
+// whose connections use it; the schema is dropped when the test ends.
+func pgSchemaURL(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("WIREWATCH_TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("WIREWATCH_TEST_POSTGRES_URL is not set; skipping the PostgreSQL replica test (e.g. postgres://postgres@127.0.0.1:5432/test)")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connecting to %s: %v", base, err)
+	}
+	defer conn.Close(ctx)
+	schema := fmt.Sprintf("ww_replicas_%d_%d", os.Getpid(), rand.IntN(1<<30))
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), base)
+		if err == nil {
+			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+			c.Close(context.Background())
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// publisher is a loopback server with several feeds to which the test
+// publishes matching items over time.
+type publisher struct {
+	mu    sync.Mutex
+	items [][]string
+}
+
+func (p *publisher) publish(feed, n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.items[feed] = append(p.items[feed], fmt.Sprintf("<item><guid>f%d-%d</guid><title>Strike %d-%d reported near the Afghanistan border</title><link>https://news.example.org/%d/%d</link><pubDate>%s</pubDate></item>",
+		feed, n, feed, n, feed, n, time.Now().UTC().Format(time.RFC1123Z)))
+}
+
+func (p *publisher) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	i, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/f/"))
+	if err != nil || i < 0 || i >= len(p.items) {
+		http.NotFound(w, r)
+		return
+	}
+	p.mu.Lock()
+	body := strings.Join(p.items[i], "")
+	p.mu.Unlock()
+	fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Feed %d</title>%s</channel></rss>`, i, body)
+}
+
+// TestReplicasExactlyOnce runs three `wirewatch run` processes against one
+// PostgreSQL database while items are published over time, kills one with
+// SIGKILL mid-run, and checks that every alert reaches Slack exactly once
+// and that the two survivors finish the dead replica's work.
+func TestReplicasExactlyOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs three daemons")
+	}
+	pgURL := pgSchemaURL(t)
+	const feeds, perFeed = 4, 10
+	pub := &publisher{items: make([][]string, feeds)}
+	srv := httptest.NewServer(pub)
+	defer srv.Close()
+	slack := slackfake.New()
+	defer slack.Close()
+
+	dir := t.TempDir()
+	var fb strings.Builder
+	for i := range feeds {
+		fmt.Fprintf(&fb, "\n[[feeds]]\nname = \"Feed %d\"\nurl = \"%s/f/%d\"\nschedule = \"@every 1s\"\n", i, srv.URL, i)
+	}
+	cfgPath := writeConfig(t, dir, fmt.Sprintf(`
+[store]
+postgres = %q
+[slack]
+token = "xoxb-replicas"
+api_url = %q
+interval = "20ms"
+group_after = -1
+lease = "3s"
+[fetch]
+timeout = "2s"
+allow_private = true
+[[rules]]
+name = "Strikes"
+query = "strike"
+channels = ["#desk-a", "#desk-b"]
+`, pgURL, slack.APIURL())+fb.String())
+
+	// Migrate once up front; the replicas then race only for work.
+	if _, stderr, code := wirewatch(t, nil, "migrate", "-config", cfgPath); code != 0 {
+		t.Fatalf("migrate: %s", stderr)
+	}
+	var procs []*exec.Cmd
+	for i := range 3 {
+		logf, err := os.Create(filepath.Join(dir, fmt.Sprintf("replica%d.log", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer logf.Close()
+		procs = append(procs, startRun(t, cfgPath, logf))
+	}
+	defer func() {
+		for _, p := range procs {
+			p.Process.Kill()
+			p.Wait()
+		}
+	}()
+
+	want := 2 * feeds * perFeed
+	for n := range perFeed {
+		for f := range feeds {
+			pub.publish(f, n)
+		}
+		time.Sleep(400 * time.Millisecond)
+		if n == perFeed/2 {
+			// Kill a replica mid-run: its leases on feeds and channels
+			// expire and the others take over.
+			procs[0].Process.Signal(syscall.SIGKILL)
+			procs[0].Wait()
+		}
+	}
+	// The survivors must finish within the lease timeouts (feeds: 2 x 2s
+	// fetch timeout + 5s; channels: 3s) plus polling and pacing.
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	for len(alertIDs(slack)) < want && ctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second) // room for a duplicate to show up
+	for _, p := range procs[1:] {
+		p.Process.Signal(syscall.SIGTERM)
+	}
+	for _, p := range procs[1:] {
+		if err := p.Wait(); err != nil {
+			t.Errorf("replica after SIGTERM: %v", err)
+		}
+	}
+	procs = nil
+
+	ids := alertIDs(slack)
+	if len(ids) != want {
+		for i := range 3 {
+			b, _ := os.ReadFile(filepath.Join(dir, fmt.Sprintf("replica%d.log", i)))
+			t.Logf("replica %d log tail:\n%s", i, tail(string(b), 15))
+		}
+		t.Fatalf("Slack has %d distinct alerts, want %d", len(ids), want)
+	}
+	for id, n := range ids {
+		if n != 1 {
+			t.Errorf("alert %s posted %d times", id, n)
+		}
+	}
+	// The work was shared: more than one replica polled feeds.
+	polled := 0
+	for i := range 3 {
+		b, _ := os.ReadFile(filepath.Join(dir, fmt.Sprintf("replica%d.log", i)))
+		if n := strings.Count(string(b), `msg="feed polled"`); n > 0 {
+			polled++
+			t.Logf("replica %d: %d polls", i, n)
+		}
+	}
+	if polled < 2 {
+		t.Errorf("only %d replica(s) polled feeds; claims should spread the work", polled)
+	}
+	t.Logf("%d alerts, %d messages, each exactly once", len(ids), slack.Len())
+}
