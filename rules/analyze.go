@@ -86,8 +86,15 @@ type fieldData struct {
 // It is read-only after Analyze and safe for concurrent use.
 type Analyzed struct {
 	fields [numFields]fieldData
-	exact  map[string][]occ
-	stem   map[string][]occ
+
+	// Postings: every token of every field is an occurrence, numbered in
+	// field and token order. exact and stem map a form to its first
+	// occurrence; nextExact/nextStem chain the following ones (-1 ends).
+	occs      []occ
+	exact     map[string]int32
+	stem      map[string]int32
+	nextExact []int32
+	nextStem  []int32
 
 	keysOnce sync.Once
 	keys     []string // sorted distinct exact forms, for prefixes
@@ -121,19 +128,61 @@ func Analyze(d Document) *Analyzed {
 	total := 0
 	for f := range a.fields {
 		fd := &a.fields[f]
-		fd.toks = tokenize(n, fd.text, Field(f) == FieldCategory, fd.toks)
+		fd.toks = tokenize(n, fd.text, Field(f) == FieldCategory, make([]token, 0, len(fd.text)/5+1))
 		total += len(fd.toks)
 	}
-	a.exact = make(map[string][]occ, total)
-	a.stem = make(map[string][]occ, total)
+	a.occs = make([]occ, 0, total)
 	for f := range a.fields {
-		for i, t := range a.fields[f].toks {
-			o := occ{Field(f), int32(i)}
-			a.exact[t.exact] = append(a.exact[t.exact], o)
-			a.stem[t.stem] = append(a.stem[t.stem], o)
+		for i := range a.fields[f].toks {
+			a.occs = append(a.occs, occ{Field(f), int32(i)})
 		}
 	}
+	a.exact = make(map[string]int32, total/2+1)
+	a.stem = make(map[string]int32, total/2+1)
+	a.nextExact = make([]int32, total)
+	a.nextStem = make([]int32, total)
+	// Walk backwards, pushing each occurrence in front, so that every chain
+	// is in ascending order.
+	for g := total - 1; g >= 0; g-- {
+		o := a.occs[g]
+		t := &a.fields[o.f].toks[o.i]
+		if h, ok := a.exact[t.exact]; ok {
+			a.nextExact[g] = h
+		} else {
+			a.nextExact[g] = -1
+		}
+		a.exact[t.exact] = int32(g)
+		if h, ok := a.stem[t.stem]; ok {
+			a.nextStem[g] = h
+		} else {
+			a.nextStem[g] = -1
+		}
+		a.stem[t.stem] = int32(g)
+	}
 	return a
+}
+
+// first returns the first occurrence of a rule token's form, or -1.
+func (a *Analyzed) first(k *token, m mode) int32 {
+	var h int32
+	var ok bool
+	if m == modeStem {
+		h, ok = a.stem[k.stem]
+	} else {
+		h, ok = a.exact[k.exact]
+	}
+	if !ok {
+		return -1
+	}
+	return h
+}
+
+// next returns the occurrence after g of the same form, or -1.
+func (a *Analyzed) next(g int32, m mode) int32 {
+	if m == modeStem {
+		return a.nextStem[g]
+	}
+	return a.nextExact[g]
 }
 
 const categorySep = " | "

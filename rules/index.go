@@ -5,18 +5,31 @@ import (
 	"sync"
 )
 
-// Index matches an item against many rules at once. Each rule is filed
-// under its anchor terms; matching an item looks up the item's distinct
-// terms and evaluates only the rules filed under them. An Index is
-// immutable once built and safe for concurrent use: callers build a new one
-// when rules change and swap it atomically.
+// Index matches an item against many rules at once, in the manner of
+// Lucene's Monitor and the Elasticsearch percolator: the rules are indexed,
+// not the items.
+//
+// Compiling a rule yields clauses that any item it matches must satisfy
+// (each clause a set of terms, one of which must occur). The index files
+// each rule under the terms of its most selective clause. To match an item
+// it looks up the item's distinct terms, which marks the terms present and
+// gathers the candidate rules; a candidate whose other clauses are not
+// satisfied by the marked terms is dropped without evaluation; only the
+// rest are evaluated on the item's word positions.
+//
+// An Index is immutable once built and safe for concurrent use: callers
+// build a new one when rules change and swap it atomically.
 type Index struct {
-	rules      []*Rule
-	exact      map[string][]int32
-	stem       map[string][]int32
-	prefix     map[string][]int32
-	prefixLens []int // distinct byte lengths of prefix anchors
-	scratch    sync.Pool
+	rules []*Rule
+
+	// Term dictionary: every term any rule's clauses use, by kind.
+	exactID, stemID, prefixID map[string]int32
+	prefixLens                []int       // distinct byte lengths of prefix terms
+	postings                  [][]posting // term id -> rules anchored on it
+	checks                    [][]clause  // rule -> its other clauses
+	nterms                    int
+
+	scratch sync.Pool
 }
 
 // Match is one rule that matched an item, with the spans that made it match.
@@ -25,42 +38,80 @@ type Match struct {
 	Spans []Span
 }
 
+// posting files a rule under a term, in the fields the rule needs it in.
+type posting struct {
+	rule  int32
+	scope fieldMask
+	extra []clause // clauses that must also hold for this posting to count
+}
+
+// clause is satisfied if one of its terms occurs in its fields.
+type clause []posting // posting.rule holds a term id here
+
 type scratch struct {
-	stamp []uint32
-	gen   uint32
-	cands []int32
+	termStamp []uint32
+	termMask  []fieldMask // fields a marked term occurs in
+	marked    []int32
+	ruleStamp []uint32
+	gen       uint32
+	cands     []int32
 }
 
 // NewIndex builds an index over rules. Nil rules are skipped.
 func NewIndex(rules []*Rule) *Index {
 	ix := &Index{
-		exact:  map[string][]int32{},
-		stem:   map[string][]int32{},
-		prefix: map[string][]int32{},
+		exactID:  map[string]int32{},
+		stemID:   map[string]int32{},
+		prefixID: map[string]int32{},
+	}
+	id := func(a anchor) int32 {
+		m := ix.exactID
+		switch a.kind {
+		case anchorStem:
+			m = ix.stemID
+		case anchorPrefix:
+			m = ix.prefixID
+			if !slices.Contains(ix.prefixLens, len(a.key)) {
+				ix.prefixLens = append(ix.prefixLens, len(a.key))
+			}
+		}
+		t, ok := m[a.key]
+		if !ok {
+			t = int32(ix.nterms)
+			ix.nterms++
+			m[a.key] = t
+			ix.postings = append(ix.postings, nil)
+		}
+		return t
 	}
 	for _, r := range rules {
 		if r == nil {
 			continue
 		}
-		id := int32(len(ix.rules))
+		rid := int32(len(ix.rules))
 		ix.rules = append(ix.rules, r)
-		for _, a := range r.anchors {
-			switch a.kind {
-			case anchorExact:
-				ix.exact[a.key] = append(ix.exact[a.key], id)
-			case anchorStem:
-				ix.stem[a.key] = append(ix.stem[a.key], id)
-			case anchorPrefix:
-				ix.prefix[a.key] = append(ix.prefix[a.key], id)
-				if !slices.Contains(ix.prefixLens, len(a.key)) {
-					ix.prefixLens = append(ix.prefixLens, len(a.key))
+		toClauses := func(cs [][]anchor) []clause {
+			var out []clause
+			for _, c := range cs {
+				var cl clause
+				for _, a := range c {
+					cl = append(cl, posting{rule: id(a), scope: a.scope})
 				}
+				out = append(out, cl)
 			}
+			return out
 		}
+		for _, a := range r.anchors {
+			t := id(a)
+			ix.postings[t] = append(ix.postings[t], posting{rule: rid, scope: a.scope, extra: toClauses(a.extra)})
+		}
+		ix.checks = append(ix.checks, toClauses(r.checks))
 	}
 	slices.Sort(ix.prefixLens)
-	n := len(ix.rules)
-	ix.scratch.New = func() any { return &scratch{stamp: make([]uint32, n)} }
+	nrules, nterms := len(ix.rules), ix.nterms
+	ix.scratch.New = func() any {
+		return &scratch{termStamp: make([]uint32, nterms), termMask: make([]fieldMask, nterms), ruleStamp: make([]uint32, nrules)}
+	}
 	return ix
 }
 
@@ -68,7 +119,7 @@ func NewIndex(rules []*Rule) *Index {
 func (ix *Index) Len() int { return len(ix.rules) }
 
 // Match returns the rules that match a, in the order they were given to
-// NewIndex.
+// NewIndex, each with its spans.
 func (ix *Index) Match(a *Analyzed) []Match {
 	if ix == nil || a == nil || len(ix.rules) == 0 {
 		return nil
@@ -77,49 +128,100 @@ func (ix *Index) Match(a *Analyzed) []Match {
 	defer ix.scratch.Put(sc)
 	sc.gen++
 	if sc.gen == 0 {
-		clear(sc.stamp)
+		clear(sc.termStamp)
+		clear(sc.ruleStamp)
 		sc.gen = 1
 	}
 	gen := sc.gen
-	cands := sc.cands[:0]
-	add := func(ids []int32) {
-		for _, id := range ids {
-			if sc.stamp[id] != gen {
-				sc.stamp[id] = gen
-				cands = append(cands, id)
-			}
+	marked := sc.marked[:0]
+	// Mark the terms of the item that some rule uses, with the fields they
+	// occur in.
+	mark := func(t int32, m fieldMask) {
+		if sc.termStamp[t] != gen {
+			sc.termStamp[t] = gen
+			sc.termMask[t] = 0
+			marked = append(marked, t)
 		}
+		sc.termMask[t] |= m
 	}
-	if len(ix.exact) > 0 || len(ix.prefixLens) > 0 {
-		for k := range a.exact {
-			if ids, ok := ix.exact[k]; ok {
-				add(ids)
+	if len(ix.exactID) > 0 || len(ix.prefixLens) > 0 {
+		for k, head := range a.exact {
+			var m fieldMask
+			fields := func() fieldMask {
+				if m == 0 {
+					for g := head; g >= 0; g = a.nextExact[g] {
+						m |= 1 << a.occs[g].f
+					}
+				}
+				return m
+			}
+			if t, ok := ix.exactID[k]; ok {
+				mark(t, fields())
 			}
 			for _, l := range ix.prefixLens {
 				if l > len(k) {
 					break
 				}
-				if ids, ok := ix.prefix[k[:l]]; ok {
-					add(ids)
+				if t, ok := ix.prefixID[k[:l]]; ok {
+					mark(t, fields())
 				}
 			}
 		}
 	}
-	if len(ix.stem) > 0 {
-		for k := range a.stem {
-			if ids, ok := ix.stem[k]; ok {
-				add(ids)
+	if len(ix.stemID) > 0 {
+		for k, head := range a.stem {
+			if t, ok := ix.stemID[k]; ok {
+				var m fieldMask
+				for g := head; g >= 0; g = a.nextStem[g] {
+					m |= 1 << a.occs[g].f
+				}
+				mark(t, m)
 			}
 		}
 	}
-	slices.Sort(cands)
-	sc.cands = cands
+	sc.marked = marked
+	// Candidates: rules filed under a marked term in the right fields,
+	// whose other clauses the marked terms satisfy.
+	cands := sc.cands[:0]
+	for _, t := range marked {
+		m := sc.termMask[t]
+		for i := range ix.postings[t] {
+			p := &ix.postings[t][i]
+			if p.scope&m == 0 || sc.ruleStamp[p.rule] == gen || !satisfied(p.extra, sc) {
+				continue
+			}
+			sc.ruleStamp[p.rule] = gen
+			if satisfied(ix.checks[p.rule], sc) {
+				cands = append(cands, p.rule)
+			}
+		}
+	}
+	kept := cands
+	slices.Sort(kept)
+	sc.cands = kept
 	var out []Match
-	for _, id := range cands {
+	for _, id := range kept {
 		r := ix.rules[id]
 		if spans, ok := r.Match(a); ok {
 			out = append(out, Match{Rule: r, Spans: spans})
 		}
 	}
 	return out
+}
+
+// satisfied reports whether the marked terms satisfy every clause.
+func satisfied(cs []clause, sc *scratch) bool {
+	for _, c := range cs {
+		ok := false
+		for _, t := range c {
+			if sc.termStamp[t.rule] == sc.gen && sc.termMask[t.rule]&t.scope != 0 {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -3,7 +3,6 @@ package rules
 import (
 	"strings"
 	"sync"
-	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -36,22 +35,42 @@ func cleanText(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
-	clean := true
-	for _, r := range s {
-		if isInvisible(r) {
+	// Fast path: already clean (single ASCII spaces, nothing invisible).
+	clean := len(s) == 0 || (s[0] != ' ' && s[len(s)-1] != ' ')
+	for i := 0; clean && i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ':
+			clean = i+1 < len(s) && s[i+1] != ' '
+		case c < ' ' || c == 0x7f:
 			clean = false
-			break
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			clean = !isInvisible(r) && !unicode.IsSpace(r)
+			i += size - 1
 		}
 	}
-	if !clean {
-		s = strings.Map(func(r rune) rune {
-			if isInvisible(r) {
-				return -1
-			}
-			return r
-		}, s)
+	if clean {
+		return s
 	}
-	return collapseSpace(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		switch {
+		case isInvisible(r):
+			continue
+		case unicode.IsSpace(r) || (r < ' ' || r == 0x7f):
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // mapPunct maps curly quotes and apostrophes and every dash to ASCII, and
@@ -158,16 +177,68 @@ func (n *normalizer) word(raw string) (cased, exact string) {
 		exact = asciiLower(cased)
 		return cased, exact
 	}
-	s := norm.NFKC.String(raw)
-	s = strings.Map(mapPunct, s)
-	s = norm.NFC.String(s)
+	s := raw
+	if !norm.NFKC.IsNormalString(s) {
+		s = norm.NFKC.String(s)
+	}
+	for _, r := range s {
+		if mapPunct(r) != r {
+			s = norm.NFC.String(strings.Map(mapPunct, s))
+			break
+		}
+	}
 	cased = trimPossessive(s)
-	exact = n.fold.String(cased)
-	n.fold.Reset()
-	if !isASCII(exact) {
+	exact = cased
+	if needsFold(exact) {
+		exact = n.fold.String(exact)
+		n.fold.Reset()
+	}
+	if hasLatinAccent(exact) {
 		exact = stripLatinAccents(exact)
 	}
 	return cased, exact
+}
+
+// needsFold reports whether case folding can change s: it has an upper or
+// title case letter, or one of the lower case letters that fold to
+// another form.
+func needsFold(s string) bool {
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			if r >= 'A' && r <= 'Z' {
+				return true
+			}
+			continue
+		}
+		if unicode.IsUpper(r) || unicode.IsTitle(r) {
+			return true
+		}
+		switch r {
+		case 'ß', 'ς', 'ſ', 'ϐ', 'ϑ', 'ϕ', 'ϖ', 'ϰ', 'ϱ', 'ϵ', 'ẛ', '\u0345', 'ŉ', 'ǰ', 'ΐ', 'ΰ', 'և', 'ẖ', 'ẗ', 'ẘ', 'ẙ', 'ẚ':
+			return true
+		}
+		if (r >= 0x13F8 && r <= 0x13FD) || (r >= 0xAB70 && r <= 0xABBF) || (r >= 0xFB00 && r <= 0xFB17) || (r >= 0x1F80 && r <= 0x1FFF) {
+			return true // Cherokee lower case, ligatures, Greek with iota
+		}
+	}
+	return false
+}
+
+// hasLatinAccent reports whether s may carry an accent on a Latin letter:
+// a non-ASCII Latin letter, or a combining mark right after an ASCII one.
+func hasLatinAccent(s string) bool {
+	prevLatin := false
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			prevLatin = r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+			continue
+		}
+		if unicode.Is(unicode.Latin, r) || (prevLatin && unicode.Is(unicode.Mn, r)) {
+			return true
+		}
+		prevLatin = false
+	}
+	return false
 }
 
 func asciiLower(s string) string {
@@ -258,40 +329,55 @@ var irregular = map[string]string{
 }
 
 // Stems are cached: news vocabulary repeats, and stemming is the costliest
-// step of analysis. The cache only grows to a bound, then stays as is.
-var (
-	stemCache sync.Map // string -> string
-	stemCount atomic.Int64
+// step of analysis. The cache is sharded to keep readers from contending,
+// and stops growing at a bound.
+const (
+	stemShards   = 64
+	stemShardMax = 1 << 12 // entries per shard
 )
 
-const stemCacheMax = 1 << 18
+type stemShard struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
+
+var stemCache [stemShards]stemShard
 
 // stem returns the English stem of an exact form; words that are not
 // plain a-z (other scripts, digits mixed with letters) are their own stem.
 func stem(exact string) string {
-	if exact == "" {
-		return ""
+	if len(exact) <= 2 {
+		return exact
 	}
+	h := uint32(2166136261)
 	for i := 0; i < len(exact); i++ {
 		c := exact[i]
 		if (c < 'a' || c > 'z') && c != '\'' {
 			return exact
 		}
+		h = (h ^ uint32(c)) * 16777619
 	}
-	if v, ok := stemCache.Load(exact); ok {
-		return v.(string)
+	sh := &stemCache[h%stemShards]
+	sh.mu.RLock()
+	v, ok := sh.m[exact]
+	sh.mu.RUnlock()
+	if ok {
+		return v
 	}
 	w := exact
 	if base, ok := irregular[w]; ok {
 		w = base
 	}
-	s := english.Stem(w, true)
-	if stemCount.Load() < stemCacheMax {
-		if _, loaded := stemCache.LoadOrStore(exact, s); !loaded {
-			stemCount.Add(1)
-		}
+	v = english.Stem(w, true)
+	sh.mu.Lock()
+	if sh.m == nil {
+		sh.m = make(map[string]string)
 	}
-	return s
+	if len(sh.m) < stemShardMax {
+		sh.m[strings.Clone(exact)] = v
+	}
+	sh.mu.Unlock()
+	return v
 }
 
 // commonWords are words so frequent in news that a rule anchored only on

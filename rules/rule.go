@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -10,7 +11,8 @@ import (
 type Rule struct {
 	name, query string
 	root        *node
-	anchors     []anchor
+	anchors     []anchor   // the index files the rule under these
+	checks      [][]anchor // more clauses a candidate item must satisfy
 	warnings    []Diagnostic
 }
 
@@ -41,12 +43,14 @@ func Compile(name, query string) (*Rule, error) {
 		return nil, err
 	}
 	setScope(root, defaultScope)
-	anchors, ok := anchorsOf(root)
+	clauses, ok := clausesOf(root)
 	if !ok {
 		off := noPositive(root)
 		return nil, p.errAt(off, "this rule has no word that must appear (only NOT terms, or an OR branch made only of NOT); it would match almost every item")
 	}
-	r := &Rule{name: name, query: query, root: root, anchors: anchors, warnings: p.warnings}
+	sortClauses(clauses)
+	anchors := clauses[0]
+	r := &Rule{name: name, query: query, root: root, anchors: anchors, checks: clauses[1:min(len(clauses), 1+maxChecks)], warnings: p.warnings}
 	allCommon := true
 	for _, a := range anchors {
 		if a.kind == anchorPrefix || !isCommon(a.key) {
@@ -130,20 +134,14 @@ func tokMatch(t *token, k *token, m mode) bool {
 	}
 }
 
-func (a *Analyzed) postings(k *token, m mode) []occ {
-	if m == modeStem {
-		return a.stem[k.stem]
-	}
-	return a.exact[k.exact]
-}
-
 // eval reports whether n matches a.
 func eval(a *Analyzed, n *node) bool {
 	switch n.kind {
 	case kSeq:
 		if len(n.units) == 1 && len(n.units[0].alts) == 1 && len(n.units[0].alts[0]) == 1 {
 			k := &n.units[0].alts[0][0]
-			for _, o := range a.postings(k, n.mode) {
+			for g := a.first(k, n.mode); g >= 0; g = a.next(g, n.mode) {
+				o := a.occs[g]
 				if n.scope.has(o.f) && (n.mode != modeCased || a.fields[o.f].toks[o.i].cased == k.cased) {
 					return true
 				}
@@ -172,12 +170,57 @@ func eval(a *Analyzed, n *node) bool {
 	case kNear:
 		return len(occs(a, n, true)) > 0
 	case kAtLeast:
+		if c, ok := countSimple(a, n.kids[0], n.n); ok {
+			return c >= n.n
+		}
 		if !eval(a, n.kids[0]) {
 			return false
 		}
 		return len(occs(a, n.kids[0], false)) >= n.n
 	}
 	return false
+}
+
+// countSimple counts, up to limit, the occurrences of single words (or an
+// OR of them) in scope without building their list. ok is false when n is
+// not that simple, or when two branches could count one place twice.
+func countSimple(a *Analyzed, n *node, limit int) (count int, ok bool) {
+	var leaves [8]*node
+	ls := leaves[:0]
+	switch n.kind {
+	case kSeq:
+		ls = append(ls, n)
+	case kOr:
+		if len(n.kids) > len(leaves) {
+			return 0, false
+		}
+		ls = append(ls, n.kids...)
+	default:
+		return 0, false
+	}
+	for i, l := range ls {
+		if l.kind != kSeq || l.mode == modeCased || len(l.units) != 1 || len(l.units[0].alts) != 1 || len(l.units[0].alts[0]) != 1 {
+			return 0, false
+		}
+		// Two branches matching the same word would count it twice.
+		for _, o := range ls[:i] {
+			if o.mode != l.mode || o.units[0].alts[0][0].exact == l.units[0].alts[0][0].exact || o.units[0].alts[0][0].stem == l.units[0].alts[0][0].stem {
+				return 0, false
+			}
+		}
+	}
+	for _, l := range ls {
+		k := &l.units[0].alts[0][0]
+		for g := a.first(k, l.mode); g >= 0; g = a.next(g, l.mode) {
+			if l.scope.has(a.occs[g].f) {
+				count++
+				if count >= limit {
+					return count, true
+				}
+			}
+		}
+	}
+	return count, true
 }
 
 // occs returns the occurrences of a positional node; with first, it may
@@ -237,14 +280,14 @@ func dedupe(s []span3) []span3 {
 	if len(s) < 2 {
 		return s
 	}
-	sort.Slice(s, func(i, j int) bool {
-		if s[i].f != s[j].f {
-			return s[i].f < s[j].f
+	slices.SortFunc(s, func(x, y span3) int {
+		if x.f != y.f {
+			return int(x.f) - int(y.f)
 		}
-		if s[i].s != s[j].s {
-			return s[i].s < s[j].s
+		if x.s != y.s {
+			return int(x.s - y.s)
 		}
-		return s[i].e < s[j].e
+		return int(x.e - y.e)
 	})
 	out := s[:1]
 	for _, x := range s[1:] {
@@ -259,15 +302,26 @@ func dedupe(s []span3) []span3 {
 // positions, trying every alternative of a unit.
 func seqOccs(a *Analyzed, n *node, first bool) []span3 {
 	var out []span3
-	seen := map[occ]bool{}
-	var ends, next []int32
+	multi := len(n.units[0].alts) > 1
+	var seen map[occ]bool
+	if multi {
+		seen = map[occ]bool{}
+	}
+	var endsBuf, nextBuf [8]int32
+	ends, next := endsBuf[:0], nextBuf[:0]
 	for _, alt := range n.units[0].alts {
 		k := &alt[0]
-		for _, o := range a.postings(k, n.mode) {
-			if !n.scope.has(o.f) || seen[o] {
+		for g := a.first(k, n.mode); g >= 0; g = a.next(g, n.mode) {
+			o := a.occs[g]
+			if !n.scope.has(o.f) {
 				continue
 			}
-			seen[o] = true
+			if multi {
+				if seen[o] {
+					continue
+				}
+				seen[o] = true
+			}
 			toks := a.fields[o.f].toks
 			ends = append(ends[:0], o.i)
 			for _, u := range n.units {
@@ -327,8 +381,8 @@ func prefixOccs(a *Analyzed, n *node, first bool) []span3 {
 	i := sort.SearchStrings(keys, n.prefix)
 	var out []span3
 	for ; i < len(keys) && strings.HasPrefix(keys[i], n.prefix); i++ {
-		for _, o := range a.exact[keys[i]] {
-			if n.scope.has(o.f) {
+		for g := a.exact[keys[i]]; g >= 0; g = a.nextExact[g] {
+			if o := a.occs[g]; n.scope.has(o.f) {
 				out = append(out, span3{o.f, o.i, o.i})
 				if first {
 					return out
@@ -395,14 +449,14 @@ func toSpans(a *Analyzed, sp []span3) []Span {
 }
 
 func mergeSpans(out []Span) []Span {
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Field != out[j].Field {
-			return out[i].Field < out[j].Field
+	slices.SortFunc(out, func(x, y Span) int {
+		if x.Field != y.Field {
+			return int(x.Field) - int(y.Field)
 		}
-		if out[i].Start != out[j].Start {
-			return out[i].Start < out[j].Start
+		if x.Start != y.Start {
+			return x.Start - y.Start
 		}
-		return out[i].End < out[j].End
+		return x.End - y.End
 	})
 	merged := out[:0]
 	for _, s := range out {
@@ -419,6 +473,10 @@ func mergeSpans(out []Span) []Span {
 
 // --- anchors ---
 
+// maxChecks bounds how many clauses beyond the anchor clause the index
+// checks before evaluating a candidate rule.
+const maxChecks = 3
+
 type anchorKind uint8
 
 const (
@@ -430,8 +488,12 @@ const (
 // anchor is a term at least one of which occurs in every item a rule
 // matches.
 type anchor struct {
-	kind anchorKind
-	key  string
+	kind  anchorKind
+	key   string
+	scope fieldMask // the fields the term must occur in
+	// extra lists clauses that also hold whenever this term is why its
+	// clause is satisfied (the other words of its phrase or AND branch).
+	extra [][]anchor
 }
 
 // rarity scores how selective an anchor is likely to be; higher is rarer.
@@ -446,6 +508,9 @@ func rarity(a anchor) int {
 	if n > 12 {
 		n = 12
 	}
+	if !a.scope.has(FieldContent) {
+		n += 3 // a term required in the title (say) is rarer than anywhere
+	}
 	return 4 + n
 }
 
@@ -458,75 +523,124 @@ func setScore(as []anchor) int {
 	return s
 }
 
-func tokenAnchor(t *token, m mode) anchor {
+func tokenAnchor(t *token, m mode, scope fieldMask) anchor {
 	if m == modeStem {
-		return anchor{anchorStem, t.stem}
+		return anchor{kind: anchorStem, key: t.stem, scope: scope}
 	}
-	return anchor{anchorExact, t.exact}
+	return anchor{kind: anchorExact, key: t.exact, scope: scope}
 }
 
-// anchorsOf returns a set of terms of which at least one occurs in every
-// item n matches, choosing rare terms; ok is false if there is none (the
-// node can match without any particular term, such as NOT x).
-func anchorsOf(n *node) ([]anchor, bool) {
+// clausesOf returns what every item n matches must contain, as clauses:
+// each clause is a set of terms at least one of which occurs in the item.
+// ok is false if n can match with no particular term (NOT x). For AND and
+// NEAR every positive operand's clauses hold; for OR, one clause made of
+// each branch's best clause; for a phrase, one clause per word.
+func clausesOf(n *node) ([][]anchor, bool) {
 	switch n.kind {
 	case kSeq:
-		var best []anchor
-		bestScore := -1
+		var out [][]anchor
 		for _, u := range n.units {
 			var set []anchor
 			for _, alt := range u.alts {
 				var ba anchor
 				bs := -1
 				for i := range alt {
-					an := tokenAnchor(&alt[i], n.mode)
+					an := tokenAnchor(&alt[i], n.mode, n.scope)
 					if r := rarity(an); r > bs {
 						ba, bs = an, r
 					}
 				}
 				set = appendAnchor(set, ba)
 			}
-			if s := setScore(set); s > bestScore || (s == bestScore && len(set) < len(best)) {
-				best, bestScore = set, s
-			}
+			out = appendClause(out, set)
 		}
-		return best, len(best) > 0
+		return out, len(out) > 0
 	case kPrefix:
-		return []anchor{{anchorPrefix, n.prefix}}, true
+		return [][]anchor{{{kind: anchorPrefix, key: n.prefix, scope: n.scope}}}, true
 	case kAnd, kNear:
-		var best []anchor
-		bestScore := -1
+		var out [][]anchor
 		for _, k := range n.kids {
-			set, ok := anchorsOf(k)
+			cs, ok := clausesOf(k)
 			if !ok {
 				continue
 			}
-			if s := setScore(set); s > bestScore || (s == bestScore && len(set) < len(best)) {
-				best, bestScore = set, s
+			for _, c := range cs {
+				out = appendClause(out, c)
 			}
 		}
-		return best, best != nil
+		return out, len(out) > 0
 	case kOr:
+		// One clause: the best clause of each branch. Each of its terms
+		// carries the branch's other clauses as extras: if the branch is
+		// why the rule matches, those hold too.
 		var all []anchor
 		for _, k := range n.kids {
-			set, ok := anchorsOf(k)
+			cs, ok := clausesOf(k)
 			if !ok {
 				return nil, false
 			}
-			for _, a := range set {
+			sortClauses(cs)
+			for _, a := range cs[0] {
+				a.extra = append(append([][]anchor(nil), a.extra...), cs[1:]...)
+				if len(a.extra) > maxChecks {
+					a.extra = a.extra[:maxChecks]
+				}
 				all = appendAnchor(all, a)
 			}
 		}
-		return all, true
+		return [][]anchor{all}, true
 	case kAtLeast:
-		return anchorsOf(n.kids[0])
+		return clausesOf(n.kids[0])
 	}
 	return nil, false
 }
 
+// anchorsOf returns n's most selective clause.
+func anchorsOf(n *node) ([]anchor, bool) {
+	cs, ok := clausesOf(n)
+	if !ok {
+		return nil, false
+	}
+	sortClauses(cs)
+	return cs[0], true
+}
+
+// sortClauses orders clauses from the most to the least selective.
+func sortClauses(cs [][]anchor) {
+	sort.SliceStable(cs, func(i, j int) bool {
+		si, sj := setScore(cs[i]), setScore(cs[j])
+		if si != sj {
+			return si > sj
+		}
+		return len(cs[i]) < len(cs[j])
+	})
+}
+
+func appendClause(cs [][]anchor, c []anchor) [][]anchor {
+	for _, x := range cs {
+		if len(x) == len(c) {
+			same := true
+			for _, a := range c {
+				if !slices.ContainsFunc(x, func(b anchor) bool { return b.kind == a.kind && b.key == a.key && b.scope == a.scope }) {
+					same = false
+					break
+				}
+			}
+			if same {
+				return cs
+			}
+		}
+	}
+	return append(cs, c)
+}
+
+// appendAnchor adds a term to a clause; the same term twice is kept once,
+// with the union of its scopes.
 func appendAnchor(s []anchor, a anchor) []anchor {
-	for _, x := range s {
-		if x == a {
+	for i, x := range s {
+		if x.kind == a.kind && x.key == a.key {
+			s[i].scope |= a.scope
+			s[i].extra = nil // matched by either way: only the term itself is sure
 			return s
 		}
 	}

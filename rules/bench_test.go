@@ -1,0 +1,266 @@
+package rules
+
+// Benchmarks of match throughput. Run:
+//
+//	go test -run '^$' -bench . -benchmem -cpu 1 ./rules/
+//
+// Items are real news items from testdata/news, HTML stripped and cut to
+// about 2.5 KB of text. Rules are generated with a fixed seed from the
+// corpus's own vocabulary (words of 4+ letters that occur in at least two
+// items, stop words excluded), in the shapes editors write: OR-lists of
+// alternatives combined with AND, NOT exclusions, phrases, NEAR, title:,
+// wildcards and ATLEAST.
+
+import (
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/kljensen/snowball/english"
+)
+
+var (
+	benchOnce  sync.Once
+	benchItems []Document
+	benchAn    []*Analyzed
+	benchRules []*Rule // 100,000 rules; smaller sets are prefixes
+	benchComp  time.Duration
+)
+
+const benchItemBytes = 2500
+
+func benchSetup(b testing.TB) {
+	b.Helper()
+	benchOnce.Do(func() {
+		docs := loadCorpus(b)
+		// Items: about 2.5 KB of plain text each. Long items are cut; short
+		// ones (many feeds carry only a summary) are joined with the items
+		// that follow them in the same feed, under the first one's title.
+		var cur *Document
+		flush := func() {
+			if cur != nil && len(cur.Title)+len(cur.Content) >= 1500 {
+				benchItems = append(benchItems, *cur)
+			}
+			cur = nil
+		}
+		prevFile := ""
+		for _, d := range docs {
+			if d.file != prevFile {
+				flush()
+				prevFile = d.file
+			}
+			body := PlainText(d.doc.Content)
+			if sum := PlainText(d.doc.Summary); len(body) < len(sum) {
+				body = sum
+			}
+			if cur == nil {
+				cur = &Document{Title: PlainText(d.doc.Title), Summary: body[:strings.LastIndexByte(body[:min(len(body), 300)]+" ", ' ')], Feed: d.doc.Feed, Link: d.doc.Link}
+			}
+			room := benchItemBytes - len(cur.Title) - len(cur.Content)
+			if len(body) > room {
+				cut := strings.LastIndexByte(body[:room], ' ')
+				if cut < 0 {
+					cut = room
+				}
+				body = body[:cut]
+			}
+			cur.Content = strings.TrimSpace(cur.Content + " " + body)
+			if len(cur.Title)+len(cur.Content) >= benchItemBytes-200 {
+				flush()
+			}
+		}
+		flush()
+		for _, d := range benchItems {
+			benchAn = append(benchAn, Analyze(d))
+		}
+		var corpusAn []*Analyzed
+		for _, d := range docs {
+			corpusAn = append(corpusAn, Analyze(d.doc))
+		}
+
+		// Vocabulary. Editors' rules name people, places and organisations
+		// (capitalised words here) and qualify them with topic words; a word
+		// in more than 2% (names) or 5% (topic words) of items is too broad
+		// for a rule of its own, so those are left out, as are stop words.
+		df := map[string]int{}
+		surface := map[string]string{}
+		upper, total := map[string]int{}, map[string]int{}
+		var phrases [][2]string
+		for _, a := range corpusAn {
+			seen := map[string]bool{}
+			for f := range a.fields {
+				fd := &a.fields[f]
+				for i, t := range fd.toks {
+					w := fd.text[t.start:t.end]
+					if len([]rune(w)) < 4 || english.IsStopWord(t.exact) || isCommon(t.exact) || !safeRuleWord(w) || strings.ContainsAny(w, "0123456789") {
+						continue
+					}
+					total[t.stem]++
+					if unicode.IsUpper([]rune(w)[0]) {
+						upper[t.stem]++
+					}
+					if !seen[t.stem] {
+						seen[t.stem] = true
+						df[t.stem]++
+						if _, ok := surface[t.stem]; !ok || unicode.IsUpper([]rune(w)[0]) {
+							surface[t.stem] = w
+						}
+					}
+					if i+1 < len(fd.toks) && i%5 == 0 {
+						w2 := fd.text[fd.toks[i+1].start:fd.toks[i+1].end]
+						if safeRuleWord(w2) && len([]rune(w2)) >= 4 && !english.IsStopWord(fd.toks[i+1].exact) {
+							phrases = append(phrases, [2]string{w, w2})
+						}
+					}
+				}
+			}
+		}
+		var names, topics []string
+		for e, n := range df {
+			w := surface[e]
+			switch {
+			case upper[e]*10 >= total[e]*9 && n*50 <= len(corpusAn):
+				names = append(names, w)
+			case n >= 2 && n*20 <= len(corpusAn):
+				topics = append(topics, w)
+			}
+		}
+		sortStrings(names)
+		sortStrings(topics)
+		r := rand.New(rand.NewPCG(42, 4242))
+		nm := func() string { return names[r.IntN(len(names))] }
+		w := func() string {
+			if r.IntN(3) == 0 {
+				return nm()
+			}
+			return topics[r.IntN(len(topics))]
+		}
+		ph := func() string { p := phrases[r.IntN(len(phrases))]; return `"` + p[0] + " " + p[1] + `"` }
+		start := time.Now()
+		for i := 0; len(benchRules) < 100000; i++ {
+			var q string
+			switch r.IntN(8) {
+			case 0:
+				q = nm() + " AND (" + w() + " OR " + w() + ")"
+			case 1:
+				q = "(" + nm() + " OR " + nm() + " OR " + nm() + ") AND (" + w() + " OR " + w() + ") NOT " + w()
+			case 2:
+				q = ph() + " AND " + w()
+			case 3:
+				q = nm() + " NEAR/" + strconv.Itoa(1+r.IntN(10)) + " " + w()
+			case 4:
+				q = "title:" + nm() + " OR " + ph()
+			case 5:
+				p := []rune(w())
+				for !allLetters(p) || len(p) < 6 {
+					p = []rune(w())
+				}
+				q = string(p[:5+r.IntN(len(p)-5)]) + "* AND " + nm()
+			case 6:
+				q = "ATLEAST(2, " + nm() + " OR " + nm() + ") NOT (" + w() + " OR " + w() + ")"
+			default:
+				q = "(" + nm() + " OR " + ph() + ") AND " + w() + " AND NOT " + w()
+			}
+			rule, err := Compile("bench"+strconv.Itoa(i), q)
+			if err != nil {
+				b.Fatalf("%q: %v", q, err)
+			}
+			benchRules = append(benchRules, rule)
+		}
+		benchComp = time.Since(start)
+	})
+	if len(benchItems) < 50 {
+		b.Fatalf("only %d bench items", len(benchItems))
+	}
+}
+
+func sortStrings(s []string) { sort.Strings(s) }
+
+var ruleCounts = []int{100, 1000, 10000, 100000}
+
+// BenchmarkIndexMatch: one op = matching one analysed item against the
+// index.
+func BenchmarkIndexMatch(b *testing.B) {
+	benchSetup(b)
+	for _, n := range ruleCounts {
+		b.Run("rules="+strconv.Itoa(n), func(b *testing.B) {
+			ix := NewIndex(benchRules[:n])
+			matches := 0
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				matches += len(ix.Match(benchAn[i%len(benchAn)]))
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "items/s")
+			b.ReportMetric(float64(matches)/float64(b.N), "matches/item")
+		})
+	}
+}
+
+// BenchmarkAnalyzeAndMatch: one op = analysing one item and matching it,
+// the whole per-item cost in the monitor.
+func BenchmarkAnalyzeAndMatch(b *testing.B) {
+	benchSetup(b)
+	for _, n := range ruleCounts {
+		b.Run("rules="+strconv.Itoa(n), func(b *testing.B) {
+			ix := NewIndex(benchRules[:n])
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				ix.Match(Analyze(benchItems[i%len(benchItems)]))
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "items/s")
+		})
+	}
+}
+
+// BenchmarkNaive: one op = evaluating every rule on one analysed item, the
+// loop the index replaces.
+func BenchmarkNaive(b *testing.B) {
+	benchSetup(b)
+	for _, n := range ruleCounts[:3] {
+		b.Run("rules="+strconv.Itoa(n), func(b *testing.B) {
+			rs := benchRules[:n]
+			for i := 0; i < b.N; i++ {
+				a := benchAn[i%len(benchAn)]
+				for _, r := range rs {
+					r.Match(a)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "items/s")
+		})
+	}
+}
+
+// BenchmarkAnalyze: one op = analysing one ~2.5 KB item.
+func BenchmarkAnalyze(b *testing.B) {
+	benchSetup(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		Analyze(benchItems[i%len(benchItems)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "items/s")
+}
+
+// BenchmarkNewIndex: one op = building the index over 100,000 compiled
+// rules. Compiling them (once, in setup) is reported as compile-ms.
+func BenchmarkNewIndex(b *testing.B) {
+	benchSetup(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		NewIndex(benchRules)
+	}
+	b.ReportMetric(float64(benchComp.Milliseconds()), "compile-100k-ms")
+}
+
+func allLetters(rs []rune) bool {
+	for _, r := range rs {
+		if !unicode.IsLetter(r) {
+			return false
+		}
+	}
+	return true
+}
