@@ -44,7 +44,8 @@ Usage:
   wirewatch try   [-config FILE] [-query RULE | -rule NAME] [-json] SOURCE...
                                                show which items of feed files or URLs match
   wirewatch feeds -config FILE [-json]         every feed's health: last success, errors, next due, 304 ratio
-  wirewatch migrate -config FILE               apply the store's schema migrations
+  wirewatch migrate -config FILE [-from-sqlite OLD.db]
+                                               apply the store's schema migrations (and copy an SQLite state file in)
   wirewatch version                            print the version
 
 Run 'wirewatch COMMAND -h' for a command's flags.

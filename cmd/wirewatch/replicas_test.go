@@ -200,3 +200,32 @@ channels = ["#desk-a", "#desk-b"]
 	}
 	t.Logf("%d alerts, %d messages, each exactly once", len(ids), slack.Len())
 }
+
+// TestMigrateFromSQLite moves an installation's SQLite state into
+// PostgreSQL with `wirewatch migrate -from-sqlite`: afterwards the same feed
+// polled against PostgreSQL alerts nothing twice.
+func TestMigrateFromSQLite(t *testing.T) {
+	pgURL := pgSchemaURL(t)
+	feed, _ := feedServer(t, "reference.rss")
+	dir := t.TempDir()
+	db := filepath.Join(dir, "state.db")
+	common := fmt.Sprintf("[fetch]\nallow_private = true\n[[feeds]]\nname = \"Test wire\"\nurl = %q\n", feed.URL) + exampleRules(t)
+	sqliteCfg := writeConfig(t, dir, fmt.Sprintf("[store]\npath = %q\n", db)+common)
+	stdout, stderr, code := wirewatch(t, nil, "once", "-config", sqliteCfg)
+	if code != 0 || !strings.Contains(stdout, "deep into Afghanistan") {
+		t.Fatalf("once on SQLite: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	pgDir := t.TempDir()
+	pgCfg := writeConfig(t, pgDir, fmt.Sprintf("[store]\npostgres = %q\n", pgURL)+common)
+	stdout, stderr, code = wirewatch(t, nil, "migrate", "-config", pgCfg, "-from-sqlite", db)
+	if code != 0 || !strings.Contains(stdout, "copied 1 feeds, 5 items") {
+		t.Fatalf("migrate -from-sqlite: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = wirewatch(t, nil, "once", "-config", pgCfg)
+	if code != 0 {
+		t.Fatalf("once on PostgreSQL: exit %d: %s", code, stderr)
+	}
+	if strings.Contains(stdout, "deep into Afghanistan") {
+		t.Errorf("after the move, PostgreSQL alerted the same story again:\n%s", stdout)
+	}
+}
