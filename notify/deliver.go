@@ -17,8 +17,10 @@ import (
 // queue when the channel is released.
 func (n *Notifier) deliverChannel(ctx context.Context, owner, ch string, batch []store.Alert) {
 	// Finish the message in flight on shutdown: a post abandoned half-way
-	// would only turn into an unknown outcome.
-	wctx := context.WithoutCancel(ctx)
+	// would only turn into an unknown outcome. The whole batch is bounded by
+	// the lease, so a stuck call cannot hold the channel forever.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.o.Lease)
+	defer cancel()
 	now := n.o.Now()
 	n.noteDigests(batch, now)
 	hold := holdInfo{}
@@ -44,8 +46,8 @@ func (n *Notifier) deliverChannel(ctx context.Context, owner, ch string, batch [
 	}
 	msgs := n.plan(ch, batch)
 	for i, m := range msgs {
-		if ctx.Err() != nil {
-			return
+		if ctx.Err() != nil || n.o.Now().Sub(now) > n.o.Lease/2 {
+			return // shutting down, or the lease is running out
 		}
 		if n.tr.paced() {
 			if r := n.pc.ready(ch, n.o.Now()); r.After(n.o.Now()) {

@@ -96,7 +96,11 @@ type Options struct {
 
 	// Workers deliver to that many channels at once in Run (default 4).
 	Workers int
-	// Lease is how long a claimed channel stays ours (default 2m).
+	// Lease is how long a claimed channel stays ours (default 1m). A
+	// process that dies holding a lease delays that channel by up to Lease;
+	// its alerts then come back marked uncertain. A batch stops posting
+	// after Lease/2 and releases the rest, so keep HTTPClient's timeout well
+	// under Lease/2.
 	Lease time.Duration
 	// PollInterval is how often an idle Run looks for due alerts (default 1s).
 	PollInterval time.Duration
@@ -162,7 +166,7 @@ func New(o Options) (*Notifier, error) {
 		o.Workers = 4
 	}
 	if o.Lease <= 0 {
-		o.Lease = 2 * time.Minute
+		o.Lease = time.Minute
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second

@@ -510,7 +510,9 @@ func TestDrainStopsWaitingForBackoff(t *testing.T) {
 	fake.Inject(slackfake.Rule{Method: slackfake.MethodPostMessage}, slackfake.HTTPError(500), -1)
 	enqueue(t, st, itemAlert("#x", 1, clk.Now()))
 	n := newNotifier(t, Options{Store: st, Token: "xoxb-test", APIURL: fake.APIURL(), Now: clk.Now, Sleep: clk.Sleep, DrainWait: time.Minute})
-	err := n.Drain(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	err := n.Drain(ctx)
 	if !errors.Is(err, ErrUndelivered) {
 		t.Fatalf("Drain = %v, want ErrUndelivered", err)
 	}
@@ -585,10 +587,17 @@ func TestRunDeliversAndStops(t *testing.T) {
 		}
 		return k >= 11
 	})
-	cancel()
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
+	// The last #private alert may still be in flight: wait for its failure.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if len(alertsByState(t, st, store.StateFailed)) == 5 {
+			break
+		}
+	}
+	cancel()
 	select {
 	case err := <-done:
 		if err != nil {

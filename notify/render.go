@@ -35,8 +35,10 @@ const (
 
 // Escape makes s inert in Slack mrkdwn: "&", "<" and ">" become entities, so
 // "<!channel>", "<@U123>" or "<https://evil|click>" are shown as text and
-// never ping or link.
+// never ping or link; bare "@channel", "@here" and "@everyone" get an
+// invisible word joiner after the "@".
 func Escape(s string) string {
+	s = defang(s)
 	if !strings.ContainsAny(s, "&<>") {
 		return s
 	}
@@ -47,6 +49,26 @@ func Escape(s string) string {
 	}
 	return b.String()
 }
+
+// defang puts an invisible word joiner after "@" in "@channel", "@here"
+// and "@everyone", so that even a client that parses bare broadcast words
+// (link_names) cannot ping anyone with feed text.
+func defang(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	return broadcastDefanger.Replace(s)
+}
+
+var broadcastDefanger = func() *strings.Replacer {
+	var pairs []string
+	for _, w := range []string{"channel", "here", "everyone"} {
+		for _, v := range []string{w, strings.ToUpper(w), strings.ToUpper(w[:1]) + w[1:]} {
+			pairs = append(pairs, "@"+v, "@\u2060"+v)
+		}
+	}
+	return strings.NewReplacer(pairs...)
+}()
 
 func escRune(r rune) string {
 	switch r {
@@ -118,6 +140,7 @@ func writeEsc(b *strings.Builder, s string, budget int) (used int, cut bool) {
 	if budget <= 0 {
 		return 0, s != ""
 	}
+	s = defang(s)
 	total := 0
 	for _, r := range s {
 		total += utf8.RuneCountInString(escRune(r))

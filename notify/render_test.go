@@ -110,6 +110,15 @@ func TestRenderHostileTextIsInert(t *testing.T) {
 			t.Errorf("stdout output keeps control characters: %q", buf.String())
 		}
 	}
+	_, blocks := Render(hostileAlert("@channel @here @Everyone look", "@channel"))
+	raw, _ := json.Marshal(blocks)
+	for _, s := range jsonStrings(t, raw) {
+		for _, w := range []string{"@channel", "@here", "@Everyone"} {
+			if strings.Contains(s, w) {
+				t.Errorf("bare %s survives in %q", w, s)
+			}
+		}
+	}
 	ops, blocks := Render(store.Alert{Kind: store.KindOps, Text: "feed <!channel> is down & <@U1>"})
 	if blocks != nil || ops != "feed &lt;!channel&gt; is down &amp; &lt;@U1&gt;" {
 		t.Fatalf("ops render = %q %v", ops, blocks)
