@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -692,5 +693,92 @@ func TestCheck(t *testing.T) {
 	}
 	if _, err := New(Options{}); err == nil {
 		t.Fatal("New without a store succeeded")
+	}
+}
+
+// TestTimeoutAfterAccepted: Slack accepts a post but the answer never comes
+// (the client times out). The alert is found in history, not posted again.
+func TestTimeoutAfterAccepted(t *testing.T) {
+	fake := slackfake.New()
+	defer fake.Close()
+	clk := newClock()
+	st := openStore(t)
+	fake.Inject(slackfake.Rule{Method: slackfake.MethodPostMessage}, slackfake.AcceptHang(10*time.Second), 1)
+	a1, a2 := itemAlert("#desk", 1, clk.Now()), itemAlert("#desk", 2, clk.Now())
+	enqueue(t, st, a1, a2)
+	n := newNotifier(t, Options{Store: st, Token: "xoxb-test", APIURL: fake.APIURL(), Now: clk.Now, Sleep: clk.Sleep,
+		BurstGroup: -1, HTTPClient: &http.Client{Timeout: 300 * time.Millisecond}})
+	drain(t, n)
+	if got := idsIn(fake, "desk"); !slices.Equal(got, []string{a1.ID, a2.ID}) {
+		t.Fatalf("Slack got %v, want a1, a2 once each", got)
+	}
+	if a := alertsByState(t, st, store.StateSent)[a1.ID]; a.Attempts != 2 {
+		t.Errorf("a1 attempts %d, want 2 (timed out, then found in history)", a.Attempts)
+	}
+}
+
+// TestReplicas: two notifiers (two processes) share one store file; every
+// alert arrives once, in order per channel.
+func TestReplicas(t *testing.T) {
+	fake := slackfake.New()
+	defer fake.Close()
+	st := openStore(t)
+	now := time.Now()
+	want := map[string][]string{}
+	for i := range 15 {
+		for _, ch := range []string{"#r1", "#r2", "#r3"} {
+			a := itemAlert(ch, i, now)
+			enqueue(t, st, a)
+			want[strings.TrimPrefix(ch, "#")] = append(want[strings.TrimPrefix(ch, "#")], a.ID)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, owner := range []string{"replica-1", "replica-2"} {
+		n := newNotifier(t, Options{Store: st, Token: "xoxb-test", APIURL: fake.APIURL(), Owner: owner,
+			PollInterval: 5 * time.Millisecond, Interval: time.Millisecond, BurstGroup: -1, Workers: 2})
+		wg.Go(func() { _ = n.Run(ctx) })
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer wcancel()
+	if err := fake.WaitLen(wctx, 45); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // a duplicate would show up now
+	cancel()
+	wg.Wait()
+	for ch, ids := range want {
+		if got := idsIn(fake, ch); !slices.Equal(got, ids) {
+			t.Errorf("%s: %s", ch, equalReport(got, ids))
+		}
+	}
+	if s := alertsByState(t, st, store.StateSent); len(s) != 45 {
+		t.Errorf("sent %d of 45", len(s))
+	}
+}
+
+// TestWebhookPermanentError: a revoked webhook is reported once and its
+// alerts failed, not retried for a day.
+func TestWebhookPermanentError(t *testing.T) {
+	fake := slackfake.New(slackfake.WithWebhookChannel("hook"))
+	defer fake.Close()
+	clk := newClock()
+	st := openStore(t)
+	fake.Reject("hook", "no_service")
+	enqueue(t, st, itemAlert("#desk", 1, clk.Now()), itemAlert("#desk", 2, clk.Now()))
+	n := newNotifier(t, Options{Store: st, WebhookURL: fake.WebhookURL(), Now: clk.Now, Sleep: clk.Sleep, BurstGroup: -1})
+	drain(t, n)
+	failed := alertsByState(t, st, store.StateFailed)
+	if len(failed) != 2 {
+		t.Fatalf("failed %d, want 2", len(failed))
+	}
+	for _, a := range failed {
+		if !strings.Contains(a.LastError, "no_service") {
+			t.Errorf("reason %q", a.LastError)
+		}
+	}
+	if c := fake.CallCount(slackfake.MethodWebhook); c != 1 {
+		t.Errorf("%d webhook calls; a channel-wide permanent error should fail the batch at once", c)
 	}
 }
