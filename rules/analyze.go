@@ -88,11 +88,11 @@ type Analyzed struct {
 	fields [numFields]fieldData
 
 	// Postings: every token of every field is an occurrence, numbered in
-	// field and token order. exact and stem map a form to its first
-	// occurrence; nextExact/nextStem chain the following ones (-1 ends).
+	// field and token order. forms maps each exact form and each stem to its
+	// first occurrence as that kind of form; nextExact/nextStem chain the
+	// following ones (-1 ends).
 	occs      []occ
-	exact     map[string]int32
-	stem      map[string]int32
+	forms     map[string]heads
 	nextExact []int32
 	nextStem  []int32
 
@@ -137,8 +137,7 @@ func Analyze(d Document) *Analyzed {
 			a.occs = append(a.occs, occ{Field(f), int32(i)})
 		}
 	}
-	a.exact = make(map[string]int32, total/2+1)
-	a.stem = make(map[string]int32, total/2+1)
+	a.forms = make(map[string]heads, total/2+1)
 	a.nextExact = make([]int32, total)
 	a.nextStem = make([]int32, total)
 	// Walk backwards, pushing each occurrence in front, so that every chain
@@ -146,35 +145,43 @@ func Analyze(d Document) *Analyzed {
 	for g := total - 1; g >= 0; g-- {
 		o := a.occs[g]
 		t := &a.fields[o.f].toks[o.i]
-		if h, ok := a.exact[t.exact]; ok {
-			a.nextExact[g] = h
-		} else {
-			a.nextExact[g] = -1
+		h, ok := a.forms[t.exact]
+		if !ok {
+			h = heads{-1, -1}
 		}
-		a.exact[t.exact] = int32(g)
-		if h, ok := a.stem[t.stem]; ok {
-			a.nextStem[g] = h
-		} else {
-			a.nextStem[g] = -1
+		a.nextExact[g], h.exact = h.exact, int32(g)
+		if t.stem == t.exact {
+			a.nextStem[g], h.stem = h.stem, int32(g)
+			a.forms[t.exact] = h
+			continue
 		}
-		a.stem[t.stem] = int32(g)
+		a.forms[t.exact] = h
+		h, ok = a.forms[t.stem]
+		if !ok {
+			h = heads{-1, -1}
+		}
+		a.nextStem[g], h.stem = h.stem, int32(g)
+		a.forms[t.stem] = h
 	}
 	return a
 }
 
+// heads are the first occurrences of a string as an exact form and as a
+// stem (-1: none).
+type heads struct{ exact, stem int32 }
+
 // first returns the first occurrence of a rule token's form, or -1.
 func (a *Analyzed) first(k *token, m mode) int32 {
-	var h int32
-	var ok bool
 	if m == modeStem {
-		h, ok = a.stem[k.stem]
-	} else {
-		h, ok = a.exact[k.exact]
-	}
-	if !ok {
+		if h, ok := a.forms[k.stem]; ok {
+			return h.stem
+		}
 		return -1
 	}
-	return h
+	if h, ok := a.forms[k.exact]; ok {
+		return h.exact
+	}
+	return -1
 }
 
 // next returns the occurrence after g of the same form, or -1.
@@ -198,9 +205,11 @@ func (a *Analyzed) Text(f Field) string {
 // sortedKeys returns the item's distinct exact forms, sorted.
 func (a *Analyzed) sortedKeys() []string {
 	a.keysOnce.Do(func() {
-		a.keys = make([]string, 0, len(a.exact))
-		for k := range a.exact {
-			a.keys = append(a.keys, k)
+		a.keys = make([]string, 0, len(a.forms))
+		for k, h := range a.forms {
+			if h.exact >= 0 {
+				a.keys = append(a.keys, k)
+			}
 		}
 		sort.Strings(a.keys)
 	})

@@ -22,12 +22,13 @@ import (
 type Index struct {
 	rules []*Rule
 
-	// Term dictionary: every term any rule's clauses use, by kind.
-	exactID, stemID, prefixID map[string]int32
-	prefixLens                []int       // distinct byte lengths of prefix terms
-	postings                  [][]posting // term id -> rules anchored on it
-	checks                    [][]clause  // rule -> its other clauses
-	nterms                    int
+	// Term dictionary: every term any rule's clauses use; a string has up to
+	// three term ids: as an exact form, a stem and a prefix (-1: not used).
+	dict       map[string]termIDs
+	prefixLens []int       // distinct byte lengths of prefix terms
+	postings   [][]posting // term id -> rules anchored on it
+	checks     [][]clause  // rule -> its other clauses
+	nterms     int
 
 	scratch sync.Pool
 }
@@ -37,6 +38,8 @@ type Match struct {
 	Rule  *Rule
 	Spans []Span
 }
+
+type termIDs [3]int32 // indexed by anchorKind
 
 // posting files a rule under a term, in the fields the rule needs it in.
 type posting struct {
@@ -59,30 +62,22 @@ type scratch struct {
 
 // NewIndex builds an index over rules. Nil rules are skipped.
 func NewIndex(rules []*Rule) *Index {
-	ix := &Index{
-		exactID:  map[string]int32{},
-		stemID:   map[string]int32{},
-		prefixID: map[string]int32{},
-	}
+	ix := &Index{dict: map[string]termIDs{}}
 	id := func(a anchor) int32 {
-		m := ix.exactID
-		switch a.kind {
-		case anchorStem:
-			m = ix.stemID
-		case anchorPrefix:
-			m = ix.prefixID
-			if !slices.Contains(ix.prefixLens, len(a.key)) {
+		ids, ok := ix.dict[a.key]
+		if !ok {
+			ids = termIDs{-1, -1, -1}
+		}
+		if ids[a.kind] < 0 {
+			ids[a.kind] = int32(ix.nterms)
+			ix.nterms++
+			ix.dict[a.key] = ids
+			ix.postings = append(ix.postings, nil)
+			if a.kind == anchorPrefix && !slices.Contains(ix.prefixLens, len(a.key)) {
 				ix.prefixLens = append(ix.prefixLens, len(a.key))
 			}
 		}
-		t, ok := m[a.key]
-		if !ok {
-			t = int32(ix.nterms)
-			ix.nterms++
-			m[a.key] = t
-			ix.postings = append(ix.postings, nil)
-		}
-		return t
+		return ids[a.kind]
 	}
 	for _, r := range rules {
 		if r == nil {
@@ -144,38 +139,36 @@ func (ix *Index) Match(a *Analyzed) []Match {
 		}
 		sc.termMask[t] |= m
 	}
-	if len(ix.exactID) > 0 || len(ix.prefixLens) > 0 {
-		for k, head := range a.exact {
+	for k, h := range a.forms {
+		ids, ok := ix.dict[k]
+		if ok && ids[anchorStem] >= 0 && h.stem >= 0 {
 			var m fieldMask
-			fields := func() fieldMask {
-				if m == 0 {
-					for g := head; g >= 0; g = a.nextExact[g] {
-						m |= 1 << a.occs[g].f
-					}
-				}
-				return m
+			for g := h.stem; g >= 0; g = a.nextStem[g] {
+				m |= 1 << a.occs[g].f
 			}
-			if t, ok := ix.exactID[k]; ok {
-				mark(t, fields())
-			}
-			for _, l := range ix.prefixLens {
-				if l > len(k) {
-					break
-				}
-				if t, ok := ix.prefixID[k[:l]]; ok {
-					mark(t, fields())
-				}
-			}
+			mark(ids[anchorStem], m)
 		}
-	}
-	if len(ix.stemID) > 0 {
-		for k, head := range a.stem {
-			if t, ok := ix.stemID[k]; ok {
-				var m fieldMask
-				for g := head; g >= 0; g = a.nextStem[g] {
+		if h.exact < 0 {
+			continue
+		}
+		var m fieldMask
+		fields := func() fieldMask {
+			if m == 0 {
+				for g := h.exact; g >= 0; g = a.nextExact[g] {
 					m |= 1 << a.occs[g].f
 				}
-				mark(t, m)
+			}
+			return m
+		}
+		if ok && ids[anchorExact] >= 0 {
+			mark(ids[anchorExact], fields())
+		}
+		for _, l := range ix.prefixLens {
+			if l > len(k) {
+				break
+			}
+			if p, ok := ix.dict[k[:l]]; ok && p[anchorPrefix] >= 0 {
+				mark(p[anchorPrefix], fields())
 			}
 		}
 	}
