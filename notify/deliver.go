@@ -54,7 +54,12 @@ func (n *Notifier) deliverChannel(ctx context.Context, owner, ch string, batch [
 				return // the deferred release records when to come back
 			}
 		}
-		ts, err := n.tr.post(wctx, m)
+		// A post must end well before the lease does: past the lease another
+		// process may claim the channel, look in history, miss a message
+		// still in flight, and post it again.
+		pctx, pcancel := context.WithTimeout(wctx, n.o.Lease*3/4-n.o.Now().Sub(now))
+		ts, err := n.tr.post(pctx, m)
+		pcancel()
 		now := n.o.Now()
 		o, code, wait := classify(err)
 		switch o {
