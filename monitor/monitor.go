@@ -89,6 +89,9 @@ type Options struct {
 	OpsChannel  string
 	// SnippetRunes is the snippet length stored with each alert (default 300).
 	SnippetRunes int
+	// Grace is how long Run lets polls in flight finish after its context
+	// is cancelled (default 10s).
+	Grace time.Duration
 
 	Logger *slog.Logger
 }
@@ -126,6 +129,9 @@ func New(o Options) (*Monitor, error) {
 	}
 	if o.SnippetRunes <= 0 {
 		o.SnippetRunes = 300
+	}
+	if o.Grace <= 0 {
+		o.Grace = 10 * time.Second
 	}
 	if o.Owner == "" {
 		o.Owner = "monitor"
@@ -220,13 +226,19 @@ func (m *Monitor) PollAll(ctx context.Context, dryRun bool) []Result {
 // Run polls feeds as they fall due until ctx is cancelled. Due times live in
 // the store, so a restart resumes where the last process stopped, and
 // several replicas share the work through feed leases.
+//
+// When ctx is cancelled Run stops claiming feeds and lets the polls in
+// flight finish for up to Options.Grace; polls still running then are
+// cancelled and their feeds handed back (their leases released, their state
+// untouched), so another process polls them at once.
 func (m *Monitor) Run(ctx context.Context) error {
 	if err := m.Sync(ctx); err != nil {
 		return err
 	}
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
 	sem := make(chan struct{}, m.o.Concurrency)
 	var wg sync.WaitGroup
-	defer wg.Wait()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -249,15 +261,30 @@ func (m *Monitor) Run(ctx context.Context) error {
 				sem <- struct{}{}
 				go func() {
 					defer func() { <-sem; wg.Done() }()
-					m.pollSafe(ctx, f, m.o.Owner, false)
+					m.pollSafe(work, f, m.o.Owner, false)
 				}()
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return nil
+			return m.drain(&wg, cancelWork)
 		case <-tick.C:
 		}
+	}
+}
+
+// drain waits for the polls in flight, for at most Grace.
+func (m *Monitor) drain(wg *sync.WaitGroup, cancelWork context.CancelFunc) error {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-time.After(m.o.Grace):
+		m.log.Warn("shutdown: grace period over, handing back the feeds still being polled", "grace", m.o.Grace)
+		cancelWork()
+		<-done
+		return nil
 	}
 }
 
@@ -305,6 +332,13 @@ func (m *Monitor) Poll(ctx context.Context, f Feed, owner string, dryRun bool) R
 	if err != nil {
 		res.Err = fmt.Errorf("feed %q: %w", f.Name, err)
 		if dryRun {
+			return res
+		}
+		if ctx.Err() != nil {
+			// Our own shutdown, not the feed's fault: hand the feed back
+			// unchanged (lease released, due now) instead of recording a
+			// failure.
+			m.handBack(f, owner)
 			return res
 		}
 		st.LastPoll = now
@@ -362,6 +396,26 @@ func (m *Monitor) Poll(ctx context.Context, f Feed, owner string, dryRun bool) R
 	}
 	res.Queued = q - len(ops)
 	return res
+}
+
+// handBack releases owner's lease on a feed whose poll was cancelled, with
+// its stored state unchanged but due now, so that the next process (or
+// replica) polls it at once.
+func (m *Monitor) handBack(f Feed, owner string) {
+	if owner == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := m.o.Store.Feed(ctx, f.Key)
+	if err != nil {
+		m.log.Warn("handing back feed", "feed", f.Name, "err", err)
+		return
+	}
+	st.NextDue = m.o.Now()
+	if _, err := m.o.Store.CommitPoll(ctx, store.Poll{Owner: owner, Feed: st}); err != nil {
+		m.log.Warn("handing back feed", "feed", f.Name, "err", err)
+	}
 }
 
 // newItems returns the feed's items not yet recorded, and the alerts they

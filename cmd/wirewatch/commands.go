@@ -19,10 +19,13 @@ import (
 )
 
 // cmdRun is the daemon: the monitor polls feeds as they fall due and the
-// notifier delivers the outbox, until SIGINT or SIGTERM.
+// notifier delivers the outbox, until SIGINT or SIGTERM. On a signal it
+// stops claiming new work, lets fetches and deliveries in flight finish (or
+// hands them back) within the grace period, closes the store and exits 0.
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", stderr)
 	path := fs.String("config", "", "configuration file (TOML)")
+	grace := fs.Duration("grace", 10*time.Second, "on SIGTERM/SIGINT, how long work in flight may take to finish before the process exits")
 	var lf logFlags
 	lf.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -36,13 +39,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, l.cfg, log)
+	// The store outlives the signal: in-flight work still commits to it.
+	st, err := openStore(context.WithoutCancel(ctx), l.cfg, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	owner := ownerID()
-	mon, err := newMonitor(l, st, log, owner)
+	mon, err := newMonitor(l, st, log, owner, *grace)
 	if err != nil {
 		return err
 	}
@@ -56,7 +60,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	wg.Add(2)
 	go func() { defer wg.Done(); errs[0] = mon.Run(ctx) }()
 	go func() { defer wg.Done(); errs[1] = n.Run(ctx) }()
-	wg.Wait()
+	<-ctx.Done()
+	log.Info("shutting down", "grace", *grace)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(*grace):
+		log.Warn("shutdown: grace period over; leases of unfinished work expire and it is taken over")
+	}
 	log.Info("wirewatch stopped")
 	return errors.Join(errs...)
 }
@@ -116,7 +128,7 @@ func cmdOnce(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer st.Close()
 	owner := ownerID()
-	mon, err := newMonitor(l, st, log, owner)
+	mon, err := newMonitor(l, st, log, owner, 0)
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,14 @@ func alertIDs(s *slackfake.Server) map[string]int {
 // startRun starts `wirewatch run` as a child process.
 func startRun(t *testing.T, cfgPath string, logf *os.File) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(binary, "run", "-config", cfgPath, "-log-level", "debug")
+	return startRunArgs(t, logf, "run", "-config", cfgPath, "-log-level", "debug")
+}
+
+// startRunArgs starts wirewatch with args as a child process, its output
+// going to logf.
+func startRunArgs(t *testing.T, logf *os.File, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
 	cmd.Env = cleanEnv()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {

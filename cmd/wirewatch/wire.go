@@ -173,7 +173,7 @@ func ownerID() string {
 	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
-func newMonitor(l *loaded, st store.Store, log *slog.Logger, owner string) (*monitor.Monitor, error) {
+func newMonitor(l *loaded, st store.Store, log *slog.Logger, owner string, grace time.Duration) (*monitor.Monitor, error) {
 	return monitor.New(monitor.Options{
 		Store:       st,
 		Fetcher:     newFetcher(l.cfg, log),
@@ -186,6 +186,7 @@ func newMonitor(l *loaded, st store.Store, log *slog.Logger, owner string) (*mon
 		MaxInterval: l.cfg.Monitor.MaxInterval,
 		HealthAfter: l.cfg.Monitor.HealthAfter,
 		OpsChannel:  l.cfg.Slack.OpsChannel,
+		Grace:       grace,
 		Logger:      log,
 	})
 }
