@@ -6,7 +6,7 @@
 // Methods served under APIURL() ("http://127.0.0.1:PORT/api/"):
 //
 //	chat.postMessage      records the message (channel, text, blocks, metadata, thread_ts, raw body)
-//	chat.update           updates a recorded message (recorded as an update too)
+//	chat.update           updates a recorded message (Message.Updates counts the edits)
 //	conversations.history recorded messages of a channel, newest first, metadata only with include_all_metadata
 //	conversations.list    every channel the fake knows (created on first post, or by AddChannel)
 //	auth.test             who the token is
