@@ -413,7 +413,8 @@ func TestVersionAndUsage(t *testing.T) {
 // TestCheckFetchAndFeeds: `check -fetch` tells an editor who pasted a home
 // page URL which feed the page advertises; `feeds` shows each feed's health.
 func TestCheckFetchAndFeeds(t *testing.T) {
-	page, err := os.ReadFile(filepath.Join("testdata", "furbo_nnw.html"))
+	// An HTML home page from the feed corpus (see its MANIFEST.tsv).
+	page, err := os.ReadFile(filepath.Join("..", "..", "monitor", "parse", "testdata", "corpus", "autodiscovery", "furbo_nnw.html"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -345,6 +345,9 @@ func benchSchemaURL(b *testing.B) string {
 	return u.String()
 }
 
+// clockTicks is USER_HZ, the unit of /proc CPU times (100 on Linux).
+const clockTicks = 100
+
 // sample is a snapshot of where CPU time went, in clock ticks from /proc
 // (Linux; zero elsewhere), and of PostgreSQL's transaction count.
 type sample struct {
@@ -357,8 +360,7 @@ type sample struct {
 // takeSample reads the CPU counters now. At the end of a phase (end), it
 // then waits for PostgreSQL's statistics: each backend reports its
 // transaction counts to pg_stat_database about once a second.
-func takeSample(ctx context.Context, pool *pgxpool.Pool, procs []*exec.Cmd, end bool) sample {
-	var s sample
+func takeSample(ctx context.Context, pool *pgxpool.Pool, procs []*exec.Cmd, end bool) (s sample) {
 	defer func() {
 		if end {
 			time.Sleep(1100 * time.Millisecond)
@@ -430,8 +432,11 @@ func (s sample) since(s0 sample, units int, unit string) string {
 	}
 	all := float64(s.total - s0.total)
 	pct := func(v int64) float64 { return 100 * float64(v) / all }
+	// CPU milliseconds per unit of work: unlike shares of the machine,
+	// these do not depend on what else the machine was doing.
+	ms := func(v int64) float64 { return float64(v) * 1000 / clockTicks / float64(units) }
 	rep, pg, h := s.replicas-s0.replicas, s.postgres-s0.postgres, s.harness-s0.harness
 	busy := (s.total - s0.total) - (s.idle - s0.idle)
-	return fmt.Sprintf("CPU of all cores: replicas %.0f%%, PostgreSQL %.0f%%, feed server+fake Slack %.0f%%, other %.0f%%, idle %.0f%%; %s",
-		pct(rep), pct(pg), pct(h), pct(busy-rep-pg-h), pct(s.idle-s0.idle), xacts)
+	return fmt.Sprintf("CPU ms per %s: replicas %.2f, PostgreSQL %.2f, feed server+fake Slack %.2f; share of all cores: replicas %.0f%%, PostgreSQL %.0f%%, feed server+fake Slack %.0f%%, other processes %.0f%%, idle %.0f%%; %s",
+		unit, ms(rep), ms(pg), ms(h), pct(rep), pct(pg), pct(h), pct(busy-rep-pg-h), pct(s.idle-s0.idle), xacts)
 }
