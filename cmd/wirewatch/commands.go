@@ -24,18 +24,9 @@ import (
 // hands them back) within the grace period, closes the store and exits 0.
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", stderr)
-	path := fs.String("config", "", "configuration file (TOML)")
 	grace := fs.Duration("grace", 10*time.Second, "on SIGTERM/SIGINT, how long work in flight may take to finish before the process exits")
-	var lf logFlags
-	lf.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	log, err := lf.logger(stderr)
-	if err != nil {
-		return err
-	}
-	l, err := mustLoad(*path, stderr)
+	var cf daemonFlags
+	log, l, err := cf.parse(fs, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -91,18 +82,9 @@ type dryRunAlert struct {
 // printed as JSON lines.
 func cmdOnce(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("once", stderr)
-	path := fs.String("config", "", "configuration file (TOML)")
 	dryRun := fs.Bool("dry-run", false, "post and record nothing; print the alerts that would be sent as JSON lines")
-	var lf logFlags
-	lf.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	log, err := lf.logger(stderr)
-	if err != nil {
-		return err
-	}
-	l, err := mustLoad(*path, stderr)
+	var cf daemonFlags
+	log, l, err := cf.parse(fs, args, stderr)
 	if err != nil {
 		return err
 	}

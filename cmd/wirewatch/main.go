@@ -139,6 +139,31 @@ func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
 	}
 }
 
+// daemonFlags are the flags run and once share: -config and logging.
+type daemonFlags struct {
+	config string
+	logFlags
+}
+
+// parse registers the shared flags on fs, parses args, and returns the
+// logger and the loaded configuration.
+func (d *daemonFlags) parse(fs *flag.FlagSet, args []string, stderr io.Writer) (*slog.Logger, *loaded, error) {
+	fs.StringVar(&d.config, "config", "", "configuration file (TOML)")
+	d.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	log, err := d.logger(stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := mustLoad(d.config, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	return log, l, nil
+}
+
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("wirewatch "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
