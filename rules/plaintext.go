@@ -6,9 +6,18 @@ import (
 	"golang.org/x/net/html"
 )
 
+// inline elements do not separate words: "<b>Paki</b>stan" is one word.
+var inline = map[string]bool{
+	"a": true, "abbr": true, "b": true, "bdi": true, "bdo": true, "cite": true, "code": true,
+	"data": true, "dfn": true, "em": true, "font": true, "i": true, "kbd": true, "mark": true,
+	"q": true, "s": true, "samp": true, "small": true, "span": true, "strong": true, "sub": true,
+	"sup": true, "time": true, "u": true, "var": true, "wbr": true, "ins": true, "del": true,
+}
+
 // PlainText turns an HTML fragment (or plain text) into plain text: tags
 // removed, entities decoded, script/style/noscript content dropped, block
-// elements separated by a space, runs of white space collapsed to one.
+// elements separated by a space (inline ones such as <b> or <a> are not),
+// runs of white space collapsed to one.
 // It never fails: malformed HTML yields its best-effort text.
 func PlainText(s string) string {
 	if !strings.ContainsAny(s, "<&") {
@@ -32,9 +41,14 @@ func PlainText(s string) string {
 			case "script", "style", "noscript", "template":
 				skip++
 			}
-			b.WriteByte(' ')
+			if !inline[string(name)] {
+				b.WriteByte(' ')
+			}
 		case html.SelfClosingTagToken:
-			b.WriteByte(' ')
+			name, _ := z.TagName()
+			if !inline[string(name)] {
+				b.WriteByte(' ')
+			}
 		case html.EndTagToken:
 			name, _ := z.TagName()
 			switch string(name) {
@@ -43,7 +57,9 @@ func PlainText(s string) string {
 					skip--
 				}
 			}
-			b.WriteByte(' ')
+			if !inline[string(name)] {
+				b.WriteByte(' ')
+			}
 		}
 	}
 }

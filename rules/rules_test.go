@@ -191,6 +191,8 @@ func TestNormalisation(t *testing.T) {
 		{"Chinese not scattered", `巴基斯坦`, title("巴基和斯坦"), false},
 		// HTML
 		{"HTML tags and entities", `"deep into Afghanistan"`, Document{Content: "<p>strike <b>deep</b> into &ldquo;Afghanistan&rdquo;</p>", HTML: true}, true},
+		{"HTML inline tags join", `"Pakistan's army"`, Document{Content: "<a href=x>Pakistan</a>&rsquo;s <i>army</i>", HTML: true}, true},
+		{"HTML block tags separate", `"Pakistan army"`, Document{Content: "<p>Pakistan</p><p>army</p>", HTML: true}, true},
 		{"HTML script dropped", `Pakistan`, Document{Content: "<script>var Pakistan = 1</script><p>news</p>", HTML: true}, false},
 	})
 }
