@@ -235,6 +235,10 @@ func realSleep(ctx context.Context, d time.Duration) error {
 // Check verifies the Slack credentials (auth.test) when a bot token is
 // configured; webhooks and stdout have nothing to check. Use it at start-up
 // to refuse a wrong token before alerts are claimed.
+// ErrAuth marks a Check failure that retrying cannot fix: the token is
+// invalid, revoked, expired or lacks a scope.
+var ErrAuth = errors.New("slack refused the credentials")
+
 func (n *Notifier) Check(ctx context.Context) error {
 	api, ok := n.tr.(*apiTransport)
 	if !ok {
@@ -243,7 +247,7 @@ func (n *Notifier) Check(ctx context.Context) error {
 	r, err := api.c.AuthTestContext(ctx)
 	if err != nil {
 		if _, code, _ := classify(err); permanentCodes[code] != "" {
-			return fmt.Errorf("slack auth.test: %s (%s): %w", code, permanentCodes[code], err)
+			return fmt.Errorf("slack auth.test: %s (%s): %w: %w", code, permanentCodes[code], ErrAuth, err)
 		}
 		return fmt.Errorf("slack auth.test: %w", err)
 	}

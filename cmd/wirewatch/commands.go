@@ -15,6 +15,7 @@ import (
 	"github.com/wirewatch/wirewatch/config"
 	"github.com/wirewatch/wirewatch/monitor/fetch"
 	"github.com/wirewatch/wirewatch/monitor/parse"
+	"github.com/wirewatch/wirewatch/notify"
 	"github.com/wirewatch/wirewatch/rules"
 )
 
@@ -44,6 +45,16 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	n, err := newNotifier(l.cfg, st, stdout, log, owner)
 	if err != nil {
 		return err
+	}
+	// A wrong token is refused before any alert is claimed; Slack being
+	// unreachable right now is not a reason not to start.
+	cctx, ccancel := context.WithTimeout(ctx, 15*time.Second)
+	err = n.Check(cctx)
+	ccancel()
+	if errors.Is(err, notify.ErrAuth) {
+		return err
+	} else if err != nil {
+		log.Warn("cannot reach Slack now; alerts wait in the outbox", "err", err)
 	}
 	log.Info("wirewatch running", "version", buildVersion(), "feeds", len(l.feeds), "rules", len(l.rules), "alerts_to", slackTarget(l.cfg), "owner", owner)
 	var wg sync.WaitGroup

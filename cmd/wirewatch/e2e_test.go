@@ -473,3 +473,19 @@ url = %q
 		t.Errorf("feeds table:\n%s", stdout)
 	}
 }
+
+// TestRunRefusesWrongToken: a token Slack rejects stops `run` at start with
+// a clear error, instead of failing every alert later.
+func TestRunRefusesWrongToken(t *testing.T) {
+	slack := slackfake.New(slackfake.WithToken("xoxb-right"))
+	defer slack.Close()
+	dir := t.TempDir()
+	cfgPath := writeConfig(t, dir, fmt.Sprintf("[store]\npath = %q\n[slack]\ntoken = \"xoxb-wrong\"\napi_url = %q\n", filepath.Join(dir, "s.db"), slack.APIURL())+exampleRules(t))
+	_, stderr, code := wirewatch(t, nil, "run", "-config", cfgPath)
+	if code != 1 || !strings.Contains(stderr, "invalid_auth") {
+		t.Errorf("run with a wrong token: exit %d\n%s", code, stderr)
+	}
+	if strings.Contains(stderr, "xoxb-wrong") {
+		t.Errorf("the token appears in the output")
+	}
+}
