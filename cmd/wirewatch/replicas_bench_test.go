@@ -31,8 +31,8 @@ import (
 const (
 	benchFeeds    = 4000
 	benchItems    = 10
-	benchAlerts   = 2000
-	benchChannels = 50
+	benchAlerts   = 6000
+	benchChannels = 150 // 40 alerts each: under the burst, so pacing never waits
 	// benchConcurrency is [monitor] concurrency. The monitor claims due
 	// feeds once a second for its free slots, so a replica polls at most
 	// this many feeds a second: it is set to the maximum so that the
@@ -225,9 +225,17 @@ channels = ["#bench-00"]
 		b.Fatal(err)
 	}
 	deadline = start.Add(90 * time.Second)
-	for count(`SELECT count(*) FROM feeds WHERE polls > 0`) < benchFeeds {
+	var first time.Duration // until the first poll committed: the claim tick
+	for {
+		c := count(`SELECT count(*) FROM feeds WHERE polls > 0`)
+		if c > 0 && first == 0 {
+			first = time.Since(start)
+		}
+		if c == benchFeeds {
+			break
+		}
 		if time.Now().After(deadline) {
-			fail("after 90s only %d of %d feeds were polled", count(`SELECT count(*) FROM feeds WHERE polls > 0`), benchFeeds)
+			fail("after 90s only %d of %d feeds were polled", c, benchFeeds)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -249,8 +257,9 @@ channels = ["#bench-00"]
 		out, _ := os.ReadFile(l)
 		split = append(split, strconv.Itoa(strings.Count(string(out), `msg="feed polled"`)))
 	}
-	b.Logf("replicas=%d poll: %d feeds in %.2fs = %.0f feeds/s; polls per replica %s; %s",
-		n, benchFeeds, pollTime.Seconds(), feedsPerSec, strings.Join(split, "/"), after.since(before, benchFeeds, "feed"))
+	b.Logf("replicas=%d poll: %d feeds in %.2fs = %.0f feeds/s (first poll after %.2fs, then %.0f feeds/s); polls per replica %s; %s",
+		n, benchFeeds, pollTime.Seconds(), feedsPerSec, first.Seconds(), float64(benchFeeds)/(pollTime-first).Seconds(),
+		strings.Join(split, "/"), after.since(before, benchFeeds, "feed"))
 
 	// Phase 2: a backlog of alerts over many channels.
 	now := time.Now().UTC()
@@ -274,9 +283,17 @@ channels = ["#bench-00"]
 	b.StartTimer()
 	start = time.Now()
 	deadline = start.Add(90 * time.Second)
-	for slack.Len() < benchAlerts {
+	first = 0 // until the first post: the notifier's idle poll interval
+	for {
+		c := slack.Len()
+		if c > 0 && first == 0 {
+			first = time.Since(start)
+		}
+		if c >= benchAlerts {
+			break
+		}
 		if time.Now().After(deadline) {
-			fail("after 90s Slack has %d of %d alerts", slack.Len(), benchAlerts)
+			fail("after 90s Slack has %d of %d alerts", c, benchAlerts)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -307,8 +324,9 @@ channels = ["#bench-00"]
 	if sent := count(`SELECT count(*) FROM alerts WHERE state = 'sent'`); sent != benchAlerts {
 		b.Errorf("store has %d alerts sent, want %d", sent, benchAlerts)
 	}
-	b.Logf("replicas=%d alerts: %d alerts over %d channels in %.2fs = %.0f alerts/s; %s",
-		n, benchAlerts, benchChannels, alertTime.Seconds(), alertsPerSec, after.since(before, benchAlerts, "alert"))
+	b.Logf("replicas=%d alerts: %d alerts over %d channels in %.2fs = %.0f alerts/s (first post after %.2fs, then %.0f alerts/s); %s",
+		n, benchAlerts, benchChannels, alertTime.Seconds(), alertsPerSec, first.Seconds(), float64(benchAlerts)/(alertTime-first).Seconds(),
+		after.since(before, benchAlerts, "alert"))
 	return feedsPerSec, alertsPerSec
 }
 
