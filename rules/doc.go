@@ -35,9 +35,12 @@
 //
 // # Matching at scale
 //
-// Each compiled rule yields anchor terms, at least one of which occurs in
-// any item the rule matches. An Index maps anchors to rules; matching an item
-// looks up the item's distinct terms and evaluates only the candidate rules.
-// An Index is immutable and safe for concurrent use; build a new one and
-// swap it atomically when rules change.
+// Compiling a rule yields clauses that any item it matches must satisfy,
+// each a set of terms one of which must occur (for "a AND (b OR c)": {a}
+// and {b, c}). An Index files each rule under the terms of its most
+// selective clause (its anchors); matching an item looks up the item's
+// distinct terms, keeps the candidate rules whose other clauses the item's
+// terms satisfy, and evaluates only those on the item's word positions.
+// Every match carries its spans. An Index is immutable and safe for
+// concurrent use; build a new one and swap it atomically when rules change.
 package rules
