@@ -77,7 +77,8 @@ type Server struct {
 	reloadErrT time.Time
 	draining   bool
 	ln         net.Listener
-	served     chan error
+	served     chan struct{} // closed when Serve returned
+	serveErr   error
 }
 
 // Server timeouts: generous for a status page, tight enough that a slow
@@ -173,7 +174,8 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	s.ln = ln
-	s.served = make(chan error, 1)
+	served := make(chan struct{})
+	s.served = served
 	s.mu.Unlock()
 	s.log.Info("ops endpoint listening", "addr", ln.Addr().String())
 	go func() {
@@ -184,7 +186,10 @@ func (s *Server) Start(ctx context.Context) error {
 		if err != nil {
 			s.log.Error("ops endpoint stopped", "err", err)
 		}
-		s.served <- err
+		s.mu.Lock()
+		s.serveErr = err
+		s.mu.Unlock()
+		close(served)
 	}()
 	return nil
 }
@@ -212,8 +217,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.RUnlock()
 	if served != nil {
 		select {
-		case serr := <-served:
-			err = errors.Join(err, serr)
+		case <-served:
+			s.mu.RLock()
+			err = errors.Join(err, s.serveErr)
+			s.mu.RUnlock()
 		case <-ctx.Done():
 		}
 	}

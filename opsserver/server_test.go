@@ -390,6 +390,12 @@ func TestRunAndShutdown(t *testing.T) {
 	if err := opsserver.Probe(context.Background(), addr); err == nil {
 		t.Error("still answering after Run returned")
 	}
+	// Shutting down again is harmless and does not wait.
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	if err := s.Shutdown(sctx); err != nil {
+		t.Errorf("second Shutdown: %v", err)
+	}
 	// A second server on a taken port reports the listen error.
 	a := startServer(t, opsserver.Options{})
 	b := opsserver.New(opsserver.Options{Addr: a.Addr()})
