@@ -150,6 +150,9 @@ func New() *Set {
 		s.alertsSent.WithLabelValues(k)
 		s.alertsFailed.WithLabelValues(k)
 	}
+	for _, m := range slackMethods {
+		s.slack429.WithLabelValues(m)
+	}
 	s.matches.WithLabelValues(OtherRule)
 	s.reloads.WithLabelValues("ok")
 	s.reloads.WithLabelValues("error")
@@ -194,14 +197,19 @@ func (s *Set) SetBuildInfo(version string) {
 }
 
 // FetchDone records one fetch of a feed document: result is ResultOK,
-// ResultNotModified, ResultParseError or the failure's fetch.Kind (e.g.
-// "timeout", "rate limited"); d is how long the fetch took.
+// ResultNotModified, ResultParseError (fetched, but the document did not
+// parse; also counted in wirewatch_parse_errors_total) or the failure's
+// fetch.Kind (e.g. "timeout", "rate limited"); d is how long the fetch took.
 func (s *Set) FetchDone(result string, d time.Duration) {
 	if s == nil {
 		return
 	}
-	s.fetches.WithLabelValues(FetchResult(result)).Inc()
+	r := FetchResult(result)
+	s.fetches.WithLabelValues(r).Inc()
 	s.fetchDuration.Observe(d.Seconds())
+	if r == ResultParseError {
+		s.parseErrors.Inc()
+	}
 }
 
 // FetchResult normalises a fetch result to the value its label takes:
@@ -212,15 +220,6 @@ func FetchResult(result string) string {
 		return r
 	}
 	return ResultError
-}
-
-// ParseError counts a fetched document that did not parse. Call it in
-// addition to FetchDone(ResultParseError, d).
-func (s *Set) ParseError() {
-	if s == nil {
-		return
-	}
-	s.parseErrors.Inc()
 }
 
 // ItemsParsed counts the items of a fetched and parsed document.

@@ -100,7 +100,6 @@ func TestExposedAfterEvents(t *testing.T) {
 	s.FetchDone(metrics.ResultNotModified, 10*time.Millisecond)
 	s.FetchDone(string(fetch.KindRateLimited), time.Second)
 	s.FetchDone(metrics.ResultParseError, time.Second)
-	s.ParseError()
 	s.ItemsParsed(20)
 	s.ItemsSeen(4)
 	s.RuleMatched("elections")
@@ -148,6 +147,7 @@ func TestExposedAfterEvents(t *testing.T) {
 		{"wirewatch_slack_requests_total", []string{"method=chat.postMessage", "status=2xx"}, 1},
 		{"wirewatch_slack_requests_total", []string{"method=chat.postMessage", "status=429"}, 1},
 		{"wirewatch_slack_rate_limited_total", []string{"method=chat.postMessage"}, 1},
+		{"wirewatch_slack_rate_limited_total", []string{"method=webhook"}, 0}, // exposed before the first 429
 		{"wirewatch_scheduler_lag_seconds", nil, 1},
 		{"wirewatch_config_reloads_total", []string{"result=ok"}, 1},
 		{"wirewatch_config_reloads_total", []string{"result=error"}, 1},
@@ -259,7 +259,6 @@ func TestNilSet(t *testing.T) {
 	var s *metrics.Set
 	s.SetBuildInfo("x")
 	s.FetchDone("ok", time.Second)
-	s.ParseError()
 	s.ItemsParsed(1)
 	s.ItemsSeen(1)
 	s.SetRules([]string{"a"})
