@@ -26,6 +26,7 @@ type Index struct {
 	// three term ids: as an exact form, a stem and a prefix (-1: not used).
 	dict       map[string]termIDs
 	prefixLens []int       // distinct byte lengths of prefix terms
+	prefixHead []uint64    // bitset of hashed first 3 bytes of prefix terms
 	postings   [][]posting // term id -> rules anchored on it
 	checks     [][]clause  // rule -> its other clauses
 	nterms     int
@@ -73,8 +74,15 @@ func NewIndex(rules []*Rule) *Index {
 			ix.nterms++
 			ix.dict[a.key] = ids
 			ix.postings = append(ix.postings, nil)
-			if a.kind == anchorPrefix && !slices.Contains(ix.prefixLens, len(a.key)) {
-				ix.prefixLens = append(ix.prefixLens, len(a.key))
+			if a.kind == anchorPrefix {
+				if !slices.Contains(ix.prefixLens, len(a.key)) {
+					ix.prefixLens = append(ix.prefixLens, len(a.key))
+				}
+				if ix.prefixHead == nil {
+					ix.prefixHead = make([]uint64, prefixHeadBits/64)
+				}
+				h := headHash(a.key)
+				ix.prefixHead[h/64] |= 1 << (h % 64)
 			}
 		}
 		return ids[a.kind]
@@ -163,6 +171,12 @@ func (ix *Index) Match(a *Analyzed) []Match {
 		if ok && ids[anchorExact] >= 0 {
 			mark(ids[anchorExact], fields())
 		}
+		if len(ix.prefixLens) == 0 || len(k) < ix.prefixLens[0] {
+			continue
+		}
+		if h := headHash(k); ix.prefixHead[h/64]&(1<<(h%64)) == 0 {
+			continue // no prefix term starts like this word
+		}
 		for _, l := range ix.prefixLens {
 			if l > len(k) {
 				break
@@ -217,4 +231,12 @@ func satisfied(cs []clause, sc *scratch) bool {
 		}
 	}
 	return true
+}
+
+const prefixHeadBits = 1 << 16
+
+// headHash hashes the first 3 bytes of a string (every prefix term has at
+// least 3 letters) to a bit of the prefix filter.
+func headHash(s string) uint32 {
+	return (uint32(s[0])*0x9E3779B1 ^ uint32(s[1])*0x85EBCA77 ^ uint32(s[2])*0xC2B2AE3D) % prefixHeadBits
 }
