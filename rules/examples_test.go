@@ -146,26 +146,48 @@ func containsMarked(text string, marks [][2]int, s string) bool {
 // TestRuleExamples runs rule examples the way `check` does: each example
 // text is the title of a document, analysed like an item.
 func TestRuleExamples(t *testing.T) {
-	r, err := Compile("Talks collapse", ruleTalksCollapse)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ex := range []string{
-		"Pakistan-Afghanistan talks in Istanbul fail to produce a deal",
-		"Collapse of negotiations between Kabul and Islamabad",
-		"Taliban and Pakistan: dialogue stalled again",
+	for _, c := range []struct {
+		name, query         string
+		examples, counterex []string
+	}{
+		{"Cross-border strikes", ruleCrossBorderStrikes,
+			[]string{
+				"Pakistan will strike deep into Afghanistan if attacked, Asif warns Taliban",
+				"Pakistani airstrikes hit militant hideouts across the border in Afghanistan, military says",
+			},
+			[]string{
+				"Gurbaz's strike rate powers Afghanistan past Pakistan in the T20 opener",
+				"Transporters' strike halts trade at Pakistan-Afghanistan border crossing",
+				"Pakistan's IMF talks fail to unlock next loan tranche",
+			}},
+		{"Talks collapse", ruleTalksCollapse,
+			[]string{
+				"Pakistan-Afghanistan talks in Istanbul collapse without agreement, Taliban blamed",
+				"Pakistan-Afghanistan talks in Istanbul fail to produce a deal",
+				"Collapse of negotiations between Kabul and Islamabad",
+				"Taliban and Pakistan: dialogue stalled again",
+			},
+			[]string{
+				"Pakistan's IMF talks fail to unlock next loan tranche",
+				"IMF talks fail",
+				"Pakistan signs trade deal with Afghanistan",
+				"Talks fail in Geneva",
+				"Gurbaz's strike rate powers Afghanistan past Pakistan in the T20 opener",
+			}},
 	} {
-		if _, ok := r.Match(Analyze(Document{Title: ex})); !ok {
-			t.Errorf("example %q does not match", ex)
+		r, err := Compile(c.name, c.query)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	for _, ex := range []string{
-		"IMF talks fail",
-		"Pakistan signs trade deal with Afghanistan",
-		"Talks fail in Geneva",
-	} {
-		if _, ok := r.Match(Analyze(Document{Title: ex})); ok {
-			t.Errorf("counterexample %q matches", ex)
+		for _, ex := range c.examples {
+			if _, ok := r.Match(Analyze(Document{Title: ex})); !ok {
+				t.Errorf("%s: example %q does not match", c.name, ex)
+			}
+		}
+		for _, ex := range c.counterex {
+			if _, ok := r.Match(Analyze(Document{Title: ex})); ok {
+				t.Errorf("%s: counterexample %q matches", c.name, ex)
+			}
 		}
 	}
 }
