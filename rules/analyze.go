@@ -278,11 +278,20 @@ func tokenize(n *normalizer, text string, categories bool, dst []token) []token 
 }
 
 func appendToken(n *normalizer, dst []token, raw string, start, end int, pos *int32) []token {
-	cased, exact := n.word(raw)
+	var cased, exact, st string
+	if isASCII(raw) && strings.IndexByte(raw, '`') < 0 {
+		// The common case, cached: the exact form and stem of a cased
+		// ASCII word.
+		cased = trimPossessive(raw)
+		exact, st = asciiForms(cased)
+	} else {
+		cased, exact = n.word(raw)
+		st = stem(exact)
+	}
 	if exact == "" || !hasWordChar(exact) {
 		return dst
 	}
-	dst = append(dst, token{start: int32(start), end: int32(end), pos: *pos, cased: cased, exact: exact, stem: stem(exact)})
+	dst = append(dst, token{start: int32(start), end: int32(end), pos: *pos, cased: cased, exact: exact, stem: st})
 	*pos++
 	return dst
 }

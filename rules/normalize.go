@@ -380,6 +380,43 @@ func stem(exact string) string {
 	return v
 }
 
+// The exact form and stem of cased ASCII words, cached like stems.
+type formsEntry struct{ exact, stem string }
+
+type formsShard struct {
+	mu sync.RWMutex
+	m  map[string]formsEntry
+}
+
+var formsCache [stemShards]formsShard
+
+// asciiForms returns the exact form and stem of a cased ASCII word, the
+// same as word and stem would.
+func asciiForms(cased string) (exact, st string) {
+	h := uint32(2166136261)
+	for i := 0; i < len(cased); i++ {
+		h = (h ^ uint32(cased[i])) * 16777619
+	}
+	sh := &formsCache[h%stemShards]
+	sh.mu.RLock()
+	e, ok := sh.m[cased]
+	sh.mu.RUnlock()
+	if ok {
+		return e.exact, e.stem
+	}
+	exact = asciiLower(cased)
+	st = stem(exact)
+	sh.mu.Lock()
+	if sh.m == nil {
+		sh.m = make(map[string]formsEntry)
+	}
+	if len(sh.m) < stemShardMax {
+		sh.m[strings.Clone(cased)] = formsEntry{strings.Clone(exact), strings.Clone(st)}
+	}
+	sh.mu.Unlock()
+	return exact, st
+}
+
 // commonWords are words so frequent in news that a rule anchored only on
 // them is checked against nearly every item.
 var commonWords = map[string]bool{
