@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -43,6 +44,7 @@ type Config struct {
 	Path string
 
 	Store    Store
+	HTTP     HTTP
 	Slack    Slack
 	Fetch    Fetch
 	Monitor  Monitor
@@ -69,6 +71,11 @@ type Store struct {
 	Postgres string // PostgreSQL URL; wins over Path when set
 }
 
+// HTTP is the operators' endpoint (/healthz, /readyz, /metrics, status page).
+type HTTP struct {
+	Listen string // "" turns it off
+}
+
 // Slack says where alerts go. With neither Token nor WebhookURL, alerts are
 // printed to standard output.
 type Slack struct {
@@ -80,6 +87,10 @@ type Slack struct {
 	Unfurl     bool
 
 	// Delivery tuning; zero values mean the notifier's defaults.
+	// SecretFiles are the token_file / webhook_url_file paths, so a reload
+	// can watch them too.
+	SecretFiles []string
+
 	Interval   time.Duration // sustained pace per channel (Slack allows about 1 message/s)
 	Burst      int           // messages that may go at once before pacing applies
 	GroupAfter int           // more alerts than this due at once for a channel are grouped; -1 never groups
@@ -180,6 +191,9 @@ type file struct {
 		Path     string `toml:"path"`
 		Postgres string `toml:"postgres"`
 	} `toml:"store"`
+	HTTP struct {
+		Listen string `toml:"listen"`
+	} `toml:"http"`
 	Slack struct {
 		Token          string `toml:"token"`
 		TokenFile      string `toml:"token_file"`
@@ -276,6 +290,12 @@ func Parse(path string, data []byte, getenv Env) (*Config, error) {
 
 	c := &Config{Path: path, raw: data}
 	v.store(c, &f, getenv)
+	c.HTTP.Listen = strings.TrimSpace(f.HTTP.Listen)
+	if c.HTTP.Listen != "" {
+		if _, port, err := net.SplitHostPort(c.HTTP.Listen); err != nil || port == "" {
+			v.at("http.listen", "http.listen: %q is not host:port (example: \"127.0.0.1:9090\")", c.HTTP.Listen)
+		}
+	}
 	v.slack(c, &f, getenv)
 	v.fetch(c, &f)
 	v.monitor(c, &f)
@@ -348,6 +368,11 @@ func (v *validator) slack(c *Config, f *file, getenv Env) {
 	s := &c.Slack
 	s.Token = v.secret("slack.token", f.Slack.Token, "slack.token_file", f.Slack.TokenFile, getenv("WIREWATCH_SLACK_TOKEN"))
 	s.WebhookURL = v.secret("slack.webhook_url", f.Slack.WebhookURL, "slack.webhook_url_file", f.Slack.WebhookURLFile, getenv("WIREWATCH_SLACK_WEBHOOK_URL"))
+	for _, p := range []string{f.Slack.TokenFile, f.Slack.WebhookURLFile} {
+		if p != "" {
+			s.SecretFiles = append(s.SecretFiles, p)
+		}
+	}
 	s.APIURL = f.Slack.APIURL
 	s.Channel = f.Slack.Channel
 	if s.Channel == "" {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/wirewatch/wirewatch/metrics"
 	"github.com/wirewatch/wirewatch/monitor/fetch"
 	"github.com/wirewatch/wirewatch/monitor/parse"
 	"github.com/wirewatch/wirewatch/rules"
@@ -92,6 +93,8 @@ type Options struct {
 	// Grace is how long Run lets polls in flight finish after its context
 	// is cancelled (default 10s).
 	Grace time.Duration
+	// Metrics, if set, counts fetches, items, matches and scheduler lag.
+	Metrics *metrics.Set
 
 	Logger *slog.Logger
 }
@@ -244,7 +247,8 @@ func (m *Monitor) Run(ctx context.Context) error {
 	for {
 		free := cap(sem) - len(sem)
 		if free > 0 {
-			due, err := m.o.Store.ClaimDueFeeds(ctx, m.o.Owner, m.o.Now(), m.o.Lease, free)
+			claimed := m.o.Now()
+			due, err := m.o.Store.ClaimDueFeeds(ctx, m.o.Owner, claimed, m.o.Lease, free)
 			if err != nil && ctx.Err() == nil {
 				m.log.Error("claiming due feeds", "err", err)
 			}
@@ -257,6 +261,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 				if !ok {
 					continue // removed from the config since the claim
 				}
+				m.o.Metrics.SchedulerLag(claimed.Sub(st.NextDue))
 				wg.Add(1)
 				sem <- struct{}{}
 				go func() {
@@ -324,10 +329,31 @@ func (m *Monitor) Poll(ctx context.Context, f Feed, owner string, dryRun bool) R
 	}
 	now := m.o.Now()
 
+	started := time.Now()
 	fr, err := m.o.Fetcher.Fetch(ctx, fetch.Request{URL: st.URL, ETag: st.ETag, LastModified: st.LastModified})
+	took := time.Since(started)
 	var doc *parse.Feed
-	if err == nil && !fr.NotModified {
+	switch {
+	case err != nil:
+		result := metrics.ResultError
+		var fe *fetch.Error
+		if errors.As(err, &fe) {
+			result = string(fe.Kind)
+		}
+		m.o.Metrics.FetchDone(result, took)
+	case fr.NotModified:
+		m.o.Metrics.FetchDone(metrics.ResultNotModified, took)
+	default:
 		doc, err = parse.Parse(fr.Body, fr.ContentType, fr.URL)
+		if err != nil {
+			m.o.Metrics.FetchDone(metrics.ResultParseError, took)
+		} else {
+			m.o.Metrics.FetchDone(metrics.ResultOK, took)
+			m.o.Metrics.ItemsParsed(len(doc.Items))
+			if doc.Truncated {
+				m.log.Warn("feed document was cut off; its complete items were read", "feed", f.Name)
+			}
+		}
 	}
 	if err != nil {
 		res.Err = fmt.Errorf("feed %q: %w", f.Name, err)
@@ -343,9 +369,11 @@ func (m *Monitor) Poll(ctx context.Context, f Feed, owner string, dryRun bool) R
 		}
 		st.LastPoll = now
 		ops := m.failed(&st, f, now, err)
-		if _, cerr := m.o.Store.CommitPoll(ctx, store.Poll{Owner: owner, Feed: st, Alerts: ops}); cerr != nil {
+		q, cerr := m.o.Store.CommitPoll(ctx, store.Poll{Owner: owner, Feed: st, Alerts: ops})
+		if cerr != nil {
 			res.Err = errors.Join(res.Err, fmt.Errorf("feed %q: recording failure: %w", f.Name, cerr))
 		}
+		m.o.Metrics.AlertQueued(q)
 		return res
 	}
 
@@ -395,6 +423,8 @@ func (m *Monitor) Poll(ctx context.Context, f Feed, owner string, dryRun bool) R
 		return res
 	}
 	res.Queued = q - len(ops)
+	m.o.Metrics.ItemsSeen(len(items))
+	m.o.Metrics.AlertQueued(q)
 	return res
 }
 
@@ -458,6 +488,7 @@ func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, now time.Time) []st
 	var out []store.Alert
 	for _, mt := range rs.Index.Match(a) {
 		name := mt.Rule.Name()
+		m.o.Metrics.RuleMatched(name)
 		route := rs.Routes[name]
 		snippet, marks := rules.Snippet(a, mt.Spans, m.o.SnippetRunes)
 		published := it.Published

@@ -191,6 +191,8 @@ func (n *Notifier) retry(ctx context.Context, ch string, alerts []store.Alert, u
 			ids = append(ids, a.ID)
 			if err := n.st.MarkFailed(ctx, a.ID, reason, now); err != nil {
 				n.log.Error("marking alert failed failed", "alert", a.ID, "err", err)
+			} else {
+				n.o.Metrics.AlertFailed(a)
 			}
 		}
 		n.forget(ids)
@@ -226,6 +228,8 @@ func (n *Notifier) fail(ctx context.Context, ch string, alerts []store.Alert, co
 		ids = append(ids, a.ID)
 		if err := n.st.MarkFailed(ctx, a.ID, reason, now); err != nil {
 			n.log.Error("marking alert failed failed", "alert", a.ID, "err", err)
+		} else {
+			n.o.Metrics.AlertFailed(a)
 		}
 	}
 	n.forget(ids)
@@ -257,6 +261,14 @@ func (n *Notifier) markSent(ctx context.Context, m *message, ts string, now time
 				break
 			}
 			_ = n.o.Sleep(ctx, time.Duration(try+1)*100*time.Millisecond)
+		}
+		if err == nil {
+			for _, a := range m.alerts {
+				if a.ID == id {
+					n.o.Metrics.AlertSent(a, now)
+					break
+				}
+			}
 		}
 		if err != nil {
 			n.log.Error("recording a delivered alert failed", "alert", id, "channel", m.channel, "err", err)
@@ -335,7 +347,7 @@ func (n *Notifier) dedupe(ctx context.Context, ch string, batch []store.Alert, h
 			continue
 		}
 		n.log.Info("alert found in channel history; not posting again", "channel", ch, "alert", a.ID, "ts", ts)
-		if err := n.markSent(ctx, &message{channel: ch, ids: []string{a.ID}}, ts, now); err != nil {
+		if err := n.markSent(ctx, &message{channel: ch, ids: []string{a.ID}, alerts: []store.Alert{a}}, ts, now); err != nil {
 			return nil, true
 		}
 	}

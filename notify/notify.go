@@ -48,6 +48,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wirewatch/wirewatch/metrics"
 	"github.com/wirewatch/wirewatch/store"
 )
 
@@ -110,7 +111,9 @@ type Options struct {
 
 	// HTTPClient is used for Slack (default: 20s timeout).
 	HTTPClient *http.Client
-	Logger     *slog.Logger
+	// Metrics, if set, counts alerts sent and failed.
+	Metrics *metrics.Set
+	Logger  *slog.Logger
 }
 
 // Notifier delivers the store's outbox. Create it with New.
@@ -403,9 +406,11 @@ func (n *Notifier) reportOps(ctx context.Context, about string, text string, key
 		ID: opsID(now, key...), Kind: store.KindOps, Channel: n.o.OpsChannel,
 		Text: text, CreatedAt: now, NextAttempt: now,
 	}
-	if _, err := n.st.Enqueue(ctx, []store.Alert{a}); err != nil {
+	q, err := n.st.Enqueue(ctx, []store.Alert{a})
+	if err != nil {
 		n.log.Error("queueing ops message failed", "err", err, "channel", n.o.OpsChannel)
 	}
+	n.o.Metrics.AlertQueued(q)
 }
 
 func sameChannel(a, b string) bool { return channelArg(a) == channelArg(b) }
