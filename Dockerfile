@@ -20,6 +20,10 @@ COPY config.example.toml /etc/wirewatch/config.toml
 WORKDIR /var/lib/wirewatch
 VOLUME ["/var/lib/wirewatch"]
 USER 65532:65532
+EXPOSE 9090
+# The image has no curl: the binary probes its own /healthz ([http] listen).
+HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
+  CMD ["/usr/local/bin/wirewatch", "healthcheck", "-config", "/etc/wirewatch/config.toml"]
 # Exec form: wirewatch is PID 1 and receives SIGTERM directly.
 ENTRYPOINT ["/usr/local/bin/wirewatch"]
 CMD ["run", "-config", "/etc/wirewatch/config.toml", "-log-format", "json"]

@@ -13,9 +13,12 @@ import (
 	"time"
 
 	"github.com/wirewatch/wirewatch/config"
+	"github.com/wirewatch/wirewatch/metrics"
 	"github.com/wirewatch/wirewatch/monitor/fetch"
 	"github.com/wirewatch/wirewatch/monitor/parse"
 	"github.com/wirewatch/wirewatch/notify"
+	"github.com/wirewatch/wirewatch/opsserver"
+	"github.com/wirewatch/wirewatch/reload"
 	"github.com/wirewatch/wirewatch/rules"
 )
 
@@ -31,18 +34,31 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	// Watch for reloads from the start, so that an early SIGHUP does not
+	// kill the process.
+	watcher, err := reload.New(l.cfg.Path, reload.Options{Logger: log, Also: l.cfg.Slack.SecretFiles})
+	if err != nil {
+		return fmt.Errorf("watching %s: %w", l.cfg.Path, err)
+	}
+	defer watcher.Close()
 	// The store outlives the signal: in-flight work still commits to it.
 	st, err := openStore(context.WithoutCancel(ctx), l.cfg, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	m := metrics.New()
+	m.SetBuildInfo(buildVersion())
+	m.SetRules(ruleNames(l))
+	m.SetFeeds(len(l.feeds))
+	m.ConfigLoaded(time.Now())
+	m.WatchFeeds(st.Feeds, nil)
 	owner := ownerID()
-	mon, err := newMonitor(l, st, log, owner, *grace)
+	mon, err := newMonitor(l, st, log, owner, *grace, m)
 	if err != nil {
 		return err
 	}
-	n, err := newNotifier(l.cfg, st, stdout, log, owner)
+	n, err := newNotifier(l.cfg, st, stdout, log, owner, m)
 	if err != nil {
 		return err
 	}
@@ -56,6 +72,22 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	} else if err != nil {
 		log.Warn("cannot reach Slack now; alerts wait in the outbox", "err", err)
 	}
+	var srv *opsserver.Server
+	if l.cfg.HTTP.Listen != "" {
+		srv = opsserver.New(opsserver.Options{Addr: l.cfg.HTTP.Listen, Metrics: m, Source: st, Ready: opsserver.StoreReady(st), Version: buildVersion(), Logger: log})
+		srv.SetConfig(configInfo(l, time.Now()))
+		if err := srv.Start(ctx); err != nil {
+			return fmt.Errorf("[http] listen: %w", err)
+		}
+		log.Info("operator endpoint listening", "addr", srv.Addr())
+	}
+	rl := &reloader{path: l.cfg.Path, current: l, mon: mon, st: st, m: m, srv: srv, log: log, now: time.Now}
+	go func() {
+		if err := watcher.Run(ctx, func() { rl.reload(ctx) }); err != nil {
+			log.Error("config watcher stopped", "err", err)
+		}
+	}()
+
 	log.Info("wirewatch running", "version", buildVersion(), "feeds", len(l.feeds), "rules", len(l.rules), "alerts_to", slackTarget(l.cfg), "owner", owner)
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
@@ -64,12 +96,20 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	go func() { defer wg.Done(); errs[1] = n.Run(ctx) }()
 	<-ctx.Done()
 	log.Info("shutting down", "grace", *grace)
+	if srv != nil {
+		srv.SetDraining()
+	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(*grace):
 		log.Warn("shutdown: grace period over; leases of unfinished work expire and it is taken over")
+	}
+	if srv != nil {
+		sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
+		srv.Shutdown(sctx)
+		scancel()
 	}
 	log.Info("wirewatch stopped")
 	return errors.Join(errs...)
@@ -121,7 +161,7 @@ func cmdOnce(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer st.Close()
 	owner := ownerID()
-	mon, err := newMonitor(l, st, log, owner, 0)
+	mon, err := newMonitor(l, st, log, owner, 0, nil)
 	if err != nil {
 		return err
 	}
@@ -148,7 +188,7 @@ func cmdOnce(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 		}
 	} else {
-		n, err := newNotifier(cfg, st, stdout, log, owner)
+		n, err := newNotifier(cfg, st, stdout, log, owner, nil)
 		if err != nil {
 			return err
 		}

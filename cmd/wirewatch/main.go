@@ -7,6 +7,7 @@
 //	wirewatch try   [-config FILE] [-query RULE | -rule NAME] [-json] SOURCE...
 //	wirewatch feeds -config FILE [-json]
 //	wirewatch migrate -config FILE
+//	wirewatch healthcheck -config FILE
 //	wirewatch version
 //
 // This package parses flags, loads the configuration, wires the parts
@@ -46,6 +47,7 @@ Usage:
   wirewatch feeds -config FILE [-json]         every feed's health: last success, errors, next due, 304 ratio
   wirewatch migrate -config FILE [-from-sqlite OLD.db]
                                                apply the store's schema migrations (and copy an SQLite state file in)
+  wirewatch healthcheck -config FILE           probe the running daemon's /healthz (for containers)
   wirewatch version                            print the version
 
 Run 'wirewatch COMMAND -h' for a command's flags.
@@ -78,6 +80,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdFeeds(ctx, rest, stdout, stderr)
 	case "migrate":
 		err = cmdMigrate(ctx, rest, stdout, stderr)
+	case "healthcheck":
+		err = cmdHealthcheck(ctx, rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "wirewatch", buildVersion())
 		return 0

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wirewatch/wirewatch/config"
+	"github.com/wirewatch/wirewatch/metrics"
 	"github.com/wirewatch/wirewatch/monitor"
 	"github.com/wirewatch/wirewatch/monitor/fetch"
 	"github.com/wirewatch/wirewatch/notify"
@@ -173,7 +174,7 @@ func ownerID() string {
 	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
-func newMonitor(l *loaded, st store.Store, log *slog.Logger, owner string, grace time.Duration) (*monitor.Monitor, error) {
+func newMonitor(l *loaded, st store.Store, log *slog.Logger, owner string, grace time.Duration, m *metrics.Set) (*monitor.Monitor, error) {
 	return monitor.New(monitor.Options{
 		Store:       st,
 		Fetcher:     newFetcher(l.cfg, log),
@@ -187,11 +188,12 @@ func newMonitor(l *loaded, st store.Store, log *slog.Logger, owner string, grace
 		HealthAfter: l.cfg.Monitor.HealthAfter,
 		OpsChannel:  l.cfg.Slack.OpsChannel,
 		Grace:       grace,
+		Metrics:     m,
 		Logger:      log,
 	})
 }
 
-func newNotifier(cfg *config.Config, st store.Store, out io.Writer, log *slog.Logger, owner string) (*notify.Notifier, error) {
+func newNotifier(cfg *config.Config, st store.Store, out io.Writer, log *slog.Logger, owner string, m *metrics.Set) (*notify.Notifier, error) {
 	return notify.New(notify.Options{
 		Store:      st,
 		Token:      cfg.Slack.Token,
@@ -207,6 +209,8 @@ func newNotifier(cfg *config.Config, st store.Store, out io.Writer, log *slog.Lo
 		BurstGroup: cfg.Slack.GroupAfter,
 		RetryFor:   cfg.Slack.RetryFor,
 		Lease:      cfg.Slack.Lease,
+		Metrics:    m,
+		HTTPClient: slackHTTPClient(cfg, m),
 		Logger:     log,
 	})
 }
