@@ -489,3 +489,37 @@ func TestRunRefusesWrongToken(t *testing.T) {
 		t.Errorf("the token appears in the output")
 	}
 }
+
+// TestWebhookAndJSONLogs: with an incoming webhook the alerts arrive in the
+// webhook's channel; logs in JSON are one object per line and never show the
+// webhook URL (it is a secret).
+func TestWebhookAndJSONLogs(t *testing.T) {
+	feed, _ := feedServer(t, "reference.rss")
+	slack := slackfake.New()
+	defer slack.Close()
+	dir := t.TempDir()
+	cfgPath := writeConfig(t, dir, fmt.Sprintf("[store]\npath = %q\n[fetch]\nallow_private = true\n[[feeds]]\nname = \"Test wire\"\nurl = %q\n",
+		filepath.Join(dir, "s.db"), feed.URL)+exampleRules(t))
+	env := []string{"WIREWATCH_SLACK_WEBHOOK_URL=" + slack.WebhookURL()}
+	_, stderr, code := wirewatch(t, env, "once", "-config", cfgPath, "-log-format", "json", "-log-level", "debug")
+	if code != 0 {
+		t.Fatalf("once: exit %d\n%s", code, stderr)
+	}
+	if n := slack.Len(); n < 2 {
+		t.Errorf("webhook got %d messages, want the reference article's alerts", n)
+	}
+	for _, m := range slack.Messages() {
+		if m.Method != "webhook" {
+			t.Errorf("message went through %s, want the webhook", m.Method)
+		}
+	}
+	if strings.Contains(stderr, "fakewebhooksecret") || strings.Contains(stderr, "/services/") {
+		t.Errorf("the webhook URL appears in the logs")
+	}
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(line), &v); err != nil || v["msg"] == nil || v["level"] == nil {
+			t.Errorf("log line is not a JSON event: %q", line)
+		}
+	}
+}

@@ -133,14 +133,18 @@ func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
 		return nil, fmt.Errorf("-log-level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: lvl}
+	var log *slog.Logger
 	switch strings.ToLower(l.format) {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		log = slog.New(slog.NewTextHandler(w, opts))
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		log = slog.New(slog.NewJSONHandler(w, opts))
 	default:
 		return nil, fmt.Errorf("-log-format must be text or json, not %q", l.format)
 	}
+	// Libraries that log through the default logger use the same format.
+	slog.SetDefault(log)
+	return log, nil
 }
 
 // daemonFlags are the flags run and once share: -config and logging.

@@ -134,10 +134,10 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store
 	)
 	if cfg.Store.Postgres != "" {
 		log.Info("opening PostgreSQL store")
-		st, err = postgres.Open(ctx, cfg.Store.Postgres)
+		st, err = postgres.Open(ctx, cfg.Store.Postgres, postgres.WithLogger(log))
 	} else {
 		log.Info("opening SQLite store", "path", cfg.Store.Path)
-		st, err = sqlite.Open(cfg.Store.Path)
+		st, err = sqlite.Open(cfg.Store.Path, sqlite.WithLogger(log))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening store: %w", err)
