@@ -428,9 +428,10 @@ var commonWords = map[string]bool{
 
 // isCommon reports whether a normalised term is too common to anchor on.
 func isCommon(term string) bool {
-	if utf8.RuneCountInString(term) <= 2 {
-		// A one- or two-letter Latin/Cyrillic word is very common; a single
-		// Han character is not necessarily, but it is the best we know.
+	if utf8.RuneCountInString(term) == 1 {
+		// A one-letter word or digit is very common (a Han character is not,
+		// necessarily). Two-letter words are common only as stop words:
+		// "UN", "EU" and "UK" are fine anchors.
 		r, _ := utf8.DecodeRuneInString(term)
 		if r < 0x2E80 {
 			return true
