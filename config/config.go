@@ -36,6 +36,7 @@ const (
 	DefaultMaxBackoff   = 6 * time.Hour
 	DefaultMaxInterval  = time.Hour
 	DefaultHealthAfter  = time.Hour
+	DefaultStoryWindow  = 24 * time.Hour
 )
 
 // Config is a loaded, validated configuration.
@@ -96,6 +97,7 @@ type Slack struct {
 	GroupAfter int           // more alerts than this due at once for a channel are grouped; -1 never groups
 	RetryFor   time.Duration // how long an alert is retried before it is marked failed
 	Lease      time.Duration // how long a delivering process holds a channel
+	ChannelCap int           // top-level messages per channel per hour before alerts are grouped (0: no cap)
 }
 
 // Fetch holds HTTP fetching limits and policy.
@@ -116,6 +118,7 @@ type Monitor struct {
 	MaxBackoff  time.Duration // longest wait after repeated failures
 	MaxInterval time.Duration // ceiling for feed hints (<ttl>, max-age) stretching an interval
 	HealthAfter time.Duration // a feed failing this long raises one ops alert
+	StoryWindow time.Duration // how long an alerted story collects later reports in its thread
 }
 
 // Feed is one configured feed.
@@ -131,17 +134,29 @@ type Feed struct {
 	// publishes often is polled more often, within these bounds.
 	MinEvery time.Duration
 	MaxEvery time.Duration
-	Line     int
+	// MuteUntil: no alerts from this feed before this time (items are
+	// still recorded as seen).
+	MuteUntil time.Time
+	Line      int
 }
 
 // Rule is one configured rule. The query is compiled by the caller with the
 // rules package (config does not import it); Config.QueryPosition maps a
 // column of the query back into the file.
 type Rule struct {
-	Name            string
-	Query           string
-	Channels        []string
-	Digest          string
+	Name     string
+	Query    string
+	Channels []string
+	Digest   string
+	// Group (default true) threads later reports of an alerted story under
+	// its first alert instead of alerting again.
+	Group bool
+	// Cooldown, when set, is this rule's story window: at most one
+	// top-level alert per story per channel per Cooldown.
+	Cooldown time.Duration
+	// MuteUntil: no alerts from this rule before this time (items are
+	// still recorded as seen).
+	MuteUntil       time.Time
 	Examples        []string
 	Counterexamples []string
 	Line            int
@@ -208,6 +223,7 @@ type file struct {
 		GroupAfter     *int   `toml:"group_after"`
 		RetryFor       string `toml:"retry_for"`
 		Lease          string `toml:"lease"`
+		ChannelCap     *int   `toml:"channel_cap"`
 	} `toml:"slack"`
 	Fetch struct {
 		Timeout      string   `toml:"timeout"`
@@ -224,23 +240,28 @@ type file struct {
 		MaxBackoff  string `toml:"max_backoff"`
 		MaxInterval string `toml:"max_interval"`
 		HealthAfter string `toml:"health_after"`
+		StoryWindow string `toml:"story_window"`
 	} `toml:"monitor"`
 	Feeds []struct {
-		ID       string   `toml:"id"`
-		Name     string   `toml:"name"`
-		URL      string   `toml:"url"`
-		Every    string   `toml:"every"`
-		Schedule string   `toml:"schedule"`
-		Channels []string `toml:"channels"`
-		Backfill string   `toml:"backfill"`
-		MinEvery string   `toml:"min_every"`
-		MaxEvery string   `toml:"max_every"`
+		ID        string   `toml:"id"`
+		Name      string   `toml:"name"`
+		URL       string   `toml:"url"`
+		Every     string   `toml:"every"`
+		Schedule  string   `toml:"schedule"`
+		Channels  []string `toml:"channels"`
+		Backfill  string   `toml:"backfill"`
+		MinEvery  string   `toml:"min_every"`
+		MaxEvery  string   `toml:"max_every"`
+		MuteUntil any      `toml:"mute_until"`
 	} `toml:"feeds"`
 	Rules []struct {
 		Name            string   `toml:"name"`
 		Query           string   `toml:"query"`
 		Channels        []string `toml:"channels"`
 		Digest          string   `toml:"digest"`
+		Group           *bool    `toml:"group"`
+		Cooldown        string   `toml:"cooldown"`
+		MuteUntil       any      `toml:"mute_until"`
 		Examples        []string `toml:"examples"`
 		Counterexamples []string `toml:"counterexamples"`
 	} `toml:"rules"`
@@ -412,6 +433,13 @@ func (v *validator) slack(c *Config, f *file, getenv Env) {
 			s.GroupAfter = *f.Slack.GroupAfter
 		}
 	}
+	if f.Slack.ChannelCap != nil {
+		if *f.Slack.ChannelCap < 0 || *f.Slack.ChannelCap > 10000 {
+			v.at("slack.channel_cap", "slack.channel_cap must be between 0 (no cap) and 10000")
+		} else {
+			s.ChannelCap = *f.Slack.ChannelCap
+		}
+	}
 	v.channel("slack.channel", s.Channel)
 	if s.OpsChannel != "" {
 		v.channel("slack.ops_channel", s.OpsChannel)
@@ -493,6 +521,7 @@ func (v *validator) monitor(c *Config, f *file) {
 	c.Monitor.MaxBackoff = v.duration("monitor.max_backoff", f.Monitor.MaxBackoff, DefaultMaxBackoff, time.Minute)
 	c.Monitor.MaxInterval = v.duration("monitor.max_interval", f.Monitor.MaxInterval, DefaultMaxInterval, MinEvery)
 	c.Monitor.HealthAfter = v.duration("monitor.health_after", f.Monitor.HealthAfter, DefaultHealthAfter, time.Minute)
+	c.Monitor.StoryWindow = v.duration("monitor.story_window", f.Monitor.StoryWindow, DefaultStoryWindow, time.Minute)
 	c.Monitor.Concurrency = 16
 	if f.Monitor.Concurrency != nil {
 		if *f.Monitor.Concurrency < 1 || *f.Monitor.Concurrency > 1024 {
@@ -538,6 +567,7 @@ func (v *validator) feeds(c *Config, f *file) {
 		}
 		fd.Channels = in.Channels
 		fd.Backfill = v.duration(k+".backfill", in.Backfill, c.Monitor.Backfill, 0)
+		fd.MuteUntil = v.when(k+".mute_until", in.MuteUntil)
 		if in.MinEvery != "" || in.MaxEvery != "" {
 			if fd.Schedule != "" {
 				v.at(k+".min_every", "feed %q: min_every/max_every adapt an interval; they do not go with schedule", fd.Name)
@@ -583,6 +613,9 @@ func (v *validator) rules(c *Config, f *file) {
 				v.at(k+".digest", "rule %q: digest: %v", r.Name, err)
 			}
 		}
+		r.Group = in.Group == nil || *in.Group
+		r.Cooldown = v.duration(k+".cooldown", in.Cooldown, 0, time.Minute)
+		r.MuteUntil = v.when(k+".mute_until", in.MuteUntil)
 		r.Channels = in.Channels
 		if len(r.Channels) == 0 {
 			r.Channels = []string{c.Slack.Channel}
@@ -595,6 +628,29 @@ func (v *validator) rules(c *Config, f *file) {
 	if len(f.Rules) == 0 {
 		v.warn("", "no [[rules]]: nothing will match")
 	}
+}
+
+// when reads a point in time: a TOML date-time (1979-05-27T07:32:00Z), a
+// local date-time or date (taken as UTC), or the same as a string.
+func (v *validator) when(key string, val any) time.Time {
+	switch t := val.(type) {
+	case nil:
+		return time.Time{}
+	case time.Time:
+		return t
+	case toml.LocalDateTime:
+		return t.AsTime(time.UTC)
+	case toml.LocalDate:
+		return t.AsTime(time.UTC)
+	case string:
+		for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02"} {
+			if tt, err := time.ParseInLocation(layout, t, time.UTC); err == nil {
+				return tt
+			}
+		}
+	}
+	v.at(key, "%s: %v is not a date or date-time (examples: 2026-12-01, 2026-12-01T18:00:00Z)", key, val)
+	return time.Time{}
 }
 
 // duration parses a Go duration ("90s", "5m", "1h30m") at key; empty means

@@ -188,3 +188,35 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestNoiseControls(t *testing.T) {
+	src := good + `
+[monitor]
+story_window = "12h"
+`
+	src = strings.Replace(src, `channels = ["#desk"]`, "channels = [\"#desk\"]\ngroup = false\ncooldown = \"2h\"\nmute_until = 2026-12-01T18:00:00Z", 1)
+	src = strings.Replace(src, `every = "5m"`, "every = \"5m\"\nmute_until = \"2026-12-24\"", 1)
+	src = strings.Replace(src, "[slack]\n", "[slack]\nchannel_cap = 20\n", 1)
+	c, err := Parse("c.toml", []byte(src), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Rules[0]
+	if r.Group || r.Cooldown != 2*time.Hour || !r.MuteUntil.Equal(time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC)) {
+		t.Errorf("rule: %+v", r)
+	}
+	if !c.Rules[1].Group {
+		t.Errorf("group defaults to true")
+	}
+	if !c.Feeds[0].MuteUntil.Equal(time.Date(2026, 12, 24, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("feed mute_until: %v", c.Feeds[0].MuteUntil)
+	}
+	if c.Monitor.StoryWindow != 12*time.Hour || c.Slack.ChannelCap != 20 {
+		t.Errorf("story window %v, channel cap %d", c.Monitor.StoryWindow, c.Slack.ChannelCap)
+	}
+	bad := strings.Replace(good, `every = "5m"`, "every = \"5m\"\nmute_until = \"next week\"", 1)
+	ps := problemsOf(t, bad)
+	if len(ps) != 1 || !strings.Contains(ps[0].Error(), `feeds.0.mute_until: next week is not a date`) {
+		t.Errorf("got %v", ps)
+	}
+}
