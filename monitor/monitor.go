@@ -42,6 +42,9 @@ type Feed struct {
 	// poll that found new items the interval halves, after one that found
 	// none it grows by half, always within [MinEvery, MaxEvery].
 	MinEvery, MaxEvery time.Duration
+	// MuteUntil: no alerts from this feed before then; its items are still
+	// recorded as seen, so nothing floods in when the mute ends.
+	MuteUntil time.Time
 }
 
 // Route says where a rule's matches go.
@@ -51,6 +54,13 @@ type Route struct {
 	// time; DigestSpec is its text, stored with each alert to group them.
 	Digest     cron.Schedule
 	DigestSpec string
+	// MuteUntil: no alerts from this rule before then.
+	MuteUntil time.Time
+	// Group threads later reports of an alerted story under its first
+	// alert; Window is how long a story stays open for that (zero: the
+	// monitor's StoryWindow).
+	Group  bool
+	Window time.Duration
 }
 
 // RuleSet is an immutable set of compiled rules and their routes. The
@@ -490,6 +500,9 @@ func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, now time.Time) []st
 		name := mt.Rule.Name()
 		m.o.Metrics.RuleMatched(name)
 		route := rs.Routes[name]
+		if now.Before(f.MuteUntil) || now.Before(route.MuteUntil) {
+			continue // muted: the item is recorded, nobody is alerted
+		}
 		snippet, marks := rules.Snippet(a, mt.Spans, m.o.SnippetRunes)
 		published := it.Published
 		if published.IsZero() {

@@ -430,3 +430,32 @@ func TestSchedulingHints(t *testing.T) {
 		t.Errorf("busy adaptive feed: interval %v, want min_every 1m", d)
 	}
 }
+
+func TestMute(t *testing.T) {
+	w := &wire{}
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	h := newHarness(t, []Feed{{Key: "wire", Name: "Wire", URL: srv.URL, Every: 5 * time.Minute, Backfill: time.Hour}},
+		map[string]string{"Strikes": `strike`}, nil)
+	until := h.clock.Now().Add(time.Hour)
+	rs := *h.mon.rules.Load()
+	rs.Routes = map[string]Route{"Strikes": {Channels: []string{"#desk"}, MuteUntil: until}}
+	h.mon.SetRules(&rs)
+	w.add("m1", "Strike while muted", "", h.clock.Now())
+	if res := h.pollAll(); res[0].New != 1 || res[0].Queued != 0 {
+		t.Fatalf("muted rule: %+v", res[0])
+	}
+	// After the mute: new items alert, the muted one does not come back.
+	h.clock.Advance(2 * time.Hour)
+	w.add("m2", "Strike after the mute", "", h.clock.Now())
+	if res := h.pollAll(); res[0].New != 1 || res[0].Queued != 1 {
+		t.Fatalf("after the mute: %+v", res[0])
+	}
+	// A muted feed alerts nobody.
+	h.mon.SetFeeds([]Feed{{Key: "wire", Name: "Wire", URL: srv.URL, Every: 5 * time.Minute, MuteUntil: h.clock.Now().Add(time.Hour)}})
+	w.add("m3", "Strike on a muted feed", "", h.clock.Now())
+	h.clock.Advance(10 * time.Minute)
+	if res := h.pollAll(); res[0].New != 1 || res[0].Queued != 0 {
+		t.Fatalf("muted feed: %+v", res[0])
+	}
+}

@@ -71,7 +71,7 @@ func load(path string) (*loaded, error) {
 			l.problems = append(l.problems, config.Problem{File: cfg.Path, Line: line, Col: col, Msg: fmt.Sprintf("rule %q: %s", rc.Name, w.Msg), Warning: true})
 		}
 		l.rules = append(l.rules, r)
-		route := monitor.Route{Channels: rc.Channels}
+		route := monitor.Route{Channels: rc.Channels, MuteUntil: rc.MuteUntil, Group: rc.Group, Window: rc.Cooldown}
 		if rc.Digest != "" {
 			s, err := config.ParseCron(rc.Digest)
 			if err == nil {
@@ -82,7 +82,7 @@ func load(path string) (*loaded, error) {
 	}
 	l.ruleSet = &monitor.RuleSet{Index: rules.NewIndex(l.rules), Routes: routes}
 	for _, fc := range cfg.Feeds {
-		f := monitor.Feed{Key: fc.Key, Name: fc.Name, URL: fc.URL, Every: fc.Every, Channels: fc.Channels, Backfill: fc.Backfill, MinEvery: fc.MinEvery, MaxEvery: fc.MaxEvery}
+		f := monitor.Feed{Key: fc.Key, Name: fc.Name, URL: fc.URL, Every: fc.Every, Channels: fc.Channels, Backfill: fc.Backfill, MinEvery: fc.MinEvery, MaxEvery: fc.MaxEvery, MuteUntil: fc.MuteUntil}
 		if fc.Schedule != "" {
 			s, err := config.ParseCron(fc.Schedule)
 			if err != nil {
