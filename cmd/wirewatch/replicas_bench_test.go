@@ -35,8 +35,11 @@ const (
 	benchChannels = 150 // 40 alerts each: under the burst, so pacing never waits
 	// benchConcurrency is [monitor] concurrency. The monitor claims due
 	// feeds once a second for its free slots, so a replica polls at most
-	// this many feeds a second: it is set to the maximum so that the
-	// machine, not the claim tick, is the limit.
+	// this many feeds a second (measured: 64 gives 64 feeds/s): it is set
+	// to the maximum so that the machine, not the claim tick, is the limit.
+	// All feeds are on one host, so [fetch] per_host is at its maximum
+	// (64) too; a loopback fetch takes about a millisecond, so 64
+	// requests at once keep up.
 	benchConcurrency = 1024
 )
 
@@ -56,8 +59,13 @@ const (
 //     burst of 50, so Slack pacing is not the limit.
 //
 // Each phase logs where the CPU went (replicas, PostgreSQL, this process:
-// the feed server and fake Slack, idle) from /proc, and the PostgreSQL
-// transactions per feed or alert from pg_stat_database.
+// the feed server and fake Slack, other processes, idle) from /proc, both
+// per unit of work (stable) and as a share of the machine (which shows
+// whether it was saturated, or busy with something else), and the
+// PostgreSQL transactions per feed or alert from pg_stat_database. The
+// times include the wait for the first claim (the monitor claims once a
+// second; an idle notifier looks once a second): logged as "first ...
+// after".
 //
 //	WIREWATCH_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test \
 //	  go test -run '^$' -bench BenchmarkReplicas -benchtime 1x ./cmd/wirewatch/
