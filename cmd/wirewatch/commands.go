@@ -89,22 +89,27 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}()
 
 	log.Info("wirewatch running", "version", buildVersion(), "feeds", len(l.feeds), "rules", len(l.rules), "alerts_to", slackTarget(l.cfg), "owner", owner)
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	wg.Add(2)
-	go func() { defer wg.Done(); errs[0] = mon.Run(ctx) }()
-	go func() { defer wg.Done(); errs[1] = n.Run(ctx) }()
+	errc := make(chan error, 2)
+	go func() { errc <- mon.Run(ctx) }()
+	go func() { errc <- n.Run(ctx) }()
 	<-ctx.Done()
 	log.Info("shutting down", "grace", *grace)
 	if srv != nil {
 		srv.SetDraining()
 	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(*grace):
-		log.Warn("shutdown: grace period over; leases of unfinished work expire and it is taken over")
+	// The monitor and the notifier end their own work within the grace
+	// period; this bound only guards against a part that does not.
+	var errs []error
+	limit := time.After(*grace + 2*time.Second)
+wait:
+	for range 2 {
+		select {
+		case err := <-errc:
+			errs = append(errs, err)
+		case <-limit:
+			log.Warn("shutdown: grace period over; leases of unfinished work expire and it is taken over")
+			break wait
+		}
 	}
 	if srv != nil {
 		sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
