@@ -229,7 +229,7 @@ func (m *Monitor) PollAll(ctx context.Context, dryRun bool) []Result {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			results[i] = m.pollSafe(ctx, f, "", dryRun)
+			results[i] = m.pollSafe(ctx, f, nil, "", dryRun)
 		}()
 	}
 	wg.Wait()
@@ -251,39 +251,61 @@ func (m *Monitor) Run(ctx context.Context) error {
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	sem := make(chan struct{}, m.o.Concurrency)
+	// wake is signalled when a poll ends, so that a backlog of due feeds is
+	// claimed as fast as slots free up rather than once a second.
+	wake := make(chan struct{}, 1)
+	saturated := false // the last claim filled every free slot: more may be due
 	var wg sync.WaitGroup
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		free := cap(sem) - len(sem)
-		if free > 0 {
+		if free := cap(sem) - len(sem); free > 0 {
 			claimed := m.o.Now()
 			due, err := m.o.Store.ClaimDueFeeds(ctx, m.o.Owner, claimed, m.o.Lease, free)
 			if err != nil && ctx.Err() == nil {
 				m.log.Error("claiming due feeds", "err", err)
 			}
-			byKey := map[string]Feed{}
-			for _, f := range m.feedList() {
-				byKey[f.Key] = f
-			}
-			for _, st := range due {
-				f, ok := byKey[st.Key]
-				if !ok {
-					continue // removed from the config since the claim
+			saturated = len(due) == free
+			if len(due) > 0 {
+				byKey := make(map[string]Feed, len(m.feedList()))
+				for _, f := range m.feedList() {
+					byKey[f.Key] = f
 				}
-				m.o.Metrics.SchedulerLag(claimed.Sub(st.NextDue))
-				wg.Add(1)
-				sem <- struct{}{}
-				go func() {
-					defer func() { <-sem; wg.Done() }()
-					m.pollSafe(work, f, m.o.Owner, false)
-				}()
+				for _, st := range due {
+					f, ok := byKey[st.Key]
+					if !ok {
+						continue // removed from the config since the claim
+					}
+					m.o.Metrics.SchedulerLag(claimed.Sub(st.NextDue))
+					wg.Add(1)
+					sem <- struct{}{}
+					go func() {
+						defer func() {
+							<-sem
+							wg.Done()
+							select {
+							case wake <- struct{}{}:
+							default:
+							}
+						}()
+						m.pollSafe(work, f, &st, m.o.Owner, false)
+					}()
+				}
 			}
 		}
 		select {
 		case <-ctx.Done():
 			return m.drain(&wg, cancelWork)
 		case <-tick.C:
+		case <-wake:
+			if !saturated {
+				// Nothing else was due at the last claim: wait for the tick.
+				select {
+				case <-ctx.Done():
+					return m.drain(&wg, cancelWork)
+				case <-tick.C:
+				}
+			}
 		}
 	}
 }
@@ -305,14 +327,14 @@ func (m *Monitor) drain(wg *sync.WaitGroup, cancelWork context.CancelFunc) error
 
 // pollSafe polls one feed and turns a panic into an error, so that a feed
 // that trips a bug never takes the process down.
-func (m *Monitor) pollSafe(ctx context.Context, f Feed, owner string, dryRun bool) (res Result) {
+func (m *Monitor) pollSafe(ctx context.Context, f Feed, claimed *store.FeedState, owner string, dryRun bool) (res Result) {
 	defer func() {
 		if r := recover(); r != nil {
 			m.log.Error("panic while polling feed", "feed", f.Name, "panic", r, "stack", string(debug.Stack()))
 			res = Result{Feed: f.Name, Err: fmt.Errorf("feed %q: internal error: %v", f.Name, r)}
 		}
 	}()
-	res = m.Poll(ctx, f, owner, dryRun)
+	res = m.poll(ctx, f, claimed, owner, dryRun)
 	if res.Err != nil {
 		m.log.Warn("feed poll failed", "feed", f.Name, "url", f.URL, "err", res.Err)
 	} else {
@@ -324,14 +346,26 @@ func (m *Monitor) pollSafe(ctx context.Context, f Feed, owner string, dryRun boo
 // Poll fetches one feed, decides which items are new, matches them and
 // commits the outcome (unless dryRun).
 func (m *Monitor) Poll(ctx context.Context, f Feed, owner string, dryRun bool) Result {
+	return m.poll(ctx, f, nil, owner, dryRun)
+}
+
+// poll is Poll with the feed's state as claimed, when the caller has it
+// (nil: read it from the store).
+func (m *Monitor) poll(ctx context.Context, f Feed, claimed *store.FeedState, owner string, dryRun bool) Result {
 	res := Result{Feed: f.Name}
-	st, err := m.o.Store.Feed(ctx, f.Key)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		st = store.FeedState{Key: f.Key, URL: f.URL, ConfigURL: f.URL}
-	case err != nil:
-		res.Err = fmt.Errorf("feed %q: reading state: %w", f.Name, err)
-		return res
+	var st store.FeedState
+	if claimed != nil {
+		st = *claimed
+	} else {
+		var err error
+		st, err = m.o.Store.Feed(ctx, f.Key)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			st = store.FeedState{Key: f.Key, URL: f.URL, ConfigURL: f.URL}
+		case err != nil:
+			res.Err = fmt.Errorf("feed %q: reading state: %w", f.Name, err)
+			return res
+		}
 	}
 	if st.URL == "" || st.ConfigURL != f.URL {
 		st.URL, st.ConfigURL = f.URL, f.URL
