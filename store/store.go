@@ -121,6 +121,13 @@ type Store interface {
 	// Alerts lists alerts, newest first, for status pages and tests.
 	// Limit <= 0 means no limit.
 	Alerts(ctx context.Context, f AlertFilter) ([]Alert, error)
+	// Alert returns one alert by id, or ErrNotFound.
+	Alert(ctx context.Context, id string) (Alert, error)
+	// StoryHeads returns the item alerts that opened a story (StoryID ==
+	// ID) created at or after since, oldest first (by CreatedAt, then the
+	// order the store received them), in any state. The monitor rebuilds
+	// its story index from them; the query is indexed.
+	StoryHeads(ctx context.Context, since time.Time) ([]Alert, error)
 
 	Close() error
 }
@@ -190,7 +197,7 @@ type Item struct {
 // so the notifier never has to look at the feed again.
 //
 // The store keeps the delivery state and the columns it queries (id, kind,
-// channel, digest, state, times, lease) as columns and everything used only
+// channel, digest, story, state, times, lease) as columns and everything used only
 // for rendering as a JSON payload, so rendering fields can be added here
 // without a schema migration (add them to the payload encoding in
 // store/internal/payload too).
@@ -226,6 +233,17 @@ type Alert struct {
 	// the same (Channel, Digest).
 	Digest string
 
+	// StoryID groups the alerts of one story in one channel: "" for an
+	// alert that is not grouped; equal to ID for the alert that opened the
+	// story (its message is the thread parent); otherwise the ID of that
+	// parent alert (same channel), and this alert is a follow-up, posted
+	// in the parent's thread.
+	StoryID string
+	// Signature is the story signature (opaque bytes of the story package)
+	// of a story's parent, kept so the monitor can rebuild its index from
+	// StoryHeads. Follow-ups may carry it too.
+	Signature []byte
+
 	CreatedAt time.Time
 
 	// Delivery state, owned by the store.
@@ -244,6 +262,8 @@ type Alert struct {
 type AlertFilter struct {
 	State   string
 	Channel string
+	// StoryID selects the alerts of one story: its parent and follow-ups.
+	StoryID string
 	Limit   int
 }
 

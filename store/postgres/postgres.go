@@ -26,6 +26,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -152,7 +153,10 @@ func (s *Store) tx(ctx context.Context, what string, fn func(tx pgx.Tx) error) e
 // holding a session advisory lock (per schema) meanwhile, so replicas
 // starting together wait for each other instead of racing. It refuses a
 // database whose schema is newer than this binary.
-func (s *Store) Migrate(ctx context.Context) error {
+func (s *Store) Migrate(ctx context.Context) error { return s.migrateTo(ctx, 0) }
+
+// migrateTo applies the migrations up to version target (0: all of them).
+func (s *Store) migrateTo(ctx context.Context, target int) error {
 	ms, err := migrate.Load(migrationFS, "migrations")
 	if err != nil {
 		return fmt.Errorf("postgres store: %w", err)
@@ -191,6 +195,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("postgres store: database schema version %d is newer than this binary's %d", cur, len(ms))
 	}
 	for _, m := range ms[cur:] {
+		if target > 0 && m.Version > target {
+			break
+		}
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
@@ -460,14 +467,14 @@ func (s *Store) CommitPoll(ctx context.Context, p store.Poll) (int, error) {
 // --- outbox ---
 
 const alertCols = `id, kind, channel, digest, state, created_at, next_attempt, attempts, last_error,
-	uncertain, slack_ts, done_at, payload`
+	uncertain, slack_ts, done_at, story_id, payload`
 
 func scanAlert(row pgx.Row, lead ...any) (store.Alert, error) {
 	var a store.Alert
 	var done time.Time
 	var pl []byte
 	dst := append(lead, &a.ID, &a.Kind, &a.Channel, &a.Digest, &a.State, &a.CreatedAt, &a.NextAttempt, &a.Attempts,
-		&a.LastError, &a.Uncertain, &a.SlackTS, &done, &pl)
+		&a.LastError, &a.Uncertain, &a.SlackTS, &done, &a.StoryID, &pl)
 	if err := row.Scan(dst...); err != nil {
 		return a, err
 	}
@@ -529,10 +536,10 @@ func insertAlerts(ctx context.Context, tx pgx.Tx, alerts []store.Alert, keepStat
 			}
 		}
 		b.Queue(`INSERT INTO alerts (id, kind, channel, digest, state, created_at, next_attempt,
-				attempts, last_error, uncertain, slack_ts, done_at, payload)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING`,
+				attempts, last_error, uncertain, slack_ts, done_at, story_id, payload)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO NOTHING`,
 			a.ID, a.Kind, a.Channel, a.Digest, state, a.CreatedAt, a.NextAttempt,
-			attempts, lastErr, uncertain, ts, done, string(pl))
+			attempts, lastErr, uncertain, ts, done, a.StoryID, string(pl))
 		if !slices.Contains(channels, a.Channel) {
 			channels = append(channels, a.Channel)
 		}
@@ -712,25 +719,68 @@ func (s *Store) ReleaseChannel(ctx context.Context, channel, owner string, nextS
 	})
 }
 
-// Alerts lists alerts, newest first.
+// Alerts lists alerts, newest first. The query names only the filters
+// used, so each shape gets its own plan (and index).
 func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.Alert, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+alertCols+` FROM alerts
-		WHERE ($1 = '' OR state = $1) AND ($2 = '' OR channel = $2) ORDER BY seq DESC LIMIT $3`,
-		f.State, f.Channel, pgLimit(f.Limit))
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.State != "" {
+		add("state = $%d", f.State)
+	}
+	if f.Channel != "" {
+		add("channel = $%d", f.Channel)
+	}
+	if f.StoryID != "" {
+		add("story_id = $%d AND story_id <> ''", f.StoryID)
+	}
+	q := `SELECT ` + alertCols + ` FROM alerts`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	args = append(args, pgLimit(f.Limit))
+	q += fmt.Sprintf(` ORDER BY seq DESC LIMIT $%d`, len(args))
+	return s.queryAlerts(ctx, "alerts", q, args...)
+}
+
+func (s *Store) queryAlerts(ctx context.Context, what, q string, args ...any) ([]store.Alert, error) {
+	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("postgres store: alerts: %w", err)
+		return nil, fmt.Errorf("postgres store: %s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []store.Alert
 	for rows.Next() {
 		a, err := scanAlert(rows)
 		if err != nil {
-			return nil, fmt.Errorf("postgres store: alerts: %w", err)
+			return nil, fmt.Errorf("postgres store: %s: %w", what, err)
 		}
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres store: alerts: %w", err)
+		return nil, fmt.Errorf("postgres store: %s: %w", what, err)
 	}
 	return out, nil
+}
+
+// Alert returns one alert by id, or store.ErrNotFound.
+func (s *Store) Alert(ctx context.Context, id string) (store.Alert, error) {
+	a, err := scanAlert(s.pool.QueryRow(ctx, `SELECT `+alertCols+` FROM alerts WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Alert{}, fmt.Errorf("alert %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Alert{}, fmt.Errorf("postgres store: alert %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// StoryHeads returns the item alerts that opened a story, created at or
+// after since, oldest first (index alerts_story_heads).
+func (s *Store) StoryHeads(ctx context.Context, since time.Time) ([]store.Alert, error) {
+	return s.queryAlerts(ctx, "story heads", `SELECT `+alertCols+` FROM alerts
+		WHERE story_id = id AND kind = 'item' AND created_at >= $1 ORDER BY created_at, seq`, since)
 }

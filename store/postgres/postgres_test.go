@@ -195,3 +195,42 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 		t.Fatalf("second Migrate = %v (ctx %v), want the same refusal without waiting", err, ctx.Err())
 	}
 }
+
+// A database written by schema version 1 migrates with its rows intact.
+func TestUpgradeFromV1(t *testing.T) {
+	url := testURL(t)
+	storetest.RunUpgrade(t, func(t *testing.T) store.Store {
+		s, err := postgres.Open(t.Context(), url, postgres.WithSchema(freshSchema(t, url)), postgres.WithLogger(quiet))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		ctx := t.Context()
+		if err := s.MigrateToForTest(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		t0 := storetest.T0
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{`INSERT INTO feeds (key, url, config_url, configured, next_due, last_poll, last_success, polls, initialized)
+				VALUES ('a', 'http://127.0.0.1/a', 'http://127.0.0.1/a', true, $1, $1, $1, 1, true)`, []any{t0}},
+			{`INSERT INTO items (feed_key, item_id, title, link, first_seen)
+				VALUES ('a', 'a1', 'Title a1', 'https://example.org/a1', $1)`, []any{t0}},
+			{`INSERT INTO alerts (id, kind, channel, state, created_at, attempts, slack_ts, done_at, payload)
+				VALUES ($1, 'item', '#desk', 'sent', $2, 1, '1.000001', $3, $4)`, []any{storetest.V1SentID, t0, t0.Add(time.Second),
+				`{"feed":"a","feed_name":"Feed a","item":"a1","rule":"rule","title":"Title a1","link":"https://example.org/a1"}`}},
+			{`INSERT INTO alerts (id, kind, channel, state, created_at, payload)
+				VALUES ('ops-v1', 'ops', '#ops', 'queued', $1, '{"text":"feed a is down"}')`, []any{t0}},
+			{`INSERT INTO channels (channel) VALUES ('#desk'), ('#ops')`, nil},
+		} {
+			if _, err := s.Pool().Exec(ctx, q.sql, q.args...); err != nil {
+				t.Fatalf("writing the v1 fixture: %v", err)
+			}
+		}
+		return s
+	})
+}
+
+func BenchmarkStoryHeads(b *testing.B) { storetest.BenchStoryHeads(b, open(b)) }

@@ -8,3 +8,6 @@ func (s *Store) ExecForTest(ctx context.Context, q string, args ...any) error {
 	_, err := s.w.ExecContext(ctx, q, args...)
 	return err
 }
+
+// MigrateToForTest applies the migrations up to version v only.
+func (s *Store) MigrateToForTest(ctx context.Context, v int) error { return s.migrateTo(ctx, v) }

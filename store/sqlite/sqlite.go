@@ -325,7 +325,10 @@ func (s *Store) txSync(ctx context.Context, what string, durable bool, fn func(t
 // each in its own write transaction, so processes sharing the file apply
 // each migration once. It refuses a database whose schema is newer than
 // this binary.
-func (s *Store) Migrate(ctx context.Context) error {
+func (s *Store) Migrate(ctx context.Context) error { return s.migrateTo(ctx, 0) }
+
+// migrateTo applies the migrations up to version target (0: all of them).
+func (s *Store) migrateTo(ctx context.Context, target int) error {
 	ms, err := migrate.Load(migrationFS, "migrations")
 	if err != nil {
 		return fmt.Errorf("sqlite store: %w", err)
@@ -335,6 +338,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("sqlite store: migrate: %w", err)
 	}
 	for _, m := range ms {
+		if target > 0 && m.Version > target {
+			break
+		}
 		err := s.tx(ctx, "migrate", func(tx *wtx) error {
 			var cur sql.NullInt64
 			if err := tx.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&cur); err != nil {
@@ -616,14 +622,14 @@ func (s *Store) CommitPoll(ctx context.Context, p store.Poll) (int, error) {
 // --- outbox ---
 
 const alertCols = `id, kind, channel, digest, state, created_at, next_attempt, attempts, last_error,
-	uncertain, slack_ts, done_at, payload`
+	uncertain, slack_ts, done_at, story_id, payload`
 
 func scanAlert(sc scanner) (store.Alert, error) {
 	var a store.Alert
 	var created, next, uncertain, done int64
 	var pl []byte
 	if err := sc.Scan(&a.ID, &a.Kind, &a.Channel, &a.Digest, &a.State, &created, &next, &a.Attempts,
-		&a.LastError, &uncertain, &a.SlackTS, &done, &pl); err != nil {
+		&a.LastError, &uncertain, &a.SlackTS, &done, &a.StoryID, &pl); err != nil {
 		return a, err
 	}
 	a.CreatedAt, a.NextAttempt, a.Uncertain = ft(created), ft(next), uncertain != 0
@@ -645,8 +651,8 @@ func insertAlerts(ctx context.Context, tx *wtx, alerts []store.Alert, keepState 
 		return 0, nil
 	}
 	st, err := tx.PrepareContext(ctx, `INSERT INTO alerts (id, kind, channel, digest, state, created_at, next_attempt,
-			attempts, last_error, uncertain, slack_ts, done_at, payload)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
+			attempts, last_error, uncertain, slack_ts, done_at, story_id, payload)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
 	if err != nil {
 		return 0, err
 	}
@@ -683,7 +689,7 @@ func insertAlerts(ctx context.Context, tx *wtx, alerts []store.Alert, keepState 
 			}
 		}
 		res, err := st.ExecContext(ctx, a.ID, a.Kind, a.Channel, a.Digest, state, tm(a.CreatedAt), tm(a.NextAttempt),
-			attempts, lastErr, b2i(uncertain), ts, tm(done), pl)
+			attempts, lastErr, b2i(uncertain), ts, tm(done), a.StoryID, pl)
 		if err != nil {
 			return 0, fmt.Errorf("alert %s: %w", a.ID, err)
 		}
@@ -878,27 +884,66 @@ func (s *Store) ReleaseChannel(ctx context.Context, channel, owner string, nextS
 	})
 }
 
-// Alerts lists alerts, newest first.
+// Alerts lists alerts, newest first. The query names only the filters
+// used, so each shape gets its own plan (and index).
 func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.Alert, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+alertCols+` FROM alerts
-		WHERE (?1 = '' OR state = ?1) AND (?2 = '' OR channel = ?2) ORDER BY seq DESC LIMIT ?3`,
-		f.State, f.Channel, sqlLimit(f.Limit))
+	var where []string
+	var args []any
+	if f.State != "" {
+		where, args = append(where, "state = ?"), append(args, f.State)
+	}
+	if f.Channel != "" {
+		where, args = append(where, "channel = ?"), append(args, f.Channel)
+	}
+	if f.StoryID != "" {
+		// The literal term lets SQLite use the partial index alerts_story.
+		where, args = append(where, "story_id = ? AND story_id <> ''"), append(args, f.StoryID)
+	}
+	q := `SELECT ` + alertCols + ` FROM alerts`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY seq DESC LIMIT ?`
+	return s.queryAlerts(ctx, "alerts", q, append(args, sqlLimit(f.Limit))...)
+}
+
+func (s *Store) queryAlerts(ctx context.Context, what, q string, args ...any) ([]store.Alert, error) {
+	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite store: alerts: %w", err)
+		return nil, fmt.Errorf("sqlite store: %s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []store.Alert
 	for rows.Next() {
 		a, err := scanAlert(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite store: alerts: %w", err)
+			return nil, fmt.Errorf("sqlite store: %s: %w", what, err)
 		}
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite store: alerts: %w", err)
+		return nil, fmt.Errorf("sqlite store: %s: %w", what, err)
 	}
 	return out, nil
+}
+
+// Alert returns one alert by id, or store.ErrNotFound.
+func (s *Store) Alert(ctx context.Context, id string) (store.Alert, error) {
+	a, err := scanAlert(s.r.QueryRowContext(ctx, `SELECT `+alertCols+` FROM alerts WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Alert{}, fmt.Errorf("alert %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Alert{}, fmt.Errorf("sqlite store: alert %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// StoryHeads returns the item alerts that opened a story, created at or
+// after since, oldest first (index alerts_story_heads).
+func (s *Store) StoryHeads(ctx context.Context, since time.Time) ([]store.Alert, error) {
+	return s.queryAlerts(ctx, "story heads", `SELECT `+alertCols+` FROM alerts
+		WHERE story_id = id AND kind = 'item' AND created_at >= ? ORDER BY created_at, seq`, tm(since))
 }
 
 // Backup writes a consistent copy of the whole database to a new file at

@@ -30,6 +30,9 @@ func RunCopy(t *testing.T, openFrom, openTo func(t *testing.T) store.Store) {
 	digest := itemAlert("b", "d1", "daily", "#b", T0)
 	digest.Digest, digest.NextAttempt = "0 9 * * *", T0.Add(21*time.Hour)
 	enqueue(t, from, opsAlert("ops-1", "#ops", "feed gone is down"), digest)
+	// A story: its parent and a follow-up, with StoryID and Signature.
+	parent := storyAlert("b", "s1", "#s", "", T0)
+	enqueue(t, from, parent, storyAlert("b", "s2", "#s", parent.ID, T0.Add(time.Minute)))
 
 	// Delivery states: #a: a1 sent, a2 retrying (uncertain), a3 left
 	// "sending" by a claim that never finished; #b: g1 failed.
@@ -48,8 +51,8 @@ func RunCopy(t *testing.T, openFrom, openTo func(t *testing.T) store.Store) {
 
 	st, err := store.Copy(ctx, from, to)
 	must(t, err)
-	if st.Feeds != 3 || st.Items != 4 || st.Alerts != 6 {
-		t.Fatalf("Copy stats = %+v, want 3 feeds, 4 items, 6 alerts", st)
+	if st.Feeds != 3 || st.Items != 4 || st.Alerts != 8 {
+		t.Fatalf("Copy stats = %+v, want 3 feeds, 4 items, 8 alerts", st)
 	}
 
 	// Feeds, with their state and configured flag.
@@ -95,6 +98,18 @@ func RunCopy(t *testing.T, openFrom, openTo func(t *testing.T) store.Store) {
 			t.Fatalf("copied alert differs:\n got %+v\nwant %+v", gotAlerts[i], w)
 		}
 	}
+	// Story heads and story members come across.
+	heads, err := to.StoryHeads(ctx, time.Time{})
+	must(t, err)
+	if !slices.Equal(ids(heads), []string{parent.ID}) || string(heads[0].Signature) != string(parent.Signature) {
+		t.Fatalf("StoryHeads on the copy = %+v, want the story parent with its signature", heads)
+	}
+	story, err := to.Alerts(ctx, store.AlertFilter{StoryID: parent.ID})
+	must(t, err)
+	if len(story) != 2 || story[1].ID != parent.ID || story[0].StoryID != parent.ID {
+		t.Fatalf("story on the copy = %+v, want the follow-up and the parent", story)
+	}
+
 	// The copy delivers in the original order: a2 waits for its retry and
 	// holds back a3; at the retry time both come, a2 first.
 	if ch, got := claim(t, to, "m1", T0.Add(30*time.Second), 10); ch != "#ops" {

@@ -26,6 +26,8 @@ type fields struct {
 	Snippet   string    `json:"snippet,omitempty"`
 	Marks     [][2]int  `json:"marks,omitempty"`
 	Text      string    `json:"text,omitempty"`
+	// Signature is []byte: base64 in JSON.
+	Signature []byte `json:"sig,omitempty"`
 }
 
 // Encode returns the payload of a.
@@ -33,7 +35,7 @@ func Encode(a *store.Alert) ([]byte, error) {
 	b, err := json.Marshal(fields{
 		FeedKey: a.FeedKey, FeedName: a.FeedName, ItemID: a.ItemID, GUID: a.GUID,
 		Rule: a.Rule, Title: a.Title, Link: a.Link, Published: a.Published,
-		Snippet: a.Snippet, Marks: a.Marks, Text: a.Text,
+		Snippet: a.Snippet, Marks: a.Marks, Text: a.Text, Signature: a.Signature,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: encode alert %s payload: %w", a.ID, err)
@@ -55,5 +57,6 @@ func Decode(b []byte, a *store.Alert) error {
 		a.Published = f.Published.UTC()
 	}
 	a.Snippet, a.Marks, a.Text = f.Snippet, f.Marks, f.Text
+	a.Signature = f.Signature
 	return nil
 }

@@ -11,7 +11,8 @@ import (
 func TestRoundTrip(t *testing.T) {
 	in := store.Alert{ID: "x", FeedKey: "f", FeedName: "Dawn", ItemID: "i", GUID: "g", Rule: "r",
 		Title: "T <!channel>", Link: "https://e.org/?a=1&b=2", Published: time.Date(2026, 11, 24, 10, 0, 0, 5, time.UTC),
-		Snippet: "s", Marks: [][2]int{{1, 2}}, Text: "ops"}
+		Snippet: "s", Marks: [][2]int{{1, 2}}, Text: "ops",
+		Signature: []byte{0, 1, 0xfe, 0xff, '"', '<'}}
 	b, err := Encode(&in)
 	if err != nil {
 		t.Fatal(err)
