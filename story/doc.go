@@ -26,14 +26,24 @@
 // with each, the index files every item under 64 LSH bands of its MinHash
 // (two values each), so only items sharing a band are compared exactly.
 //
-// Single-word shingles and Jaccard were chosen by measurement on the
-// labelled pairs in testdata/pairs.tsv: they separated same-story pairs
-// from same-topic pairs better than adding or using only two-word
-// shingles, and better than containment (shared words over the smaller
-// set) or an average of the two. SimHash was not used: it estimates
-// cosine similarity of weighted words, which needs word weights (document
-// frequencies) the package does not have, and its bit-distance threshold
-// is harder to explain to an editor.
+// The method was chosen by measurement on the labelled pairs in
+// testdata/pairs.tsv (TestMethodChoice logs it). Single-word shingles
+// separate same-story from same-topic pairs better than adding two-word
+// shingles or using only those (outlets reword a story; they share its
+// people, places, numbers and key nouns more than its phrases). Containment
+// (shared words over the smaller set) groups one more same-story pair on
+// that set (F1 0.935 against 0.923); Jaccard is used because the LSH index finds candidates
+// by MinHash, which estimates Jaccard (a containment decision would
+// silently miss pairs of very different lengths), and because containment
+// lets a three-word headline join any story that happens to contain its
+// words. On the set, at DefaultThreshold, grouping has precision 0.913 and
+// recall 0.933 (TestPrecisionRecall).
+//
+// SimHash was not measured: over unweighted word sets it estimates their
+// cosine, shared words over the geometric mean of the sizes, which lies
+// between the Jaccard and containment measured here, with the noise of a
+// 64-bit sketch on top; its strength is weighting words, which needs word
+// frequencies the package does not have.
 //
 // # Use
 //

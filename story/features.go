@@ -79,11 +79,11 @@ func contentWords(a *rules.Analyzed) []string {
 
 // features returns an item's shingles as sorted, distinct 32-bit hashes:
 // one per content word (single-word shingles). Measured on the labelled
-// set (testdata/pairs.tsv), single words separate same-story pairs from
-// same-topic pairs better than single words plus neighbouring pairs, and
-// much better than pairs alone: different outlets reword a story, so
-// they share its people, places, numbers and key nouns far more often
-// than they share two words in a row.
+// set (testdata/pairs.tsv, TestMethodChoice), single words separate
+// same-story pairs from same-topic pairs better than single words plus
+// neighbouring pairs, and much better than pairs alone: different outlets
+// reword a story, so they share its people, places, numbers and key nouns
+// far more often than two words in a row.
 func features(words []string, dst []uint32) []uint32 {
 	dst = dst[:0]
 	for _, w := range words {

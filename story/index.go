@@ -39,7 +39,6 @@ type Index struct {
 
 	mu    sync.RWMutex
 	chans map[string]*channel
-	seq   uint64
 }
 
 type entry struct {
@@ -49,14 +48,25 @@ type entry struct {
 	sig   Signature
 }
 
-// channel is the index of one channel. order holds the live entries by
-// time added (ties by sequence), from head on; buckets map each LSH band
-// key to the sequence numbers of the entries that have it, ascending.
+// channel is the index of one channel. Entries are numbered in the order
+// they were added; bySeq[i] is entry base+i, nil once expired. order holds
+// the live entries by time added (ties by number), from head on; buckets
+// map each LSH band key to the numbers of the entries that have it,
+// ascending.
 type channel struct {
-	entries map[uint64]*entry
+	bySeq   []*entry
+	base    uint64
+	live    int
 	buckets map[uint64][]uint64
 	order   []*entry
 	head    int
+}
+
+func (c *channel) get(seq uint64) *entry {
+	if seq < c.base || seq-c.base >= uint64(len(c.bySeq)) {
+		return nil
+	}
+	return c.bySeq[seq-c.base]
 }
 
 // New returns an empty Index.
@@ -98,8 +108,13 @@ func (x *Index) Match(channel string, s Signature, now time.Time) (storyID strin
 	cands = slices.Compact(cands)
 	var best *entry
 	for _, q := range cands {
-		e := c.entries[q]
+		e := c.get(q)
 		if e == nil || !e.at.After(cutoff) {
+			continue
+		}
+		// Jaccard is at most the ratio of the sizes: skip the exact
+		// comparison when even that is below the threshold.
+		if la, lb := len(s.feats), len(e.sig.feats); float64(min(la, lb)) < x.threshold*float64(max(la, lb)) {
 			continue
 		}
 		sc := Similarity(s, e.sig)
@@ -128,12 +143,12 @@ func (x *Index) Add(storyID, channelName string, s Signature, at time.Time) {
 	defer x.mu.Unlock()
 	c := x.chans[channelName]
 	if c == nil {
-		c = &channel{entries: make(map[uint64]*entry), buckets: make(map[uint64][]uint64)}
+		c = &channel{buckets: make(map[uint64][]uint64)}
 		x.chans[channelName] = c
 	}
-	x.seq++
-	e := &entry{seq: x.seq, story: storyID, at: at, sig: s}
-	c.entries[e.seq] = e
+	e := &entry{seq: c.base + uint64(len(c.bySeq)), story: storyID, at: at, sig: s}
+	c.bySeq = append(c.bySeq, e)
+	c.live++
 	for _, k := range s.bands {
 		c.buckets[k] = append(c.buckets[k], e.seq)
 	}
@@ -162,7 +177,7 @@ func (x *Index) Expire(now time.Time) int {
 	for _, name := range names {
 		c := x.chans[name]
 		n += c.expire(now.Add(-x.window), 0)
-		if len(c.entries) == 0 {
+		if c.live == 0 {
 			delete(x.chans, name)
 		}
 	}
@@ -175,7 +190,7 @@ func (x *Index) Len() int {
 	defer x.mu.RUnlock()
 	n := 0
 	for _, c := range x.chans {
-		n += len(c.entries)
+		n += c.live
 	}
 	return n
 }
@@ -192,7 +207,8 @@ func (c *channel) expire(cutoff time.Time, extra int) int {
 		c.order[c.head] = nil
 		c.head++
 		n++
-		delete(c.entries, e.seq)
+		c.bySeq[e.seq-c.base] = nil
+		c.live--
 		for _, k := range e.sig.bands {
 			b := c.buckets[k]
 			if i, ok := slices.BinarySearch(b, e.seq); ok {
@@ -204,6 +220,10 @@ func (c *channel) expire(cutoff time.Time, extra int) int {
 				c.buckets[k] = b
 			}
 		}
+	}
+	for len(c.bySeq) > 0 && c.bySeq[0] == nil {
+		c.bySeq = c.bySeq[1:]
+		c.base++
 	}
 	if c.head > 64 && c.head*2 > len(c.order) {
 		c.order = append(c.order[:0:0], c.order[c.head:]...)
