@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/wirewatch/wirewatch/rules"
 )
@@ -50,9 +51,25 @@ type Signature struct {
 
 // Sign computes the signature of an item from its title and lead
 // (summary). Text is plain text; use SignAnalyzed for an item the rules
-// package has already analysed (HTML stripped, say).
+// package has already analysed (HTML stripped, say). Only the first
+// maxSignBytes of each are read: far more than TitleWords or LeadWords
+// words of any script need.
 func Sign(title, lead string) Signature {
-	return SignAnalyzed(rules.Analyze(rules.Document{Title: title, Summary: lead}))
+	return SignAnalyzed(rules.Analyze(rules.Document{Title: prefix(title), Summary: prefix(lead)}))
+}
+
+const maxSignBytes = 8 << 10
+
+// prefix cuts s to at most maxSignBytes, at a character boundary.
+func prefix(s string) string {
+	if len(s) <= maxSignBytes {
+		return s
+	}
+	i := maxSignBytes
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
 }
 
 // SignAnalyzed computes the signature of an analysed item from its title

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -219,5 +220,27 @@ func TestConcurrentUse(t *testing.T) {
 	wg.Wait()
 	if idx.Len() == 0 {
 		t.Error("nothing added")
+	}
+}
+
+// Of a huge lead only the first LeadWords words count.
+func TestHugeLead(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(dawnLead)
+	for i := 0; i < 20000; i++ {
+		fmt.Fprintf(&b, " filler%d", i)
+	}
+	s := Sign(dawnTitle, b.String())
+	n := len(strings.Fields(dawnLead))
+	var want strings.Builder
+	want.WriteString(dawnLead)
+	for i := 0; i < LeadWords-n; i++ {
+		fmt.Fprintf(&want, " filler%d", i)
+	}
+	if got := Similarity(s, Sign(dawnTitle, want.String())); got != 1 {
+		t.Errorf("long lead: similarity %.3f with its first %d words, want 1", got, LeadWords)
+	}
+	if s.Len() > maxFeatures {
+		t.Errorf("%d words", s.Len())
 	}
 }
