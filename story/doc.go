@@ -47,16 +47,26 @@
 //
 // # Use
 //
-//	idx := story.New(story.Options{Window: 24 * time.Hour})
-//	sig := story.Sign(item.Title, item.Summary)   // or SignAnalyzed
-//	if id, score, ok := idx.Match(channel, sig, now); ok {
-//		// reply in the thread of story id; score is the similarity
-//	} else {
-//		id = newStoryID()                           // a new story
-//	}
-//	idx.Add(id, channel, sig, now)                  // also for follow-ups
-//	b, _ := sig.MarshalBinary()                     // store with the alert
+//	idx := story.New(story.Options{Window: 24 * time.Hour}) // one per process
 //
+//	// At start: for each alert stored within the window
+//	var sig story.Signature
+//	if err := sig.UnmarshalBinary(row.Signature); err == nil {
+//		idx.Add(row.StoryID, row.Channel, sig, row.AlertedAt)
+//	} // ErrVersion: an older signature; skip it
+//
+//	// For each matched item and channel (rules say group = true)
+//	sig := story.SignAnalyzed(analyzed)  // or story.Sign(title, summary)
+//	id, score, joined := idx.Group(alertID, channel, sig, now)
+//	// joined: reply in the thread of story id (score is the similarity);
+//	// else a new story whose id is alertID, a top-level alert
+//	b, _ := sig.MarshalBinary()          // store with the alert: id, b
+//
+//	// Now and then (each scheduler tick, say)
+//	idx.Expire(now)
+//
+// Match and Add are the two halves of Group, for callers that decide
+// between them (a dry run such as "wirewatch try" can Match only).
 // Index is safe for concurrent use. Matching is per channel: the same
-// story alerted to two channels is two stories.
+// story alerted to two channels is two stories there.
 package story

@@ -27,7 +27,9 @@ type Options struct {
 
 // Index holds the recent items of each channel by story, to find the
 // story a new item belongs to. It is safe for concurrent use; Match calls
-// run in parallel, Add and Expire exclusively.
+// run in parallel, Add, Group and Expire exclusively. Match then Add is
+// not atomic: use Group where items of one channel are handled
+// concurrently.
 //
 // An Index lives in memory only. After a restart, rebuild it by calling
 // Add for each item stored within the window (story id, channel, the
@@ -95,6 +97,29 @@ func (x *Index) Match(channel string, s Signature, now time.Time) (storyID strin
 	}
 	x.mu.RLock()
 	defer x.mu.RUnlock()
+	return x.match(channel, s, now)
+}
+
+// Group matches and adds in one step, so that two items of a new story
+// handled at the same time cannot both start a story: it returns the
+// story s joins, or newID (joined false) when s starts one, and records
+// the item either way. A zero signature always starts a story and is not
+// recorded.
+func (x *Index) Group(newID, channel string, s Signature, at time.Time) (storyID string, score float64, joined bool) {
+	if s.IsZero() {
+		return newID, 0, false
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	storyID, score, joined = x.match(channel, s, at)
+	if !joined {
+		storyID = newID
+	}
+	x.add(storyID, channel, s, at)
+	return storyID, score, joined
+}
+
+func (x *Index) match(channel string, s Signature, now time.Time) (storyID string, score float64, ok bool) {
 	c := x.chans[channel]
 	if c == nil {
 		return "", 0, false
@@ -141,6 +166,10 @@ func (x *Index) Add(storyID, channelName string, s Signature, at time.Time) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	x.add(storyID, channelName, s, at)
+}
+
+func (x *Index) add(storyID, channelName string, s Signature, at time.Time) {
 	c := x.chans[channelName]
 	if c == nil {
 		c = &channel{buckets: make(map[uint64][]uint64)}

@@ -244,3 +244,28 @@ func TestHugeLead(t *testing.T) {
 		t.Errorf("%d words", s.Len())
 	}
 }
+
+// Group is Match then Add in one step: the second and third reports of a
+// story join the first, a different story starts its own.
+func TestGroup(t *testing.T) {
+	idx := New(Options{})
+	steps := []struct {
+		newID, title, lead string
+		want               string
+		joined             bool
+	}{
+		{"dawn-1", dawnTitle, dawnLead, "dawn-1", false},
+		{"geo-1", geoTitle, geoLead, "dawn-1", true},
+		{"tor-1", otherT, otherL, "tor-1", false},
+		{"tribune-1", "Pakistan threatens to strike deep into Afghanistan, Asif tells Taliban", "Defence Minister Khawaja Asif warned that Pakistan would strike deep into Afghanistan if attacks were launched from Afghan soil.", "dawn-1", true},
+	}
+	for i, st := range steps {
+		id, _, joined := idx.Group(st.newID, "#pak", Sign(st.title, st.lead), t0.Add(time.Duration(i)*time.Minute))
+		if id != st.want || joined != st.joined {
+			t.Errorf("%s: story %q joined %v, want %q %v", st.newID, id, joined, st.want, st.joined)
+		}
+	}
+	if n := idx.Len(); n != 4 {
+		t.Errorf("%d items recorded, want 4", n)
+	}
+}
