@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wirewatch/wirewatch/internal/slackfake"
@@ -92,7 +89,7 @@ func BenchmarkReplicas(b *testing.B) {
 func replicaBenchRun(b *testing.B, n int) (feedsPerSec, alertsPerSec float64) {
 	b.StopTimer()
 	ctx := context.Background()
-	pgURL := benchSchemaURL(b)
+	pgURL := pgSchemaURL(b)
 
 	// The feed server: /f/N is feed N, benchItems recent items that no rule
 	// matches (parsed, identified, matched and recorded as seen).
@@ -336,39 +333,6 @@ channels = ["#bench-00"]
 		n, benchAlerts, benchChannels, alertTime.Seconds(), alertsPerSec, first.Seconds(), float64(benchAlerts)/(alertTime-first).Seconds(),
 		after.since(before, benchAlerts, "alert"))
 	return feedsPerSec, alertsPerSec
-}
-
-// benchSchemaURL is pgSchemaURL for a benchmark: a fresh schema, dropped at
-// the end, and a URL whose connections use it. (pgSchemaURL takes a
-// *testing.T; with testing.TB this copy could go.)
-func benchSchemaURL(b *testing.B) string {
-	b.Helper()
-	base := os.Getenv("WIREWATCH_TEST_POSTGRES_URL")
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		b.Fatalf("connecting to %s: %v", base, err)
-	}
-	defer conn.Close(ctx)
-	schema := fmt.Sprintf("ww_bench_%d_%d", os.Getpid(), rand.IntN(1<<30))
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), base)
-		if err == nil {
-			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // clockTicks is USER_HZ, the unit of /proc CPU times (100 on Linux).

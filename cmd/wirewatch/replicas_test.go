@@ -24,7 +24,7 @@ import (
 
 // pgSchemaURL creates a fresh schema in the test database and returns a URL
 // whose connections use it; the schema is dropped when the test ends.
-func pgSchemaURL(t *testing.T) string {
+func pgSchemaURL(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("WIREWATCH_TEST_POSTGRES_URL")
 	if base == "" {
@@ -36,7 +36,7 @@ func pgSchemaURL(t *testing.T) string {
 		t.Fatalf("connecting to %s: %v", base, err)
 	}
 	defer conn.Close(ctx)
-	schema := fmt.Sprintf("ww_replicas_%d_%d", os.Getpid(), rand.IntN(1<<30))
+	schema := fmt.Sprintf("ww_test_%d_%d", os.Getpid(), rand.IntN(1<<30))
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}
