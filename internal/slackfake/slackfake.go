@@ -6,8 +6,12 @@
 // Methods served under APIURL() ("http://127.0.0.1:PORT/api/"):
 //
 //	chat.postMessage      records the message (channel, text, blocks, metadata, thread_ts, raw body)
-//	chat.update           updates a recorded message (Message.Updates counts the edits)
-//	conversations.history recorded messages of a channel, newest first, metadata only with include_all_metadata
+//	chat.update           updates a recorded message in place: its text, blocks and metadata
+//	                      become the update's (Message.Updates counts the edits)
+//	conversations.history top-level messages of a channel, newest first (thread replies
+//	                      excluded, as Slack does), metadata only with include_all_metadata
+//	conversations.replies a thread: its parent first, then its replies oldest first,
+//	                      metadata only with include_all_metadata
 //	conversations.list    every channel the fake knows (created on first post, or by AddChannel)
 //	auth.test             who the token is
 //
@@ -54,6 +58,7 @@ const (
 	MethodPostMessage = "chat.postMessage"
 	MethodUpdate      = "chat.update"
 	MethodHistory     = "conversations.history"
+	MethodReplies     = "conversations.replies"
 	MethodList        = "conversations.list"
 	MethodAuthTest    = "auth.test"
 	MethodWebhook     = "webhook"
@@ -341,6 +346,41 @@ func (s *Server) MessagesIn(ch string) []Message {
 		}
 	}
 	return out
+}
+
+// TopLevel returns the accepted messages of one channel that are not
+// thread replies, in order.
+func (s *Server) TopLevel(ch string) []Message {
+	var out []Message
+	for _, m := range s.MessagesIn(ch) {
+		if m.ThreadTS == "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Replies returns the accepted replies in the thread of message ts of one
+// channel, in order.
+func (s *Server) Replies(ch, ts string) []Message {
+	var out []Message
+	for _, m := range s.MessagesIn(ch) {
+		if m.ThreadTS == ts && m.TS != ts {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Message returns the message ts of one channel as it is now (after any
+// chat.update), and whether it exists.
+func (s *Server) Message(ch, ts string) (Message, bool) {
+	for _, m := range s.MessagesIn(ch) {
+		if m.TS == ts {
+			return m, true
+		}
+	}
+	return Message{}, false
 }
 
 // Calls returns every request seen, in order, accepted or not.
@@ -688,17 +728,21 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var (
-		resp   any
-		errStr string
-		msg    *Message
+		resp    any
+		errStr  string
+		msg     *Message
+		changed bool
 	)
 	switch method {
 	case MethodPostMessage:
 		resp, msg, errStr = s.postMessageLocked(req)
 	case MethodUpdate:
 		resp, errStr = s.updateLocked(req)
+		changed = errStr == ""
 	case MethodHistory:
 		resp, errStr = s.historyLocked(req)
+	case MethodReplies:
+		resp, errStr = s.repliesLocked(req)
 	case MethodList:
 		resp, errStr = s.listLocked(req)
 	case MethodAuthTest:
@@ -717,7 +761,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		call.Status = 0
 	}
 	s.recordCallLocked(call)
-	if msg != nil {
+	if msg != nil || changed {
 		s.notifyLocked()
 	}
 	s.mu.Unlock()
@@ -868,10 +912,18 @@ func (s *Server) historyLocked(req *request) (any, string) {
 		}
 		all = append(all, m)
 	}
+	return pageOf(all, skip, limit, withMeta), ""
+}
+
+// pageOf answers one page of messages, from skip, at most limit.
+func pageOf(all []*Message, skip, limit int, withMeta bool) map[string]any {
 	var page []map[string]any
 	end := min(skip+limit, len(all))
 	for _, m := range all[min(skip, len(all)):end] {
 		o := map[string]any{"type": "message", "text": m.Text, "ts": m.TS, "bot_id": "B0000BOT", "user": "U0000BOT"}
+		if m.ThreadTS != "" {
+			o["thread_ts"] = m.ThreadTS
+		}
 		if m.Blocks != nil {
 			o["blocks"] = m.Blocks
 		}
@@ -889,7 +941,56 @@ func (s *Server) historyLocked(req *request) (any, string) {
 		next = "next:" + strconv.Itoa(end)
 	}
 	resp["response_metadata"] = map[string]any{"next_cursor": next}
-	return resp, ""
+	return resp
+}
+
+// repliesLocked answers conversations.replies: the thread of message ts,
+// parent first, then its replies oldest first. Like Slack, it takes only a
+// channel ID, and a ts that is no message of the channel is thread_not_found.
+func (s *Server) repliesLocked(req *request) (any, string) {
+	id := req.form.Get("channel")
+	if !isID(id) {
+		return nil, "channel_not_found"
+	}
+	c := s.channelLocked(id, false)
+	if c == nil {
+		return nil, "channel_not_found"
+	}
+	if c.reject != "" {
+		return nil, c.reject
+	}
+	ts := req.form.Get("ts")
+	limit := 100
+	if l, err := strconv.Atoi(req.form.Get("limit")); err == nil && l > 0 {
+		limit = min(l, 999)
+	}
+	if s.historyPage > 0 {
+		limit = min(limit, s.historyPage)
+	}
+	withMeta := req.form.Get("include_all_metadata") == "1" || req.form.Get("include_all_metadata") == "true"
+	skip := 0
+	if cur := req.form.Get("cursor"); cur != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(cur, "next:"))
+		if err != nil || n < 0 {
+			return nil, "invalid_cursor"
+		}
+		skip = n
+	}
+	var thread []*Message
+	for _, m := range s.messages {
+		if m.ChannelID == c.id && m.TS == ts && m.ThreadTS == "" {
+			thread = append(thread, m)
+		}
+	}
+	if len(thread) == 0 {
+		return nil, "thread_not_found"
+	}
+	for _, m := range s.messages {
+		if m.ChannelID == c.id && m.ThreadTS == ts && m.TS != ts {
+			thread = append(thread, m)
+		}
+	}
+	return pageOf(thread, skip, limit, withMeta), ""
 }
 
 // tsLess compares Slack timestamps numerically.

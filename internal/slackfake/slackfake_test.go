@@ -266,3 +266,86 @@ func TestConcurrentAndWait(t *testing.T) {
 		t.Fatal("WaitLen returned without enough messages")
 	}
 }
+
+func TestRepliesAndUpdate(t *testing.T) {
+	s := New(WithHistoryPageLimit(2))
+	defer s.Close()
+	c := client(s)
+	ctx := context.Background()
+	meta := func(id string) slack.MsgOption {
+		return slack.MsgOptionMetadata(slack.SlackMetadata{EventType: "wirewatch_alert", EventPayload: map[string]any{"alert_id": id}})
+	}
+	ch, parent, err := c.PostMessageContext(ctx, "#desk", slack.MsgOptionText("parent", false), meta("p"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, other, err := c.PostMessageContext(ctx, ch, slack.MsgOptionText("other", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var replyTS []string
+	for i, id := range []string{"r1", "r2", "r3"} {
+		th := parent
+		if i == 1 {
+			th = other // one reply in another thread
+		}
+		_, ts, err := c.PostMessageContext(ctx, ch, slack.MsgOptionText("reply "+id, false), slack.MsgOptionTS(th), meta(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		replyTS = append(replyTS, ts)
+	}
+
+	// The thread of parent: parent first, then its replies, over pages.
+	var got []slack.Message
+	cursor := ""
+	for {
+		msgs, more, next, err := c.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+			ChannelID: ch, Timestamp: parent, Cursor: cursor, IncludeAllMetadata: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, msgs...)
+		if !more {
+			break
+		}
+		cursor = next
+	}
+	if len(got) != 3 || got[0].Timestamp != parent || got[1].Timestamp != replyTS[0] || got[2].Timestamp != replyTS[2] {
+		t.Fatalf("replies = %+v, want parent, r1, r3", got)
+	}
+	if got[1].Metadata.EventPayload["alert_id"] != "r1" || got[1].ThreadTimestamp != parent {
+		t.Fatalf("reply metadata %+v thread_ts %q", got[1].Metadata, got[1].ThreadTimestamp)
+	}
+	msgs, _, _, err := c.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{ChannelID: ch, Timestamp: parent})
+	if err != nil || msgs[0].Metadata.EventType != "" {
+		t.Fatalf("metadata without include_all_metadata: %+v %v", msgs, err)
+	}
+	if _, _, _, err := c.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{ChannelID: ch, Timestamp: "1.000000"}); err == nil || err.Error() != "thread_not_found" {
+		t.Fatalf("replies of an unknown ts: %v", err)
+	}
+	if _, _, _, err := c.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{ChannelID: "desk", Timestamp: parent}); err == nil || err.Error() != "channel_not_found" {
+		t.Fatalf("replies by channel name: %v", err)
+	}
+	if r := s.Replies("#desk", parent); len(r) != 2 || r[0].Text != "reply r1" || r[1].Text != "reply r3" {
+		t.Fatalf("Replies helper = %+v", r)
+	}
+	if tl := s.TopLevel("desk"); len(tl) != 2 || tl[0].TS != parent || tl[1].TS != other {
+		t.Fatalf("TopLevel helper = %+v", tl)
+	}
+
+	// chat.update changes the message in place, keeping what it does not send.
+	if _, _, _, err := c.UpdateMessageContext(ctx, ch, parent, slack.MsgOptionText("parent, 3 sources", false)); err != nil {
+		t.Fatal(err)
+	}
+	m, ok := s.Message("#desk", parent)
+	if !ok || m.Text != "parent, 3 sources" || m.Updates != 1 || m.Payload["alert_id"] != "p" {
+		t.Fatalf("updated message = %+v", m)
+	}
+	if _, _, _, err := c.UpdateMessageContext(ctx, ch, "1.000000", slack.MsgOptionText("x", false)); err == nil || err.Error() != "message_not_found" {
+		t.Fatalf("update of an unknown ts: %v", err)
+	}
+	if n := s.CallCount(MethodUpdate); n != 2 {
+		t.Fatalf("%d chat.update calls recorded, want 2", n)
+	}
+}
