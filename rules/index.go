@@ -12,24 +12,47 @@ import (
 // Compiling a rule yields clauses that any item it matches must satisfy
 // (each clause a set of terms, one of which must occur). The index files
 // each rule under the terms of its most selective clause. To match an item
-// it looks up the item's distinct terms, which marks the terms present and
-// gathers the candidate rules; a candidate whose other clauses are not
-// satisfied by the marked terms is dropped without evaluation; only the
-// rest are evaluated on the item's word positions.
+// it looks up the item's distinct terms once, which marks the terms present
+// (with the fields they occur in) and gathers the candidate rules; a
+// candidate whose other clauses are not satisfied by the marked terms is
+// dropped without evaluation; only the rest are evaluated.
+//
+// Evaluation runs on a flat copy of every rule's tree kept in one array in
+// rule order (a program): AND, OR and NOT nodes, and single words and
+// wildcards as interned term ids whose presence was marked once per item,
+// so that most of a candidate is decided by comparing integers in
+// contiguous memory. Phrases, NEAR, ATLEAST and CASE() are evaluated on the
+// item's word positions by the rule's own tree.
 //
 // An Index is immutable once built and safe for concurrent use: callers
 // build a new one when rules change and swap it atomically.
 type Index struct {
 	rules []*Rule
 
-	// Term dictionary: every term any rule's clauses use; a string has up to
-	// three term ids: as an exact form, a stem and a prefix (-1: not used).
+	// Term dictionary: every term any rule's clauses or program use; a
+	// string has up to three term ids: as an exact form, a stem and a
+	// prefix (-1: not used).
 	dict       map[string]termIDs
-	prefixLens []int       // distinct byte lengths of prefix terms
-	prefixHead []uint64    // bitset of hashed first 3 bytes of prefix terms
-	postings   [][]posting // term id -> rules anchored on it
-	checks     [][]clause  // rule -> its other clauses
+	prefixLens []int    // distinct byte lengths of prefix terms
+	prefixHead []uint64 // bitset of hashed first 3 bytes of prefix terms
 	nterms     int
+
+	// Postings: postings[postOff[t]:postOff[t+1]] are the rules anchored
+	// on term t.
+	postOff  []int32
+	postings []posting
+
+	// Clause lists, flat: a list at offset o is code[o] clauses, each a
+	// count of terms followed by that many (term id << 8 | field mask).
+	// Offset 0 is the empty list.
+	code   []uint32
+	checks []int32 // rule -> offset of its other clauses in code
+
+	// Programs: rule r's program starts at progStart[r]; nodes[i] is the
+	// syntax tree node instruction i was made from.
+	prog      []instr
+	nodes     []*node
+	progStart []int32
 
 	scratch sync.Pool
 }
@@ -45,12 +68,28 @@ type termIDs [3]int32 // indexed by anchorKind
 // posting files a rule under a term, in the fields the rule needs it in.
 type posting struct {
 	rule  int32
+	extra int32 // offset in code of clauses that must also hold (0: none)
 	scope fieldMask
-	extra []clause // clauses that must also hold for this posting to count
 }
 
-// clause is satisfied if one of its terms occurs in its fields.
-type clause []posting // posting.rule holds a term id here
+type opcode uint8
+
+const (
+	opTerm opcode = iota // a single word or a wildcard: a marked term
+	opAnd
+	opOr
+	opNot
+	opTree // anything positional: evaluated on the tree node
+)
+
+// instr is one node of a rule's flat program. Its children follow it;
+// skip is the index just past its subtree.
+type instr struct {
+	op    opcode
+	scope fieldMask
+	term  int32
+	skip  int32
+}
 
 type scratch struct {
 	termStamp []uint32
@@ -59,11 +98,26 @@ type scratch struct {
 	ruleStamp []uint32
 	gen       uint32
 	cands     []int32
+	occs      []span3
+}
+
+// termKind returns the term a node stands for when it is a single word
+// (not CASE) or a wildcard.
+func termKind(n *node) (anchor, bool) {
+	switch n.kind {
+	case kPrefix:
+		return anchor{kind: anchorPrefix, key: n.prefix}, true
+	case kSeq:
+		if n.mode != modeCased && len(n.units) == 1 && len(n.units[0].alts) == 1 && len(n.units[0].alts[0]) == 1 {
+			return tokenAnchor(&n.units[0].alts[0][0], n.mode, n.scope), true
+		}
+	}
+	return anchor{}, false
 }
 
 // NewIndex builds an index over rules. Nil rules are skipped.
 func NewIndex(rules []*Rule) *Index {
-	ix := &Index{dict: map[string]termIDs{}}
+	ix := &Index{dict: map[string]termIDs{}, code: []uint32{0}}
 	id := func(a anchor) int32 {
 		ids, ok := ix.dict[a.key]
 		if !ok {
@@ -73,7 +127,6 @@ func NewIndex(rules []*Rule) *Index {
 			ids[a.kind] = int32(ix.nterms)
 			ix.nterms++
 			ix.dict[a.key] = ids
-			ix.postings = append(ix.postings, nil)
 			if a.kind == anchorPrefix {
 				if !slices.Contains(ix.prefixLens, len(a.key)) {
 					ix.prefixLens = append(ix.prefixLens, len(a.key))
@@ -87,28 +140,79 @@ func NewIndex(rules []*Rule) *Index {
 		}
 		return ids[a.kind]
 	}
+	toCode := func(cs [][]anchor) int32 {
+		if len(cs) == 0 {
+			return 0
+		}
+		off := int32(len(ix.code))
+		ix.code = append(ix.code, uint32(len(cs)))
+		for _, c := range cs {
+			ix.code = append(ix.code, uint32(len(c)))
+			for _, a := range c {
+				ix.code = append(ix.code, uint32(id(a))<<8|uint32(a.scope))
+			}
+		}
+		return off
+	}
+	type filed struct {
+		term int32
+		p    posting
+	}
+	var files []filed
+	var compile func(n *node)
+	compile = func(n *node) {
+		i := len(ix.prog)
+		ix.prog = append(ix.prog, instr{})
+		ix.nodes = append(ix.nodes, n)
+		in := instr{scope: n.scope}
+		if a, ok := termKind(n); ok {
+			in.op, in.term = opTerm, id(a)
+		} else {
+			switch n.kind {
+			case kAnd:
+				in.op = opAnd
+			case kOr:
+				in.op = opOr
+			case kNot:
+				in.op = opNot
+			default:
+				in.op = opTree
+			}
+			if in.op != opTree {
+				for _, k := range n.kids {
+					compile(k)
+				}
+			}
+		}
+		in.skip = int32(len(ix.prog))
+		ix.prog[i] = in
+	}
 	for _, r := range rules {
 		if r == nil {
 			continue
 		}
 		rid := int32(len(ix.rules))
 		ix.rules = append(ix.rules, r)
-		toClauses := func(cs [][]anchor) []clause {
-			var out []clause
-			for _, c := range cs {
-				var cl clause
-				for _, a := range c {
-					cl = append(cl, posting{rule: id(a), scope: a.scope})
-				}
-				out = append(out, cl)
-			}
-			return out
-		}
 		for _, a := range r.anchors {
-			t := id(a)
-			ix.postings[t] = append(ix.postings[t], posting{rule: rid, scope: a.scope, extra: toClauses(a.extra)})
+			files = append(files, filed{id(a), posting{rule: rid, scope: a.scope, extra: toCode(a.extra)}})
 		}
-		ix.checks = append(ix.checks, toClauses(r.checks))
+		ix.checks = append(ix.checks, toCode(r.checks))
+		ix.progStart = append(ix.progStart, int32(len(ix.prog)))
+		compile(r.root)
+	}
+	// Postings, grouped by term, each group in rule order.
+	ix.postOff = make([]int32, ix.nterms+1)
+	for _, f := range files {
+		ix.postOff[f.term+1]++
+	}
+	for t := 0; t < ix.nterms; t++ {
+		ix.postOff[t+1] += ix.postOff[t]
+	}
+	ix.postings = make([]posting, len(files))
+	fill := slices.Clone(ix.postOff[:ix.nterms])
+	for _, f := range files {
+		ix.postings[fill[f.term]] = f.p
+		fill[f.term]++
 	}
 	slices.Sort(ix.prefixLens)
 	nrules, nterms := len(ix.rules), ix.nterms
@@ -192,36 +296,111 @@ func (ix *Index) Match(a *Analyzed) []Match {
 	cands := sc.cands[:0]
 	for _, t := range marked {
 		m := sc.termMask[t]
-		for i := range ix.postings[t] {
-			p := &ix.postings[t][i]
-			if p.scope&m == 0 || sc.ruleStamp[p.rule] == gen || !satisfied(p.extra, sc) {
+		for _, p := range ix.postings[ix.postOff[t]:ix.postOff[t+1]] {
+			if p.scope&m == 0 || sc.ruleStamp[p.rule] == gen || !ix.satisfied(p.extra, sc) {
 				continue
 			}
 			sc.ruleStamp[p.rule] = gen
-			if satisfied(ix.checks[p.rule], sc) {
+			if ix.satisfied(ix.checks[p.rule], sc) {
 				cands = append(cands, p.rule)
 			}
 		}
 	}
-	kept := cands
-	slices.Sort(kept)
-	sc.cands = kept
+	slices.Sort(cands)
+	sc.cands = cands
 	var out []Match
-	for _, id := range kept {
-		r := ix.rules[id]
-		if spans, ok := r.Match(a); ok {
-			out = append(out, Match{Rule: r, Spans: spans})
+	for _, id := range cands {
+		start := ix.progStart[id]
+		if !ix.eval(a, sc, start) {
+			continue
 		}
+		sp := sc.occs[:0]
+		ix.collect(a, sc, start, &sp)
+		sc.occs = sp
+		out = append(out, Match{Rule: ix.rules[id], Spans: toSpans(a, sp)})
 	}
 	return out
 }
 
-// satisfied reports whether the marked terms satisfy every clause.
-func satisfied(cs []clause, sc *scratch) bool {
-	for _, c := range cs {
+// present reports whether a marked term occurs in one of the fields.
+func (sc *scratch) present(t int32, scope fieldMask) bool {
+	return sc.termStamp[t] == sc.gen && sc.termMask[t]&scope != 0
+}
+
+// eval runs the program instruction i (and its subtree) on an item.
+func (ix *Index) eval(a *Analyzed, sc *scratch, i int32) bool {
+	in := &ix.prog[i]
+	switch in.op {
+	case opTerm:
+		return sc.present(in.term, in.scope)
+	case opAnd:
+		for j := i + 1; j < in.skip; j = ix.prog[j].skip {
+			if !ix.eval(a, sc, j) {
+				return false
+			}
+		}
+		return true
+	case opOr:
+		for j := i + 1; j < in.skip; j = ix.prog[j].skip {
+			if ix.eval(a, sc, j) {
+				return true
+			}
+		}
+		return false
+	case opNot:
+		return !ix.eval(a, sc, i+1)
+	}
+	return eval(a, ix.nodes[i])
+}
+
+// collect appends the occurrences that made a matching instruction match,
+// as collect does on the tree.
+func (ix *Index) collect(a *Analyzed, sc *scratch, i int32, out *[]span3) {
+	in := &ix.prog[i]
+	switch in.op {
+	case opAnd:
+		for j := i + 1; j < in.skip; j = ix.prog[j].skip {
+			ix.collect(a, sc, j, out)
+		}
+	case opOr:
+		for j := i + 1; j < in.skip; j = ix.prog[j].skip {
+			if ix.eval(a, sc, j) {
+				ix.collect(a, sc, j, out)
+			}
+		}
+	case opNot:
+	case opTerm:
+		n := ix.nodes[i]
+		if n.kind == kSeq {
+			k := &n.units[0].alts[0][0]
+			for g := a.first(k, n.mode); g >= 0; g = a.next(g, n.mode) {
+				if o := a.occs[g]; n.scope.has(o.f) {
+					*out = append(*out, span3{o.f, o.i, o.i})
+				}
+			}
+			return
+		}
+		collect(a, n, out)
+	default:
+		collect(a, ix.nodes[i], out)
+	}
+}
+
+// satisfied reports whether the marked terms satisfy every clause of the
+// list at offset off in code.
+func (ix *Index) satisfied(off int32, sc *scratch) bool {
+	if off == 0 {
+		return true
+	}
+	code := ix.code
+	n := code[off]
+	p := off + 1
+	for ; n > 0; n-- {
+		k := int32(code[p])
+		p++
 		ok := false
-		for _, t := range c {
-			if sc.termStamp[t.rule] == sc.gen && sc.termMask[t.rule]&t.scope != 0 {
+		for _, t := range code[p : p+k] {
+			if sc.termStamp[t>>8] == sc.gen && sc.termMask[t>>8]&fieldMask(t) != 0 {
 				ok = true
 				break
 			}
@@ -229,6 +408,7 @@ func satisfied(cs []clause, sc *scratch) bool {
 		if !ok {
 			return false
 		}
+		p += k
 	}
 	return true
 }
