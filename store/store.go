@@ -264,6 +264,9 @@ type AlertFilter struct {
 	Channel string
 	// StoryID selects the alerts of one story: its parent and follow-ups.
 	StoryID string
+	// SlackTS selects the alerts one Slack message carried (with Channel:
+	// a ts is unique per channel only); a grouped message carries several.
+	SlackTS string
 	Limit   int
 }
 

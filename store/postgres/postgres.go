@@ -737,6 +737,9 @@ func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.Alert,
 	if f.StoryID != "" {
 		add("story_id = $%d AND story_id <> ''", f.StoryID)
 	}
+	if f.SlackTS != "" {
+		add("slack_ts = $%d AND slack_ts <> ''", f.SlackTS)
+	}
 	q := `SELECT ` + alertCols + ` FROM alerts`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")

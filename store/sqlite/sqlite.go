@@ -899,6 +899,9 @@ func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.Alert,
 		// The literal term lets SQLite use the partial index alerts_story.
 		where, args = append(where, "story_id = ? AND story_id <> ''"), append(args, f.StoryID)
 	}
+	if f.SlackTS != "" {
+		where, args = append(where, "slack_ts = ? AND slack_ts <> ''"), append(args, f.SlackTS)
+	}
 	q := `SELECT ` + alertCols + ` FROM alerts`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")

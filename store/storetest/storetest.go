@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"StoryRoundTrip", testStoryRoundTrip},
 		{"StoryHeads", testStoryHeads},
 		{"AlertsFilterStory", testAlertsFilterStory},
+		{"AlertsFilterSlackTS", testAlertsFilterSlackTS},
 		{"ConcurrentClaimFeeds", testConcurrentClaimFeeds},
 		{"ConcurrentClaimChannels", testConcurrentClaimChannels},
 		{"ConcurrentCommitPoll", testConcurrentCommitPoll},

@@ -168,6 +168,34 @@ func testAlertsFilterStory(t *testing.T, s store.Store) {
 	}
 }
 
+// AlertFilter.SlackTS selects the alerts one message carried: one for a
+// single alert, several for a grouped message.
+func testAlertsFilterSlackTS(t *testing.T, s store.Store) {
+	ctx := ctxT(t)
+	want := queue(t, s, 3, "#a", "#b")
+	_, got := claim(t, s, "n1", T0, 0) // #a: one message alone, then two in a group
+	must(t, s.MarkSent(ctx, got[0], "100.000001", T0))
+	must(t, s.MarkSent(ctx, got[1], "100.000002", T0))
+	must(t, s.MarkSent(ctx, got[2], "100.000002", T0))
+	_, got = claim(t, s, "n1", T0, 1) // #b: the same ts in another channel
+	must(t, s.MarkSent(ctx, got[0], "100.000002", T0))
+	for _, tc := range []struct {
+		f    store.AlertFilter
+		want []string
+	}{
+		{store.AlertFilter{Channel: "#a", SlackTS: "100.000001"}, []string{want["#a"][0]}},
+		{store.AlertFilter{Channel: "#a", SlackTS: "100.000002"}, []string{want["#a"][2], want["#a"][1]}},
+		{store.AlertFilter{Channel: "#b", SlackTS: "100.000002"}, []string{want["#b"][0]}},
+		{store.AlertFilter{Channel: "#a", SlackTS: "999.0"}, nil},
+	} {
+		got, err := s.Alerts(ctx, tc.f)
+		must(t, err)
+		if !slices.Equal(ids(got), tc.want) {
+			t.Errorf("Alerts(%+v) = %v, want %v", tc.f, ids(got), tc.want)
+		}
+	}
+}
+
 // V1 fixture: what RunUpgrade expects a version-1 database to hold. Each
 // backend's test writes it with its own SQL (the API of this binary
 // cannot write a version-1 schema).

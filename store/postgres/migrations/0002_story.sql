@@ -9,3 +9,7 @@ CREATE INDEX alerts_story ON alerts (story_id, seq) WHERE story_id <> '';
 
 -- The story parents by creation time (StoryHeads).
 CREATE INDEX alerts_story_heads ON alerts (created_at, seq) WHERE story_id = id AND kind = 'item';
+
+-- The alerts one Slack message carried (AlertFilter.SlackTS): is a story's
+-- parent message its own, or a grouped message?
+CREATE INDEX alerts_slack_ts ON alerts (slack_ts) WHERE slack_ts <> '';
