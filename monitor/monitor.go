@@ -27,6 +27,7 @@ import (
 	"github.com/wirewatch/wirewatch/monitor/parse"
 	"github.com/wirewatch/wirewatch/rules"
 	"github.com/wirewatch/wirewatch/store"
+	"github.com/wirewatch/wirewatch/story"
 )
 
 // Feed is one feed to poll, as the monitor needs it.
@@ -105,16 +106,21 @@ type Options struct {
 	Grace time.Duration
 	// Metrics, if set, counts fetches, items, matches and scheduler lag.
 	Metrics *metrics.Set
+	// StoryWindow is how long an alerted story collects later reports of
+	// the same story in its channel (default 24h); a rule's Window
+	// (cooldown) overrides it.
+	StoryWindow time.Duration
 
 	Logger *slog.Logger
 }
 
 // Monitor polls feeds. It is safe for concurrent use.
 type Monitor struct {
-	o     Options
-	feeds atomic.Pointer[[]Feed]
-	rules atomic.Pointer[RuleSet]
-	log   *slog.Logger
+	o       Options
+	feeds   atomic.Pointer[[]Feed]
+	rules   atomic.Pointer[RuleSet]
+	stories *stories
+	log     *slog.Logger
 }
 
 // New checks the options and returns a Monitor.
@@ -146,10 +152,13 @@ func New(o Options) (*Monitor, error) {
 	if o.Grace <= 0 {
 		o.Grace = 10 * time.Second
 	}
+	if o.StoryWindow <= 0 {
+		o.StoryWindow = 24 * time.Hour
+	}
 	if o.Owner == "" {
 		o.Owner = "monitor"
 	}
-	m := &Monitor{o: o, log: o.Logger}
+	m := &Monitor{o: o, log: o.Logger, stories: newStories(o.StoryWindow)}
 	if m.log == nil {
 		m.log = slog.Default()
 	}
@@ -220,6 +229,7 @@ type Result struct {
 // carry the alerts that would be queued. One feed's failure never stops the
 // others; it is reported in its Result.
 func (m *Monitor) PollAll(ctx context.Context, dryRun bool) []Result {
+	m.refreshStories(ctx)
 	feeds := m.feedList()
 	results := make([]Result, len(feeds))
 	sem := make(chan struct{}, m.o.Concurrency)
@@ -259,6 +269,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
+		m.refreshStories(ctx)
 		if free := cap(sem) - len(sem); free > 0 {
 			claimed := m.o.Now()
 			due, err := m.o.Store.ClaimDueFeeds(ctx, m.o.Owner, claimed, m.o.Lease, free)
@@ -307,6 +318,14 @@ func (m *Monitor) Run(ctx context.Context) error {
 				}
 			}
 		}
+	}
+}
+
+// refreshStories brings the story indexes up to date with the store (other
+// replicas' alerts, or this process's history after a restart).
+func (m *Monitor) refreshStories(ctx context.Context) {
+	if err := m.stories.refresh(ctx, m.o.Store, m.rules.Load().Routes, m.o.Now()); err != nil && ctx.Err() == nil {
+		m.log.Warn("reading recent stories", "err", err)
 	}
 }
 
@@ -448,7 +467,7 @@ func (m *Monitor) poll(ctx context.Context, f Feed, claimed *store.FeedState, ow
 	var alerts []store.Alert
 	if doc != nil {
 		res.Items = len(doc.Items)
-		items, alerts, err = m.newItems(ctx, f, &st, doc, now)
+		items, alerts, err = m.newItems(ctx, f, &st, doc, now, dryRun)
 		if err != nil {
 			res.Err = fmt.Errorf("feed %q: %w", f.Name, err)
 			return res
@@ -496,7 +515,7 @@ func (m *Monitor) handBack(f Feed, owner string) {
 // raise. On a feed's first poll, items older than the backfill window (or
 // undated) are recorded without alerts so that adding a feed does not flood
 // a channel with its archive.
-func (m *Monitor) newItems(ctx context.Context, f Feed, st *store.FeedState, doc *parse.Feed, now time.Time) ([]store.Item, []store.Alert, error) {
+func (m *Monitor) newItems(ctx context.Context, f Feed, st *store.FeedState, doc *parse.Feed, now time.Time, dryRun bool) ([]store.Item, []store.Alert, error) {
 	ids := make([]string, 0, len(doc.Items))
 	byID := make(map[string]*parse.Item, len(doc.Items))
 	for i := range doc.Items {
@@ -520,16 +539,19 @@ func (m *Monitor) newItems(ctx context.Context, f Feed, st *store.FeedState, doc
 		if !st.Initialized && (it.Published.IsZero() || it.Published.Before(now.Add(-f.Backfill))) {
 			continue
 		}
-		alerts = append(alerts, m.match(rs, f, it, now)...)
+		alerts = append(alerts, m.match(rs, f, it, now, dryRun)...)
 	}
 	return items, alerts, nil
 }
 
 // match runs the rules over one item and builds one alert per (rule,
-// channel) it matched.
-func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, now time.Time) []store.Alert {
+// channel) it matched. For a rule that groups stories, each alert either
+// opens a story in its channel or joins the one it reports.
+func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, now time.Time, dryRun bool) []store.Alert {
 	a := rules.Analyze(Document(f, it))
 	var out []store.Alert
+	var sig story.Signature
+	signed := false
 	for _, mt := range rs.Index.Match(a) {
 		name := mt.Rule.Name()
 		m.o.Metrics.RuleMatched(name)
@@ -541,6 +563,10 @@ func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, now time.Time) []st
 		published := it.Published
 		if published.IsZero() {
 			published = now
+		}
+		group := route.Group && route.Digest == nil
+		if group && !signed {
+			sig, signed = story.SignAnalyzed(a), true
 		}
 		for _, ch := range unionChannels(route.Channels, f.Channels) {
 			al := store.Alert{
@@ -563,6 +589,12 @@ func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, now time.Time) []st
 			if route.Digest != nil {
 				al.Digest = route.DigestSpec
 				al.NextAttempt = route.Digest.Next(now)
+			}
+			if group {
+				al.StoryID = m.stories.group(route.Window, al.ID, ch, sig, now, dryRun)
+				if al.StoryID == al.ID {
+					al.Signature, _ = sig.MarshalBinary()
+				}
 			}
 			out = append(out, al)
 		}

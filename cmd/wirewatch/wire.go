@@ -186,6 +186,7 @@ func newMonitor(l *loaded, st store.Store, log *slog.Logger, owner string, grace
 		MaxBackoff:  l.cfg.Monitor.MaxBackoff,
 		MaxInterval: l.cfg.Monitor.MaxInterval,
 		HealthAfter: l.cfg.Monitor.HealthAfter,
+		StoryWindow: l.cfg.Monitor.StoryWindow,
 		OpsChannel:  l.cfg.Slack.OpsChannel,
 		Grace:       grace,
 		Metrics:     m,
