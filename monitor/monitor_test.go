@@ -459,3 +459,77 @@ func TestMute(t *testing.T) {
 		t.Fatalf("muted feed: %+v", res[0])
 	}
 }
+
+// Three outlets report one story in their own words; a fourth item is a
+// different story on the same topic.
+var storyItems = []struct{ guid, title, lead string }{
+	{"dawn-1", "Pakistan will strike 'deep into Afghanistan' if attacked, Khawaja Asif warns Taliban", "Defence Minister Khawaja Asif warned the Taliban regime on Wednesday that Islamabad would strike deep into Afghanistan if Afghan soil was used to launch terror attacks on Pakistan."},
+	{"geo-1", "Asif warns Kabul: Pakistan ready to strike deep inside Afghanistan", "Khawaja Asif said Pakistan would conduct strikes deep into Afghan territory if terror attacks were launched from Afghan soil, after talks in Istanbul failed."},
+	{"tribune-1", "Defence minister threatens strikes deep into Afghanistan after Istanbul talks fail", "Pakistan's defence minister Khawaja Asif on Wednesday threatened to strike deep into Afghanistan, warning the Taliban that attacks from Afghan soil would bring retaliation."},
+	{"paktika-1", "Pakistani jets strike TTP hideouts across the border in Afghanistan's Paktika, Taliban say", "The Taliban administration said Pakistani aircraft struck targets in Paktika province near the border overnight, killing civilians; Islamabad did not confirm the strikes, the military said."},
+}
+
+func TestStoriesGroupAcrossFeedsAndRestarts(t *testing.T) {
+	var wires []*wire
+	var feeds []Feed
+	for i := range 3 {
+		w := &wire{}
+		srv := httptest.NewServer(w)
+		defer srv.Close()
+		wires = append(wires, w)
+		feeds = append(feeds, Feed{Key: fmt.Sprint("f", i), Name: fmt.Sprint("Feed ", i), URL: srv.URL, Every: 5 * time.Minute, Backfill: time.Hour})
+	}
+	h := newHarness(t, feeds, map[string]string{"Strikes": `strike AND Afghanistan`}, nil)
+	rs := *h.mon.rules.Load()
+	rs.Routes = map[string]Route{"Strikes": {Channels: []string{"#desk"}, Group: true}}
+	h.mon.SetRules(&rs)
+	now := h.clock.Now()
+	for i, it := range storyItems[:3] {
+		wires[i].add(it.guid, it.title, it.lead, now)
+	}
+	wires[0].add(storyItems[3].guid, storyItems[3].title, storyItems[3].lead, now)
+	h.pollAll()
+
+	byItem := map[string]store.Alert{}
+	for _, a := range h.alerts() {
+		byItem[a.ItemID] = a
+	}
+	// Feeds are polled concurrently: whichever report came first opened
+	// the story; the point is that there is one.
+	other := byItem["paktika-1"]
+	storyOf := func(id string) string { return byItem[id].StoryID }
+	if storyOf("dawn-1") == "" || storyOf("dawn-1") != storyOf("geo-1") || storyOf("geo-1") != storyOf("tribune-1") {
+		t.Fatalf("the three reports are not one story: %q %q %q", storyOf("dawn-1"), storyOf("geo-1"), storyOf("tribune-1"))
+	}
+	if other.StoryID != other.ID || other.StoryID == storyOf("dawn-1") {
+		t.Errorf("the Paktika story joined the Asif story")
+	}
+	heads := 0
+	for _, a := range byItem {
+		if a.StoryID == a.ID {
+			heads++
+			if len(a.Signature) == 0 {
+				t.Errorf("story head %s has no signature", a.ItemID)
+			}
+		}
+	}
+	if heads != 2 {
+		t.Errorf("%d stories, want 2", heads)
+	}
+
+	// A new process on the same store (a restart) knows the open stories.
+	h2 := &harness{t: t, clock: h.clock, store: h.store}
+	m2, err := New(Options{Store: h.store, Fetcher: h.mon.o.Fetcher, Feeds: feeds, Rules: &rs, Now: h.clock.Now, Owner: "second", Logger: h.mon.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2.mon = m2
+	h.clock.Advance(10 * time.Minute)
+	wires[1].add("geo-2", "Khawaja Asif repeats warning of strikes deep into Afghanistan", "Defence minister Khawaja Asif again warned the Taliban that Pakistan would strike deep into Afghanistan if terror attacks came from Afghan soil.", h.clock.Now())
+	h2.pollAll()
+	for _, a := range h.alerts() {
+		if a.ItemID == "geo-2" && a.StoryID != storyOf("dawn-1") {
+			t.Errorf("after a restart the new report opened story %q, want %q", a.StoryID, storyOf("dawn-1"))
+		}
+	}
+}
