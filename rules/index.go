@@ -79,7 +79,8 @@ const (
 	opAnd
 	opOr
 	opNot
-	opTree // anything positional: evaluated on the tree node
+	opTree // anything positional: evaluated on the tree node, if the
+	// marked terms satisfy its clauses (at offset term in code)
 )
 
 // instr is one node of a rule's flat program. Its children follow it;
@@ -182,6 +183,10 @@ func NewIndex(rules []*Rule) *Index {
 				for _, k := range n.kids {
 					compile(k)
 				}
+			} else if cs, ok := clausesOf(n); ok {
+				// What any match of the node needs: checked on the
+				// marked terms before the node is evaluated on positions.
+				in.term = toCode(cs)
 			}
 		}
 		in.skip = int32(len(ix.prog))
@@ -349,6 +354,9 @@ func (ix *Index) eval(a *Analyzed, sc *scratch, i int32) bool {
 		return false
 	case opNot:
 		return !ix.eval(a, sc, i+1)
+	}
+	if !ix.satisfied(in.term, sc) {
+		return false
 	}
 	return eval(a, ix.nodes[i])
 }
