@@ -11,12 +11,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/wirewatch/wirewatch/config"
 	"github.com/wirewatch/wirewatch/monitor"
 	"github.com/wirewatch/wirewatch/monitor/fetch"
 	"github.com/wirewatch/wirewatch/monitor/parse"
 	"github.com/wirewatch/wirewatch/rules"
+	"github.com/wirewatch/wirewatch/story"
 )
 
 // tryMatch is one line of `try -json` output: one (item, rule) match.
@@ -28,6 +30,16 @@ type tryMatch struct {
 	GUID    string   `json:"guid"`
 	Snippet string   `json:"snippet"`
 	Matched []string `json:"matched"`
+	// Story is the link (else GUID) of the first matched item of the story
+	// this item reports, per rule: items with the same Story would be one
+	// alert with the others in its thread.
+	Story string `json:"story"`
+}
+
+// tryStory is one story as try would group it: the reports of one event.
+type tryStory struct {
+	rule    string
+	reports []string
 }
 
 // cmdTry runs a rule (-query), a configured rule (-rule) or all configured
@@ -94,6 +106,10 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if cfg == nil {
 		cfg = &config.Config{Fetch: config.Fetch{Timeout: config.DefaultTimeout, MaxBodyBytes: config.DefaultMaxBodyBytes, MaxRedirects: config.DefaultMaxRedirects, PerHost: config.DefaultPerHost}}
 	}
+	stories := story.New(story.Options{})
+	storyByID := map[string]*tryStory{}
+	var storyOrder []string
+	now := time.Now()
 	var fetcher *fetch.Fetcher
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
@@ -149,8 +165,21 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 				matched++
 				snippet, marks := rules.Snippet(a, m.Spans, 300)
 				words := matchedWords(a, m.Spans)
+				key := it.Link
+				if key == "" {
+					key = it.GUID
+				}
+				// Stories are grouped per rule, as each rule's channel would.
+				sid, _, _ := stories.Group(key, m.Rule.Name(), story.SignAnalyzed(a), now)
+				ts := storyByID[m.Rule.Name()+"\x00"+sid]
+				if ts == nil {
+					ts = &tryStory{rule: m.Rule.Name()}
+					storyByID[m.Rule.Name()+"\x00"+sid] = ts
+					storyOrder = append(storyOrder, m.Rule.Name()+"\x00"+sid)
+				}
+				ts.reports = append(ts.reports, fmt.Sprintf("%s (%s)", it.Title, feedName))
 				if *asJSON {
-					if err := enc.Encode(tryMatch{Rule: m.Rule.Name(), Feed: feedName, Title: it.Title, Link: it.Link, GUID: it.GUID, Snippet: snippet, Matched: words}); err != nil {
+					if err := enc.Encode(tryMatch{Rule: m.Rule.Name(), Feed: feedName, Title: it.Title, Link: it.Link, GUID: it.GUID, Snippet: snippet, Matched: words, Story: sid}); err != nil {
 						return err
 					}
 					continue
@@ -161,6 +190,23 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		total += matched
 		if !*asJSON {
 			fmt.Fprintf(stdout, "%s: %d items, %d matches\n", src, len(doc.Items), matched)
+		}
+	}
+	if !*asJSON {
+		printed := false
+		for _, k := range storyOrder {
+			ts := storyByID[k]
+			if len(ts.reports) < 2 {
+				continue
+			}
+			if !printed {
+				fmt.Fprintln(stdout, "\nSTORIES reported by several items (one alert each, the others in its thread):")
+				printed = true
+			}
+			fmt.Fprintf(stdout, "  %q, %d reports:\n", ts.rule, len(ts.reports))
+			for _, r := range ts.reports {
+				fmt.Fprintf(stdout, "    - %s\n", r)
+			}
 		}
 	}
 	if failed == len(sources) {
