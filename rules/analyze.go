@@ -89,10 +89,12 @@ type Analyzed struct {
 
 	// Postings: every token of every field is an occurrence, numbered in
 	// field and token order. forms maps each exact form and each stem to its
-	// first occurrence as that kind of form; nextExact/nextStem chain the
+	// heads: its first occurrence as that kind of form; nextExact/nextStem chain the
 	// following ones (-1 ends).
 	occs      []occ
-	forms     map[string]heads
+	forms     map[string]int32 // form -> index in heads and formKeys
+	heads     []heads
+	formKeys  []string
 	nextExact []int32
 	nextStem  []int32
 
@@ -137,31 +139,32 @@ func Analyze(d Document) *Analyzed {
 			a.occs = append(a.occs, occ{Field(f), int32(i)})
 		}
 	}
-	a.forms = make(map[string]heads, total/2+1)
+	a.forms = make(map[string]int32, total*3/4+8)
+	a.heads = make([]heads, 0, total*3/4+8)
+	a.formKeys = make([]string, 0, total*3/4+8)
 	a.nextExact = make([]int32, total)
 	a.nextStem = make([]int32, total)
+	form := func(k string) *heads {
+		i, ok := a.forms[k]
+		if !ok {
+			i = int32(len(a.heads))
+			a.forms[k] = i
+			a.heads = append(a.heads, heads{-1, -1})
+			a.formKeys = append(a.formKeys, k)
+		}
+		return &a.heads[i]
+	}
 	// Walk backwards, pushing each occurrence in front, so that every chain
 	// is in ascending order.
 	for g := total - 1; g >= 0; g-- {
 		o := a.occs[g]
 		t := &a.fields[o.f].toks[o.i]
-		h, ok := a.forms[t.exact]
-		if !ok {
-			h = heads{-1, -1}
-		}
+		h := form(t.exact)
 		a.nextExact[g], h.exact = h.exact, int32(g)
-		if t.stem == t.exact {
-			a.nextStem[g], h.stem = h.stem, int32(g)
-			a.forms[t.exact] = h
-			continue
-		}
-		a.forms[t.exact] = h
-		h, ok = a.forms[t.stem]
-		if !ok {
-			h = heads{-1, -1}
+		if t.stem != t.exact {
+			h = form(t.stem)
 		}
 		a.nextStem[g], h.stem = h.stem, int32(g)
-		a.forms[t.stem] = h
 	}
 	return a
 }
@@ -173,13 +176,13 @@ type heads struct{ exact, stem int32 }
 // first returns the first occurrence of a rule token's form, or -1.
 func (a *Analyzed) first(k *token, m mode) int32 {
 	if m == modeStem {
-		if h, ok := a.forms[k.stem]; ok {
-			return h.stem
+		if i, ok := a.forms[k.stem]; ok {
+			return a.heads[i].stem
 		}
 		return -1
 	}
-	if h, ok := a.forms[k.exact]; ok {
-		return h.exact
+	if i, ok := a.forms[k.exact]; ok {
+		return a.heads[i].exact
 	}
 	return -1
 }
@@ -206,8 +209,8 @@ func (a *Analyzed) Text(f Field) string {
 func (a *Analyzed) sortedKeys() []string {
 	a.keysOnce.Do(func() {
 		a.keys = make([]string, 0, len(a.forms))
-		for k, h := range a.forms {
-			if h.exact >= 0 {
+		for i, k := range a.formKeys {
+			if a.heads[i].exact >= 0 {
 				a.keys = append(a.keys, k)
 			}
 		}

@@ -79,7 +79,9 @@ const (
 	opAnd
 	opOr
 	opNot
-	opTree // anything positional: evaluated on the tree node, if the
+	opPhrase  // a phrase of plain words: its word terms follow, one per word
+	opAtLeast // ATLEAST(n, words): its word terms follow; term holds n
+	opTree    // anything else positional: evaluated on the tree node, if the
 	// marked terms satisfy its clauses (at offset term in code)
 )
 
@@ -88,6 +90,7 @@ const (
 type instr struct {
 	op    opcode
 	scope fieldMask
+	mode  mode
 	term  int32
 	skip  int32
 }
@@ -95,6 +98,7 @@ type instr struct {
 type scratch struct {
 	termStamp []uint32
 	termMask  []fieldMask // fields a marked term occurs in
+	termHead  []int32     // first occurrence of a marked word term
 	marked    []int32
 	ruleStamp []uint32
 	gen       uint32
@@ -114,6 +118,51 @@ func termKind(n *node) (anchor, bool) {
 		}
 	}
 	return anchor{}, false
+}
+
+// plainPhrase returns the words of a phrase whose every word has one
+// form (no hyphen alternatives), not CASE(), or nil.
+func plainPhrase(n *node) []*token {
+	if n.kind != kSeq || n.mode == modeCased || len(n.units) < 2 {
+		return nil
+	}
+	var ws []*token
+	for _, u := range n.units {
+		if len(u.alts) != 1 || len(u.alts[0]) != 1 {
+			return nil
+		}
+		ws = append(ws, &u.alts[0][0])
+	}
+	return ws
+}
+
+// simpleCount returns the leaves of an ATLEAST whose operand countSimple
+// can count (single words, or an OR of distinct ones), or nil.
+func simpleCount(n *node) []*node {
+	if n.kind != kAtLeast {
+		return nil
+	}
+	k := n.kids[0]
+	ls := []*node{k}
+	if k.kind == kOr {
+		if len(k.kids) > 8 {
+			return nil
+		}
+		ls = k.kids
+	} else if k.kind != kSeq {
+		return nil
+	}
+	for i, l := range ls {
+		if _, ok := termKind(l); !ok || l.kind != kSeq {
+			return nil
+		}
+		for _, o := range ls[:i] {
+			if o.mode != l.mode || o.units[0].alts[0][0].exact == l.units[0].alts[0][0].exact || o.units[0].alts[0][0].stem == l.units[0].alts[0][0].stem {
+				return nil
+			}
+		}
+	}
+	return ls
 }
 
 // NewIndex builds an index over rules. Nil rules are skipped.
@@ -165,9 +214,20 @@ func NewIndex(rules []*Rule) *Index {
 		i := len(ix.prog)
 		ix.prog = append(ix.prog, instr{})
 		ix.nodes = append(ix.nodes, n)
-		in := instr{scope: n.scope}
+		in := instr{scope: n.scope, mode: n.mode}
 		if a, ok := termKind(n); ok {
 			in.op, in.term = opTerm, id(a)
+		} else if words := plainPhrase(n); words != nil {
+			in.op = opPhrase
+			for _, w := range words {
+				ix.prog = append(ix.prog, instr{op: opTerm, scope: n.scope, mode: n.mode, term: id(tokenAnchor(w, n.mode, n.scope))})
+				ix.nodes = append(ix.nodes, n)
+			}
+		} else if leaves := simpleCount(n); leaves != nil {
+			in.op, in.term = opAtLeast, int32(n.n)
+			for _, l := range leaves {
+				compile(l)
+			}
 		} else {
 			switch n.kind {
 			case kAnd:
@@ -222,7 +282,7 @@ func NewIndex(rules []*Rule) *Index {
 	slices.Sort(ix.prefixLens)
 	nrules, nterms := len(ix.rules), ix.nterms
 	ix.scratch.New = func() any {
-		return &scratch{termStamp: make([]uint32, nterms), termMask: make([]fieldMask, nterms), ruleStamp: make([]uint32, nrules)}
+		return &scratch{termStamp: make([]uint32, nterms), termMask: make([]fieldMask, nterms), termHead: make([]int32, nterms), ruleStamp: make([]uint32, nrules)}
 	}
 	return ix
 }
@@ -256,7 +316,8 @@ func (ix *Index) Match(a *Analyzed) []Match {
 		}
 		sc.termMask[t] |= m
 	}
-	for k, h := range a.forms {
+	for fi, k := range a.formKeys {
+		h := a.heads[fi]
 		ids, ok := ix.dict[k]
 		if ok && ids[anchorStem] >= 0 && h.stem >= 0 {
 			var m fieldMask
@@ -264,6 +325,7 @@ func (ix *Index) Match(a *Analyzed) []Match {
 				m |= 1 << a.occs[g].f
 			}
 			mark(ids[anchorStem], m)
+			sc.termHead[ids[anchorStem]] = h.stem
 		}
 		if h.exact < 0 {
 			continue
@@ -279,6 +341,7 @@ func (ix *Index) Match(a *Analyzed) []Match {
 		}
 		if ok && ids[anchorExact] >= 0 {
 			mark(ids[anchorExact], fields())
+			sc.termHead[ids[anchorExact]] = h.exact
 		}
 		if len(ix.prefixLens) == 0 || len(k) < ix.prefixLens[0] {
 			continue
@@ -354,11 +417,60 @@ func (ix *Index) eval(a *Analyzed, sc *scratch, i int32) bool {
 		return false
 	case opNot:
 		return !ix.eval(a, sc, i+1)
+	case opPhrase:
+		return ix.phrase(a, sc, i)
+	case opAtLeast:
+		count, limit := 0, int(in.term)
+		for j := i + 1; j < in.skip; j++ {
+			w := &ix.prog[j]
+			if !sc.present(w.term, w.scope) {
+				continue
+			}
+			for g := sc.termHead[w.term]; g >= 0; g = a.next(g, w.mode) {
+				if w.scope.has(a.occs[g].f) {
+					if count++; count >= limit {
+						return true
+					}
+				}
+			}
+		}
+		return false
 	}
 	if !ix.satisfied(in.term, sc) {
 		return false
 	}
 	return eval(a, ix.nodes[i])
+}
+
+// phrase reports whether the phrase at instruction i occurs: its first
+// word in scope, followed by the others at consecutive positions.
+func (ix *Index) phrase(a *Analyzed, sc *scratch, i int32) bool {
+	in := &ix.prog[i]
+	for j := i + 1; j < in.skip; j++ {
+		if !sc.present(ix.prog[j].term, in.scope) {
+			return false
+		}
+	}
+	units := ix.nodes[i].units
+	for g := sc.termHead[ix.prog[i+1].term]; g >= 0; g = a.next(g, in.mode) {
+		o := a.occs[g]
+		if !in.scope.has(o.f) {
+			continue
+		}
+		toks := a.fields[o.f].toks
+		last := int(o.i) + len(units) - 1
+		if last >= len(toks) || toks[last].pos-toks[o.i].pos != int32(len(units)-1) {
+			continue
+		}
+		ok := true
+		for u := 1; ok && u < len(units); u++ {
+			ok = tokMatch(&toks[int(o.i)+u], &units[u].alts[0][0], in.mode)
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
 }
 
 // collect appends the occurrences that made a matching instruction match,
