@@ -15,10 +15,17 @@ import (
 // cost: it serialises the blocks as a post would and accepts everything.
 type discardTransport struct{ n int }
 
-func (d *discardTransport) paced() bool  { return false }
-func (d *discardTransport) kind() string { return "discard" }
+func (d *discardTransport) paced() bool   { return false }
+func (d *discardTransport) kind() string  { return "discard" }
+func (d *discardTransport) threads() bool { return false }
 func (d *discardTransport) history(context.Context, string, []string) (map[string]string, error) {
 	return nil, errNoHistory
+}
+func (d *discardTransport) replies(context.Context, string, string, []string) (map[string]string, error) {
+	return nil, errNoHistory
+}
+func (d *discardTransport) update(context.Context, string, string, *message) error {
+	return errNoUpdate
 }
 
 func (d *discardTransport) post(_ context.Context, m *message) (string, error) {

@@ -49,6 +49,33 @@ func (n *Notifier) deliverChannel(ctx context.Context, owner, ch string, batch [
 		if ctx.Err() != nil || n.o.Now().Sub(now) > n.o.Lease/2 {
 			return // shutting down, or the lease is running out
 		}
+		var parent *store.Alert // the story parent to update after a reply
+		if m.followUp {
+			act, p, err := n.resolveFollowUp(wctx, ch, m, msgs[i+1:])
+			switch {
+			case err != nil:
+				n.log.Warn("looking up a story's parent alert failed; will retry", "channel", ch, "alert", m.ids[0], "err", err)
+				hold = holdInfo{until: n.retry(wctx, ch, m.alerts, false, "story parent: "+err.Error(), 0), backoff: true}
+				return
+			case act == fuWait:
+				hold = holdInfo{until: n.retry(wctx, ch, m.alerts, false, "waiting for the story's first alert to be posted", parentWait)}
+				return
+			case act == fuSuppress:
+				if err := n.suppress(wctx, ch, m); err != nil {
+					return
+				}
+				continue
+			case act == fuReply:
+				parent = p
+			}
+		}
+		if m.capped {
+			if free := n.capFreeAt(ch, n.o.Now()); free.After(n.o.Now()) {
+				n.log.Info("channel cap reached; holding alerts for one summary", "channel", ch, "cap_per_hour", n.o.ChannelCap, "until", free)
+				hold = holdInfo{until: free}
+				return
+			}
+		}
 		if n.tr.paced() {
 			if r := n.pc.ready(ch, n.o.Now()); r.After(n.o.Now()) {
 				return // the deferred release records when to come back
@@ -65,10 +92,16 @@ func (n *Notifier) deliverChannel(ctx context.Context, owner, ch string, batch [
 		switch o {
 		case outOK:
 			n.pc.take(ch, now)
+			if m.capped {
+				n.capTake(ch, now)
+			}
 			if err := n.markSent(wctx, m, ts, now); err != nil {
 				return
 			}
-			n.log.Debug("delivered", "channel", ch, "alerts", len(m.ids), "ts", ts)
+			n.log.Debug("delivered", "channel", ch, "alerts", len(m.ids), "ts", ts, "thread_ts", m.threadTS)
+			if parent != nil {
+				n.updateParent(wctx, ch, *parent)
+			}
 		case outRateLimited:
 			n.pc.block(ch, now.Add(wait))
 			n.log.Warn("slack rate limit; waiting Retry-After", "channel", ch, "retry_after", wait, "alerts", len(m.ids))
@@ -297,7 +330,7 @@ func (n *Notifier) dedupe(ctx context.Context, ch string, batch []store.Alert, h
 	if len(unsure) == 0 {
 		return batch, false
 	}
-	found, err := n.tr.history(ctx, ch, unsure)
+	found, err := n.lookupPosted(ctx, ch, batch)
 	if errors.Is(err, errNoHistory) {
 		n.log.Info("outcome of an earlier post unknown and history unavailable; posting again (at-least-once)",
 			"channel", ch, "alerts", len(unsure), "mode", n.tr.kind())
@@ -363,22 +396,23 @@ func (n *Notifier) plan(ch string, batch []store.Alert) []*message {
 	if _, ok := n.tr.(*stdoutTransport); ok {
 		out := make([]*message, 0, len(batch))
 		for _, a := range batch {
-			out = append(out, &message{channel: ch, alerts: []store.Alert{a}, ids: []string{a.ID}})
+			out = append(out, &message{channel: ch, alerts: []store.Alert{a}, ids: []string{a.ID}, followUp: isFollowUp(a)})
 		}
 		return out
 	}
 	plain := 0
 	for _, a := range batch {
-		if a.Kind != store.KindOps && a.Digest == "" {
+		if a.Kind != store.KindOps && a.Digest == "" && !isFollowUp(a) {
 			plain++
 		}
 	}
 	burst := n.o.BurstGroup >= 0 && plain > n.o.BurstGroup
 
 	type unit struct {
-		digest bool
-		group  bool
-		alerts []store.Alert
+		digest   bool
+		group    bool
+		followUp bool
+		alerts   []store.Alert
 	}
 	var units []*unit
 	groups := map[string]*unit{}
@@ -386,6 +420,9 @@ func (n *Notifier) plan(ch string, batch []store.Alert) []*message {
 		key := ""
 		switch {
 		case a.Kind == store.KindOps:
+		case isFollowUp(a): // rendered when its turn comes, never grouped
+			units = append(units, &unit{followUp: true, alerts: []store.Alert{a}})
+			continue
 		case a.Digest != "":
 			key = "d\x00" + a.Digest
 		case burst:
@@ -404,18 +441,57 @@ func (n *Notifier) plan(ch string, batch []store.Alert) []*message {
 		u.alerts = append(u.alerts, a)
 	}
 
+	// The channel cap: top-level item messages (singles and burst groups)
+	// beyond the budget left this hour go into one summary, which takes the
+	// last message the budget allows (or waits for one, if none is left).
+	counted := func(u *unit) bool {
+		return !u.digest && !u.followUp && u.alerts[0].Kind != store.KindOps
+	}
+	if n.o.ChannelCap > 0 {
+		var idx []int
+		for i, u := range units {
+			if counted(u) {
+				idx = append(idx, i)
+			}
+		}
+		if budget := n.capBudget(ch, n.o.Now()); len(idx) > budget {
+			keep := max(budget-1, 0)
+			sum := &unit{group: true}
+			drop := map[int]bool{}
+			for _, i := range idx[keep:] {
+				sum.alerts = append(sum.alerts, units[i].alerts...)
+				drop[i] = true
+			}
+			merged := units[:0:0]
+			for i, u := range units {
+				switch {
+				case i == idx[keep]:
+					merged = append(merged, sum)
+				case !drop[i]:
+					merged = append(merged, u)
+				}
+			}
+			units = merged
+		}
+	}
+
 	var out []*message
 	for _, u := range units {
+		if u.followUp {
+			a := u.alerts[0]
+			out = append(out, &message{channel: ch, alerts: u.alerts, ids: []string{a.ID}, followUp: true})
+			continue
+		}
 		if !u.group {
 			a := u.alerts[0]
 			text, blocks := Render(a)
-			out = append(out, &message{channel: ch, text: text, blocks: blocks, alerts: u.alerts, ids: []string{a.ID}})
+			out = append(out, &message{channel: ch, text: text, blocks: blocks, alerts: u.alerts, ids: []string{a.ID}, capped: counted(u)})
 			continue
 		}
 		rest := u.alerts
 		for len(rest) > 0 {
 			text, blocks, k := RenderGroup(u.digest, rest)
-			m := &message{channel: ch, text: text, blocks: blocks, alerts: rest[:k]}
+			m := &message{channel: ch, text: text, blocks: blocks, alerts: rest[:k], capped: counted(u)}
 			for _, a := range rest[:k] {
 				m.ids = append(m.ids, a.ID)
 			}

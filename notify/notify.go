@@ -12,7 +12,12 @@
 //	         channel's history (message metadata carries the alert ids) and
 //	         marked sent if found, instead of being posted again
 //	plan     digests become one summary per (channel, digest); a burst of more
-//	         than Options.BurstGroup alerts becomes grouped messages
+//	         than Options.BurstGroup alerts becomes grouped messages; past
+//	         Options.ChannelCap top-level messages in the last hour, the rest
+//	         becomes one summary
+//	story    a story follow-up (Alert.StoryID set to another alert's id) is
+//	         posted as a reply in its parent's thread, and the parent message
+//	         is updated with the sources so far (chat.update); see Options
 //	pace     about one message per second per channel, short bursts allowed
 //	render   Block Kit with every piece of feed text escaped (Render)
 //	post     chat.postMessage (bot token), an incoming webhook, or stdout
@@ -27,7 +32,9 @@
 // between the post and the store write) is posted again only if its id is
 // not in the metadata of the channel's last 1,000 messages. So each alert
 // appears once, unless Slack loses the answer AND the message is not yet
-// visible in history (or more than 1,000 newer messages buried it). With an
+// visible in history (or more than 1,000 newer messages buried it). A story
+// follow-up posted in its parent's thread is looked for in that thread
+// (conversations.replies, same scopes), since history omits replies. With an
 // incoming webhook or without the history scopes no history can be read, and
 // delivery is at-least-once: a lost answer means the alert is posted again.
 package notify
@@ -92,8 +99,19 @@ type Options struct {
 	Burst    int
 	// BurstGroup: when more than this many alerts are due at once for one
 	// channel, they are posted as grouped messages listing the stories
-	// (default 5; negative disables grouping).
+	// (default 5; negative disables grouping). Story follow-ups never join
+	// a group.
 	BurstGroup int
+	// ChannelCap is the most top-level item messages posted to one channel
+	// per rolling hour (0: no cap). When more are due, the last message
+	// the cap allows is one summary listing them all (RenderGroup); once
+	// the cap is reached, the channel waits until a message of the last
+	// hour ages out and then posts what is due as one summary. Thread
+	// replies, ops messages and digests are not counted. The count is kept
+	// in memory per process: with several replicas, each replica applies
+	// the cap to the messages it posts (per replica), and a restart starts
+	// counting afresh.
+	ChannelCap int
 
 	// Workers deliver to that many channels at once in Run (default 4).
 	Workers int
@@ -125,9 +143,10 @@ type Notifier struct {
 	pc  *pacer
 
 	mu       sync.Mutex
-	reported map[string]bool      // channel + error code reported once
-	firstDue map[string]time.Time // digest alert id → when it first came due
-	hold     map[string]holdInfo  // channel → why and until when it waits
+	reported map[string]bool        // channel + error code reported once
+	firstDue map[string]time.Time   // digest alert id → when it first came due
+	hold     map[string]holdInfo    // channel → why and until when it waits
+	capLog   map[string][]time.Time // channel → top-level posts in the last hour (ChannelCap)
 	rnd      *mrand.Rand
 }
 
@@ -165,6 +184,9 @@ func New(o Options) (*Notifier, error) {
 	if o.BurstGroup == 0 {
 		o.BurstGroup = 5
 	}
+	if o.ChannelCap < 0 {
+		return nil, errors.New("notify: Options.ChannelCap must not be negative")
+	}
 	if o.Workers <= 0 {
 		o.Workers = 4
 	}
@@ -193,7 +215,8 @@ func New(o Options) (*Notifier, error) {
 		o: o, st: o.Store, log: o.Logger.With("component", "notify"),
 		pc:       &pacer{interval: o.Interval, burst: o.Burst, tat: map[string]time.Time{}},
 		reported: map[string]bool{}, firstDue: map[string]time.Time{}, hold: map[string]holdInfo{},
-		rnd: mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 0x9e3779b97f4a7c15)),
+		capLog: map[string][]time.Time{},
+		rnd:    mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 0x9e3779b97f4a7c15)),
 	}
 	switch {
 	case o.Token != "":
@@ -455,4 +478,62 @@ func (p *pacer) block(ch string, until time.Time) {
 	if t.After(p.tat[ch]) {
 		p.tat[ch] = t
 	}
+}
+
+// capWindow is the rolling period of Options.ChannelCap.
+const capWindow = time.Hour
+
+// capRecent returns the channel's top-level posts still in the window at
+// now, oldest first, forgetting older ones. Called with n.mu held.
+func (n *Notifier) capRecentLocked(ch string, now time.Time) []time.Time {
+	key := channelArg(ch)
+	log := n.capLog[key]
+	i := 0
+	for i < len(log) && !log[i].After(now.Add(-capWindow)) {
+		i++
+	}
+	log = log[i:]
+	if len(log) == 0 {
+		delete(n.capLog, key)
+		return nil
+	}
+	n.capLog[key] = log
+	return log
+}
+
+// capBudget is how many more top-level messages ch may get at now (a large
+// number without a cap).
+func (n *Notifier) capBudget(ch string, now time.Time) int {
+	if n.o.ChannelCap <= 0 {
+		return int(^uint(0) >> 1)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return max(n.o.ChannelCap-len(n.capRecentLocked(ch, now)), 0)
+}
+
+// capFreeAt is when ch may get its next top-level message: now if the cap
+// allows one, else when the oldest post of the window ages out.
+func (n *Notifier) capFreeAt(ch string, now time.Time) time.Time {
+	if n.o.ChannelCap <= 0 {
+		return now
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	log := n.capRecentLocked(ch, now)
+	if len(log) < n.o.ChannelCap {
+		return now
+	}
+	return log[len(log)-n.o.ChannelCap].Add(capWindow)
+}
+
+// capTake records a top-level message posted to ch at now.
+func (n *Notifier) capTake(ch string, now time.Time) {
+	if n.o.ChannelCap <= 0 {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	key := channelArg(ch)
+	n.capLog[key] = append(n.capRecentLocked(ch, now), now)
 }

@@ -577,3 +577,98 @@ func plainSnippet(snippet string, marks [][2]int) string {
 	b.WriteString(snippet[pos:])
 	return truncRunes(clean(b.String()), 1000)
 }
+
+// sourceName is how an alert's source is named: its feed's name, else its
+// feed key (cleaned, not escaped).
+func sourceName(a store.Alert) string {
+	if f := clean(a.FeedName); f != "" {
+		return f
+	}
+	if f := clean(a.FeedKey); f != "" {
+		return f
+	}
+	return "another source"
+}
+
+// maxStorySources caps the sources one "Also reported by" line names.
+const maxStorySources = 12
+
+// RenderFollowUp renders a story follow-up as a reply in its parent's
+// thread: "Also reported by Geo News: <linked headline>", escaped like all
+// feed text. sameAs, if not empty, is the parent's headline, named when the
+// thread is that of a grouped message listing several stories.
+func RenderFollowUp(a store.Alert, sameAs string) string {
+	s := "Also reported by *" + escTrunc(sourceName(a), 200) + "*: " + mrkdwnLink(a.Link, titleOf(a), maxTitle+1)
+	if sameAs != "" {
+		s += " (same story as: " + escTrunc(truncRunes(clean(sameAs), 200), 201) + ")"
+	}
+	return s
+}
+
+// StoryLine is the context line added to a story's parent message:
+// "Also reported by: Geo News, Reuters (3 sources)". story holds the
+// parent and its delivered follow-ups in any order; sources are named in
+// the order they reported (by CreatedAt), each once. It returns "" when
+// story has no follow-up. The result is escaped mrkdwn.
+func StoryLine(parent store.Alert, story []store.Alert) string {
+	fs := slices.Clone(story)
+	slices.SortStableFunc(fs, func(x, y store.Alert) int { return x.CreatedAt.Compare(y.CreatedAt) })
+	own := sourceName(parent)
+	seen := map[string]bool{own: true}
+	var others []string
+	reports := 1
+	for _, a := range fs {
+		if a.ID == parent.ID {
+			continue
+		}
+		reports++
+		if s := sourceName(a); !seen[s] {
+			seen[s] = true
+			others = append(others, s)
+		}
+	}
+	if reports == 1 {
+		return ""
+	}
+	if len(others) == 0 {
+		return fmt.Sprintf("Reported again by %s (%d reports)", escTrunc(own, 200), reports)
+	}
+	names := others
+	more := 0
+	if len(names) > maxStorySources {
+		names, more = names[:maxStorySources], len(names)-maxStorySources
+	}
+	esc := make([]string, len(names))
+	for i, s := range names {
+		esc[i] = escTrunc(s, 80)
+	}
+	list := strings.Join(esc, ", ")
+	if more > 0 {
+		list += fmt.Sprintf(" and %d more", more)
+	}
+	return fmt.Sprintf("Also reported by: %s (%d sources)", list, len(others)+1)
+}
+
+// RenderStory re-renders a story's parent alert (Render) with line (see
+// StoryLine) as an extra context block after its source line, for
+// chat.update.
+func RenderStory(parent store.Alert, line string) (text string, blocks []slack.Block) {
+	text, blocks = Render(parent)
+	if line == "" || parent.Kind == store.KindOps {
+		return text, blocks
+	}
+	extra := slack.NewContextBlock("", mrkdwn(truncRunes(line, MaxContextText)))
+	at := 1 // after the headline
+	for i, b := range blocks {
+		if b.BlockType() == slack.MBTContext {
+			at = i + 1
+			break
+		}
+	}
+	at = min(at, len(blocks))
+	blocks = slices.Insert(blocks, at, slack.Block(extra))
+	if t := text + " — " + line; utf8.RuneCountInString(t) <= maxFallback {
+		text = t
+	}
+	return text, blocks
+}

@@ -32,17 +32,33 @@ type message struct {
 	blocks  []slack.Block
 	alerts  []store.Alert // in order; the first one for a single alert
 	ids     []string
+
+	// followUp: the one alert is a story follow-up, rendered only when its
+	// turn comes (as a thread reply, a top-level alert, or suppressed),
+	// since its parent may be posted just before it.
+	followUp bool
+	// threadTS, if set, posts the message as a reply in that thread.
+	threadTS string
+	// capped: a top-level item message, counted by Options.ChannelCap.
+	capped bool
 }
 
 // transport posts messages. history reports which of ids appear in the
-// metadata of the channel's recent messages (errNoHistory if the transport
-// cannot read history).
+// metadata of the channel's recent messages, replies which appear in the
+// thread of message threadTS (both errNoHistory if the transport cannot
+// read history). update replaces a posted message (bot token only).
 type transport interface {
 	post(ctx context.Context, m *message) (ts string, err error)
 	history(ctx context.Context, channel string, ids []string) (found map[string]string, err error)
+	replies(ctx context.Context, channel, threadTS string, ids []string) (found map[string]string, err error)
+	update(ctx context.Context, channel, ts string, m *message) error
+	// threads says whether replies in threads (and updates) are possible.
+	threads() bool
 	paced() bool
 	kind() string
 }
+
+var errNoUpdate = errors.New("messages cannot be updated")
 
 var errNoHistory = errors.New("history not available")
 
@@ -67,8 +83,9 @@ func newAPITransport(token, apiURL string, hc *http.Client, unfurl bool) *apiTra
 	return &apiTransport{c: slack.New(token, opts...), unfurl: unfurl, pages: 5, chanIDs: map[string]string{}}
 }
 
-func (t *apiTransport) paced() bool  { return true }
-func (t *apiTransport) kind() string { return "slack-api" }
+func (t *apiTransport) paced() bool   { return true }
+func (t *apiTransport) threads() bool { return true }
+func (t *apiTransport) kind() string  { return "slack-api" }
 
 func (t *apiTransport) post(ctx context.Context, m *message) (string, error) {
 	opts := []slack.MsgOption{
@@ -80,6 +97,9 @@ func (t *apiTransport) post(ctx context.Context, m *message) (string, error) {
 	}
 	if len(m.blocks) > 0 {
 		opts = append(opts, slack.MsgOptionBlocks(m.blocks...))
+	}
+	if m.threadTS != "" {
+		opts = append(opts, slack.MsgOptionTS(m.threadTS))
 	}
 	if t.unfurl {
 		opts = append(opts, slack.MsgOptionEnableLinkUnfurl())
@@ -191,6 +211,64 @@ func (t *apiTransport) history(ctx context.Context, channel string, ids []string
 	return found, nil
 }
 
+// replies looks for ids in the metadata of the replies in the thread of
+// message threadTS (conversations.history does not return thread replies).
+func (t *apiTransport) replies(ctx context.Context, channel, threadTS string, ids []string) (map[string]string, error) {
+	id, err := t.channelID(ctx, channel)
+	if err != nil {
+		return nil, err
+	}
+	want := make(map[string]bool, len(ids))
+	for _, i := range ids {
+		want[i] = true
+	}
+	found := map[string]string{}
+	cursor := ""
+	for range t.pages {
+		msgs, more, next, err := t.c.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+			ChannelID: id, Timestamp: threadTS, Cursor: cursor, Limit: 200, IncludeAllMetadata: true,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("conversations.replies: %w", err)
+		}
+		for _, m := range msgs {
+			if m.Metadata.EventType != MetadataEventType || m.Timestamp == threadTS {
+				continue
+			}
+			for _, aid := range payloadIDs(m.Metadata.EventPayload) {
+				if want[aid] {
+					found[aid] = m.Timestamp
+				}
+			}
+		}
+		if len(found) == len(want) || !more || next == "" {
+			break
+		}
+		cursor = next
+	}
+	return found, nil
+}
+
+// update replaces message ts with m's text, blocks and alert-id metadata
+// (chat.update, which takes only a channel ID).
+func (t *apiTransport) update(ctx context.Context, channel, ts string, m *message) error {
+	id, err := t.channelID(ctx, channel)
+	if err != nil {
+		return err
+	}
+	opts := []slack.MsgOption{
+		slack.MsgOptionText(m.text, false),
+		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: MetadataEventType, EventPayload: metadataPayload(m.ids)}),
+	}
+	if len(m.blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(m.blocks...))
+	}
+	if _, _, _, err := t.c.UpdateMessageContext(ctx, id, ts, opts...); err != nil {
+		return fmt.Errorf("chat.update: %w", err)
+	}
+	return nil
+}
+
 // metadataPayload is the metadata payload of a message carrying ids:
 // {"alert_id": first} and, for a grouped message, "alert_ids": all of them
 // joined with commas (plain strings keep the payload valid for any schema).
@@ -236,10 +314,17 @@ type webhookTransport struct {
 	unfurl bool
 }
 
-func (t *webhookTransport) paced() bool  { return true }
-func (t *webhookTransport) kind() string { return "slack-webhook" }
+func (t *webhookTransport) paced() bool   { return true }
+func (t *webhookTransport) threads() bool { return false }
+func (t *webhookTransport) kind() string  { return "slack-webhook" }
 func (t *webhookTransport) history(context.Context, string, []string) (map[string]string, error) {
 	return nil, errNoHistory
+}
+func (t *webhookTransport) replies(context.Context, string, string, []string) (map[string]string, error) {
+	return nil, errNoHistory
+}
+func (t *webhookTransport) update(context.Context, string, string, *message) error {
+	return errNoUpdate
 }
 
 func (t *webhookTransport) post(ctx context.Context, m *message) (string, error) {
@@ -294,10 +379,23 @@ type stdoutTransport struct {
 	w  io.Writer
 }
 
-func (t *stdoutTransport) paced() bool  { return false }
-func (t *stdoutTransport) kind() string { return "stdout" }
+func (t *stdoutTransport) paced() bool   { return false }
+func (t *stdoutTransport) threads() bool { return false }
+func (t *stdoutTransport) kind() string  { return "stdout" }
 func (t *stdoutTransport) history(context.Context, string, []string) (map[string]string, error) {
 	return nil, errNoHistory
+}
+func (t *stdoutTransport) replies(context.Context, string, string, []string) (map[string]string, error) {
+	return nil, errNoHistory
+}
+func (t *stdoutTransport) update(context.Context, string, string, *message) error { return errNoUpdate }
+
+// line prints one line of text (already cleaned) and a blank line.
+func (t *stdoutTransport) line(s string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, err := io.WriteString(t.w, s+"\n\n")
+	return err
 }
 
 func (t *stdoutTransport) post(_ context.Context, m *message) (string, error) {

@@ -1,0 +1,208 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/wirewatch/wirewatch/store"
+)
+
+// Story follow-ups. The monitor queues the first alert of a story in a
+// channel as an ordinary alert (StoryID == ID) and later reports of the
+// same story as follow-ups (StoryID = the parent's ID). A follow-up is
+// delivered when its turn comes in the channel's order, by its parent's
+// state then:
+//
+//	parent sent with a Slack ts  reply in the parent's thread, then update
+//	                             the parent message with the sources so far
+//	parent sent without a ts     suppressed (webhook or stdout: no threads),
+//	(or no threads at all)       marked sent with ts "" and logged
+//	parent failed or unknown     posted as an ordinary top-level alert
+//	parent queued or sending     wait (it was queued earlier in the same
+//	                             channel, so this is short), holding the
+//	                             channel so its order stays; after
+//	                             parentWaitMax, posted top-level
+//
+// A follow-up never joins a burst group or a cap summary.
+
+// parentWait is how long a follow-up waits before looking at its parent
+// again; parentWaitMax is how long after its creation it stops waiting.
+const (
+	parentWait    = 5 * time.Second
+	parentWaitMax = 10 * time.Minute
+)
+
+// isFollowUp reports whether a is a later report of a story opened by
+// another alert.
+func isFollowUp(a store.Alert) bool {
+	return a.Kind == store.KindItem && a.StoryID != "" && a.StoryID != a.ID
+}
+
+type fuAction int
+
+const (
+	fuTop      fuAction = iota // post as an ordinary alert
+	fuReply                    // post in the parent's thread
+	fuSuppress                 // mark sent without posting
+	fuWait                     // look again shortly
+)
+
+// resolveFollowUp decides how follow-up m goes out now and renders it
+// accordingly. later are the messages after m in this batch. For fuReply
+// it returns the parent, to update once the reply is posted.
+func (n *Notifier) resolveFollowUp(ctx context.Context, ch string, m *message, later []*message) (fuAction, *store.Alert, error) {
+	a := m.alerts[0]
+	top := func(why string) (fuAction, *store.Alert, error) {
+		n.log.Info("story follow-up posted as an ordinary alert", "channel", ch, "alert", a.ID, "story", a.StoryID, "reason", why)
+		m.text, m.blocks = Render(a)
+		m.capped = true
+		return fuTop, nil, nil
+	}
+	for _, lm := range later {
+		if slices.Contains(lm.ids, a.StoryID) {
+			return top("its story's first alert comes after it")
+		}
+	}
+	parent, err := n.st.Alert(ctx, a.StoryID)
+	if errors.Is(err, store.ErrNotFound) {
+		return top("its story's first alert is unknown")
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	switch parent.State {
+	case store.StateFailed:
+		return top("its story's first alert failed")
+	case store.StateQueued, store.StateSending:
+		if n.o.Now().Sub(a.CreatedAt) >= parentWaitMax {
+			return top("its story's first alert is still not posted")
+		}
+		n.log.Debug("story follow-up waits for its parent", "channel", ch, "alert", a.ID, "story", a.StoryID, "parent_state", parent.State)
+		return fuWait, nil, nil
+	}
+	// The parent is sent.
+	if !n.tr.threads() || parent.SlackTS == "" {
+		return fuSuppress, &parent, nil
+	}
+	sameAs := ""
+	if n.grouped(ctx, parent) {
+		sameAs = parent.Title
+	}
+	m.text, m.blocks = RenderFollowUp(a, sameAs), nil
+	m.threadTS = parent.SlackTS
+	return fuReply, &parent, nil
+}
+
+// grouped reports whether the parent's message carried other alerts too (a
+// burst group, a cap summary or a digest): such a message is not the
+// parent's own, so it is not updated, and replies name their story.
+func (n *Notifier) grouped(ctx context.Context, parent store.Alert) bool {
+	same, err := n.st.Alerts(ctx, store.AlertFilter{Channel: parent.Channel, SlackTS: parent.SlackTS, Limit: 2})
+	if err != nil {
+		n.log.Warn("reading a story parent's message failed", "alert", parent.ID, "err", err)
+		return true // do not overwrite what may be a grouped message
+	}
+	return len(same) > 1
+}
+
+// suppress marks a follow-up sent without posting it (no threads: a
+// webhook, stdout, or a parent posted through one), logging it, and on
+// stdout printing one short line.
+func (n *Notifier) suppress(ctx context.Context, ch string, m *message) error {
+	a := m.alerts[0]
+	src := sourceName(a)
+	where := "a webhook"
+	if st, ok := n.tr.(*stdoutTransport); ok {
+		where = "stdout"
+		if err := st.line(fmt.Sprintf("[%s] also reported by %s: %s", clean(ch), src, titleOf(a))); err != nil {
+			n.log.Warn("writing to stdout failed", "err", err)
+		}
+	} else if n.tr.threads() {
+		where = "its story's first alert, which was posted without a thread"
+	}
+	n.log.Info(fmt.Sprintf("also reported by %s (suppressed: no threads with %s)", src, where),
+		"channel", ch, "alert", a.ID, "story", a.StoryID, "title", titleOf(a))
+	return n.markSent(ctx, m, "", n.o.Now())
+}
+
+// updateParent re-renders the story's parent message with the sources that
+// reported it so far (chat.update). Best effort: a failure is logged, and
+// the next follow-up's update counts from the store again.
+func (n *Notifier) updateParent(ctx context.Context, ch string, parent store.Alert) {
+	if n.grouped(ctx, parent) {
+		return
+	}
+	story, err := n.st.Alerts(ctx, store.AlertFilter{StoryID: parent.ID, State: store.StateSent})
+	if err != nil {
+		n.log.Warn("reading a story's alerts failed; parent message not updated", "channel", ch, "story", parent.ID, "err", err)
+		return
+	}
+	line := StoryLine(parent, story)
+	if line == "" {
+		return
+	}
+	text, blocks := RenderStory(parent, line)
+	m := &message{channel: ch, text: text, blocks: blocks, alerts: []store.Alert{parent}, ids: []string{parent.ID}}
+	uctx, cancel := context.WithTimeout(ctx, n.o.Lease/4)
+	defer cancel()
+	if err := n.tr.update(uctx, ch, parent.SlackTS, m); err != nil {
+		_, code, _ := classify(err)
+		n.log.Warn("updating a story's first message failed", "channel", ch, "story", parent.ID, "ts", parent.SlackTS, "err", errText(err, code))
+		return
+	}
+	n.log.Debug("story message updated", "channel", ch, "story", parent.ID, "ts", parent.SlackTS, "reports", len(story))
+}
+
+// lookupPosted finds which of the uncertain alerts of batch are already in
+// the channel: top-level ones in its history, follow-ups whose parent was
+// posted in the parent's thread (conversations.history does not return
+// thread replies), others in the history too (they may have gone out
+// top-level).
+func (n *Notifier) lookupPosted(ctx context.Context, ch string, batch []store.Alert) (map[string]string, error) {
+	var top []string
+	threads := map[string][]string{} // parent ts → follow-up ids
+	var order []string
+	for _, a := range batch {
+		if !a.Uncertain {
+			continue
+		}
+		if isFollowUp(a) && n.tr.threads() {
+			if p, err := n.st.Alert(ctx, a.StoryID); err == nil && p.State == store.StateSent && p.SlackTS != "" {
+				if threads[p.SlackTS] == nil {
+					order = append(order, p.SlackTS)
+				}
+				threads[p.SlackTS] = append(threads[p.SlackTS], a.ID)
+				continue
+			}
+		}
+		top = append(top, a.ID)
+	}
+	found := map[string]string{}
+	if len(top) > 0 {
+		f, err := n.tr.history(ctx, ch, top)
+		if err != nil {
+			return nil, err
+		}
+		for id, ts := range f {
+			found[id] = ts
+		}
+	}
+	for _, ts := range order {
+		f, err := n.tr.replies(ctx, ch, ts, threads[ts])
+		if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok && se.Err == "thread_not_found" {
+			continue // the parent message is gone, and its replies with it
+		}
+		if err != nil {
+			return nil, err
+		}
+		for id, rts := range f {
+			found[id] = rts
+		}
+	}
+	return found, nil
+}
