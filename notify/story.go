@@ -60,7 +60,8 @@ func (n *Notifier) resolveFollowUp(ctx context.Context, ch string, m *message, l
 	top := func(why string) (fuAction, *store.Alert, error) {
 		n.log.Info("story follow-up posted as an ordinary alert", "channel", ch, "alert", a.ID, "story", a.StoryID, "reason", why)
 		m.text, m.blocks = Render(a)
-		m.capped = true
+		_, stdout := n.tr.(*stdoutTransport)
+		m.capped = !stdout // the cap is about Slack channels
 		return fuTop, nil, nil
 	}
 	for _, lm := range later {
