@@ -35,6 +35,7 @@ type Index struct {
 	dict       map[string]termIDs
 	prefixLens []int    // distinct byte lengths of prefix terms
 	prefixHead []uint64 // bitset of hashed first 3 bytes of prefix terms
+	prefixBits []uint64 // Bloom filter of prefix terms (prefixHash)
 	nterms     int
 
 	// Postings: postings[postOff[t]:postOff[t+1]] are the rules anchored
@@ -184,8 +185,13 @@ func NewIndex(rules []*Rule) *Index {
 				if ix.prefixHead == nil {
 					ix.prefixHead = make([]uint64, prefixHeadBits/64)
 				}
-				h := headHash(a.key)
-				ix.prefixHead[h/64] |= 1 << (h % 64)
+				hh := headHash(a.key)
+				ix.prefixHead[hh/64] |= 1 << (hh % 64)
+				if ix.prefixBits == nil {
+					ix.prefixBits = make([]uint64, 1<<prefixBitsLog/64)
+				}
+				h := prefixHash(a.key) >> (64 - prefixBitsLog)
+				ix.prefixBits[h/64] |= 1 << (h % 64)
 			}
 		}
 		return ids[a.kind]
@@ -346,14 +352,22 @@ func (ix *Index) Match(a *Analyzed) []Match {
 		if len(ix.prefixLens) == 0 || len(k) < ix.prefixLens[0] {
 			continue
 		}
-		if h := headHash(k); ix.prefixHead[h/64]&(1<<(h%64)) == 0 {
+		if hh := headHash(k); ix.prefixHead[hh/64]&(1<<(hh%64)) == 0 {
 			continue // no prefix term starts like this word
 		}
-		for _, l := range ix.prefixLens {
-			if l > len(k) {
-				break
+		// Probe the dictionary only for the prefixes of this word that
+		// the filter has seen: hash the word once, a byte at a time.
+		ph, li := uint64(fnvOffset), 0
+		for b := 0; b < len(k) && li < len(ix.prefixLens); b++ {
+			ph = (ph ^ uint64(k[b])) * fnvPrime
+			if b+1 != ix.prefixLens[li] {
+				continue
 			}
-			if p, ok := ix.dict[k[:l]]; ok && p[anchorPrefix] >= 0 {
+			li++
+			if bit := ph >> (64 - prefixBitsLog); ix.prefixBits[bit/64]&(1<<(bit%64)) == 0 {
+				continue
+			}
+			if p, ok := ix.dict[k[:b+1]]; ok && p[anchorPrefix] >= 0 {
 				mark(p[anchorPrefix], fields())
 			}
 		}
@@ -536,7 +550,23 @@ func (ix *Index) satisfied(off int32, sc *scratch) bool {
 const prefixHeadBits = 1 << 16
 
 // headHash hashes the first 3 bytes of a string (every prefix term has at
-// least 3 letters) to a bit of the prefix filter.
+// least 3 letters) to a bit of the prefix head filter.
 func headHash(s string) uint32 {
 	return (uint32(s[0])*0x9E3779B1 ^ uint32(s[1])*0x85EBCA77 ^ uint32(s[2])*0xC2B2AE3D) % prefixHeadBits
+}
+
+// The prefix filter: one bit per prefix term, of 2^prefixBitsLog.
+const (
+	prefixBitsLog = 20
+	fnvOffset     = 14695981039346656037
+	fnvPrime      = 1099511628211
+)
+
+// prefixHash is 64-bit FNV-1a.
+func prefixHash(s string) uint64 {
+	h := uint64(fnvOffset)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * fnvPrime
+	}
+	return h
 }
