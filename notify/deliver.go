@@ -393,6 +393,7 @@ func (n *Notifier) dedupe(ctx context.Context, ch string, batch []store.Alert, h
 // are due at once, grouped messages listing them. A group takes the place
 // of its first alert.
 func (n *Notifier) plan(ch string, batch []store.Alert) []*message {
+	batch = parentsFirst(batch)
 	if _, ok := n.tr.(*stdoutTransport); ok {
 		out := make([]*message, 0, len(batch))
 		for _, a := range batch {

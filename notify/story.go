@@ -35,6 +35,10 @@ import (
 const (
 	parentWait    = 5 * time.Second
 	parentWaitMax = 10 * time.Minute
+	// parentMissingMax is how long a follow-up waits for a parent the store
+	// does not have yet: two feeds polled at once can commit a follow-up
+	// just before the poll that opened its story.
+	parentMissingMax = time.Minute
 )
 
 // isFollowUp reports whether a is a later report of a story opened by
@@ -71,6 +75,9 @@ func (n *Notifier) resolveFollowUp(ctx context.Context, ch string, m *message, l
 	}
 	parent, err := n.st.Alert(ctx, a.StoryID)
 	if errors.Is(err, store.ErrNotFound) {
+		if n.o.Now().Sub(a.CreatedAt) < parentMissingMax {
+			return fuWait, nil, nil
+		}
 		return top("its story's first alert is unknown")
 	}
 	if err != nil {
@@ -206,4 +213,31 @@ func (n *Notifier) lookupPosted(ctx context.Context, ch string, batch []store.Al
 		}
 	}
 	return found, nil
+}
+
+// parentsFirst moves a story's first alert ahead of its follow-ups when the
+// outbox holds them the other way round (two feeds polled at once can
+// commit a follow-up before the poll that opened its story): a thread
+// starts with its parent. Everything else keeps its order.
+func parentsFirst(batch []store.Alert) []store.Alert {
+	pos := make(map[string]int, len(batch))
+	for i, a := range batch {
+		pos[a.ID] = i
+	}
+	out := make([]store.Alert, 0, len(batch))
+	done := make(map[string]bool, len(batch))
+	for _, a := range batch {
+		if done[a.ID] {
+			continue
+		}
+		if isFollowUp(a) {
+			if j, ok := pos[a.StoryID]; ok && !done[a.StoryID] {
+				out = append(out, batch[j])
+				done[a.StoryID] = true
+			}
+		}
+		out = append(out, a)
+		done[a.ID] = true
+	}
+	return out
 }

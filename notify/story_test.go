@@ -426,3 +426,20 @@ func TestStoryLine(t *testing.T) {
 		t.Errorf("StoryLine =\n%q\nwant\n%q", got, want)
 	}
 }
+
+// Two feeds polled at once can queue a follow-up before the alert that
+// opened its story: the thread still starts with the parent.
+func TestParentsFirst(t *testing.T) {
+	p := store.Alert{ID: "p", StoryID: "p"}
+	f1 := store.Alert{ID: "f1", StoryID: "p"}
+	f2 := store.Alert{ID: "f2", StoryID: "p"}
+	x := store.Alert{ID: "x"}
+	got := parentsFirst([]store.Alert{x, f1, f2, p})
+	var ids []string
+	for _, a := range got {
+		ids = append(ids, a.ID)
+	}
+	if !slices.Equal(ids, []string{"x", "p", "f1", "f2"}) {
+		t.Errorf("order %v, want [x p f1 f2]", ids)
+	}
+}

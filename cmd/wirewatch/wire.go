@@ -210,6 +210,7 @@ func newNotifier(cfg *config.Config, st store.Store, out io.Writer, log *slog.Lo
 		BurstGroup: cfg.Slack.GroupAfter,
 		RetryFor:   cfg.Slack.RetryFor,
 		Lease:      cfg.Slack.Lease,
+		ChannelCap: cfg.Slack.ChannelCap,
 		Metrics:    m,
 		HTTPClient: slackHTTPClient(cfg, m),
 		Logger:     log,
