@@ -430,10 +430,10 @@ func TestStoryLine(t *testing.T) {
 // Two feeds polled at once can queue a follow-up before the alert that
 // opened its story: the thread still starts with the parent.
 func TestParentsFirst(t *testing.T) {
-	p := store.Alert{ID: "p", StoryID: "p"}
-	f1 := store.Alert{ID: "f1", StoryID: "p"}
-	f2 := store.Alert{ID: "f2", StoryID: "p"}
-	x := store.Alert{ID: "x"}
+	p := store.Alert{ID: "p", Kind: store.KindItem, StoryID: "p"}
+	f1 := store.Alert{ID: "f1", Kind: store.KindItem, StoryID: "p"}
+	f2 := store.Alert{ID: "f2", Kind: store.KindItem, StoryID: "p"}
+	x := store.Alert{ID: "x", Kind: store.KindItem}
 	got := parentsFirst([]store.Alert{x, f1, f2, p})
 	var ids []string
 	for _, a := range got {
