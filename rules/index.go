@@ -124,7 +124,7 @@ func termKind(n *node) (anchor, bool) {
 // plainPhrase returns the words of a phrase whose every word has one
 // form (no hyphen alternatives), not CASE(), or nil.
 func plainPhrase(n *node) []*token {
-	if n.kind != kSeq || n.mode == modeCased || len(n.units) < 2 {
+	if n.kind != kSeq || n.mode == modeCased || len(n.units) < 2 || len(n.units) > 8 {
 		return nil
 	}
 	var ws []*token
@@ -432,7 +432,7 @@ func (ix *Index) eval(a *Analyzed, sc *scratch, i int32) bool {
 	case opNot:
 		return !ix.eval(a, sc, i+1)
 	case opPhrase:
-		return ix.phrase(a, sc, i)
+		return ix.phrase(a, sc, i, nil)
 	case opAtLeast:
 		count, limit := 0, int(in.term)
 		for j := i + 1; j < in.skip; j++ {
@@ -458,33 +458,56 @@ func (ix *Index) eval(a *Analyzed, sc *scratch, i int32) bool {
 
 // phrase reports whether the phrase at instruction i occurs: its first
 // word in scope, followed by the others at consecutive positions.
-func (ix *Index) phrase(a *Analyzed, sc *scratch, i int32) bool {
+// With out, it appends every occurrence and reports whether there was one.
+func (ix *Index) phrase(a *Analyzed, sc *scratch, i int32, out *[]span3) bool {
 	in := &ix.prog[i]
 	for j := i + 1; j < in.skip; j++ {
 		if !sc.present(ix.prog[j].term, in.scope) {
 			return false
 		}
 	}
-	units := ix.nodes[i].units
-	for g := sc.termHead[ix.prog[i+1].term]; g >= 0; g = a.next(g, in.mode) {
+	// Walk the first word's occurrences and, in step, every other word's:
+	// word u must occur at occurrence number g+u. All chains ascend.
+	var curBuf [8]int32
+	n := int(in.skip - i - 1)
+	cur := curBuf[:0]
+	for j := i + 1; j < in.skip; j++ {
+		cur = append(cur, sc.termHead[ix.prog[j].term])
+	}
+	found := false
+	for g := cur[0]; g >= 0; g = a.next(g, in.mode) {
 		o := a.occs[g]
 		if !in.scope.has(o.f) {
 			continue
 		}
-		toks := a.fields[o.f].toks
-		last := int(o.i) + len(units) - 1
-		if last >= len(toks) || toks[last].pos-toks[o.i].pos != int32(len(units)-1) {
+		ok := true
+		for u := 1; ok && u < n; u++ {
+			want := g + int32(u)
+			for cur[u] >= 0 && cur[u] < want {
+				cur[u] = a.next(cur[u], in.mode)
+			}
+			if cur[u] < 0 {
+				return found
+			}
+			ok = cur[u] == want
+		}
+		if !ok {
 			continue
 		}
-		ok := true
-		for u := 1; ok && u < len(units); u++ {
-			ok = tokMatch(&toks[int(o.i)+u], &units[u].alts[0][0], in.mode)
-		}
-		if ok {
-			return true
+		// The same field, at consecutive positions (no category gap).
+		end := a.occs[g+int32(n)-1]
+		if end.f == o.f {
+			toks := a.fields[o.f].toks
+			if toks[end.i].pos-toks[o.i].pos == int32(n-1) {
+				if out == nil {
+					return true
+				}
+				found = true
+				*out = append(*out, span3{o.f, o.i, end.i})
+			}
 		}
 	}
-	return false
+	return found
 }
 
 // collect appends the occurrences that made a matching instruction match,
@@ -504,19 +527,31 @@ func (ix *Index) collect(a *Analyzed, sc *scratch, i int32, out *[]span3) {
 		}
 	case opNot:
 	case opTerm:
-		n := ix.nodes[i]
-		if n.kind == kSeq {
-			k := &n.units[0].alts[0][0]
-			for g := a.first(k, n.mode); g >= 0; g = a.next(g, n.mode) {
-				if o := a.occs[g]; n.scope.has(o.f) {
-					*out = append(*out, span3{o.f, o.i, o.i})
-				}
-			}
+		if n := ix.nodes[i]; n.kind != kSeq {
+			collect(a, n, out) // a wildcard
 			return
 		}
-		collect(a, n, out)
+		ix.collectTerm(a, sc, in, out)
+	case opAtLeast:
+		for j := i + 1; j < in.skip; j++ {
+			ix.collectTerm(a, sc, &ix.prog[j], out)
+		}
+	case opPhrase:
+		ix.phrase(a, sc, i, out)
 	default:
 		collect(a, ix.nodes[i], out)
+	}
+}
+
+// collectTerm appends the occurrences of a word term in its scope.
+func (ix *Index) collectTerm(a *Analyzed, sc *scratch, in *instr, out *[]span3) {
+	if sc.termStamp[in.term] != sc.gen {
+		return
+	}
+	for g := sc.termHead[in.term]; g >= 0; g = a.next(g, in.mode) {
+		if o := a.occs[g]; in.scope.has(o.f) {
+			*out = append(*out, span3{o.f, o.i, o.i})
+		}
 	}
 }
 
