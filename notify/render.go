@@ -605,6 +605,12 @@ func RenderFollowUp(a store.Alert, sameAs string) string {
 	return s
 }
 
+// renderOtherRule is the thread reply for a story's own first item matched
+// by another rule for the same channel: not another report, another rule.
+func renderOtherRule(a store.Alert) string {
+	return "Also matches rule *" + escTrunc(a.Rule, 200) + "*"
+}
+
 // StoryLine is the context line added to a story's parent message:
 // "Also reported by: Geo News, Reuters (3 sources)". story holds the
 // parent and its delivered follow-ups in any order; sources are named in
@@ -616,11 +622,15 @@ func StoryLine(parent store.Alert, story []store.Alert) string {
 	own := sourceName(parent)
 	seen := map[string]bool{own: true}
 	var others []string
+	// A report is an item: the parent's item matched by another rule is
+	// not another report.
+	items := map[[2]string]bool{{parent.FeedKey, parent.ItemID}: true}
 	reports := 1
 	for _, a := range fs {
-		if a.ID == parent.ID {
+		if a.ID == parent.ID || items[[2]string{a.FeedKey, a.ItemID}] {
 			continue
 		}
+		items[[2]string{a.FeedKey, a.ItemID}] = true
 		reports++
 		if s := sourceName(a); !seen[s] {
 			seen[s] = true

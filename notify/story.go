@@ -97,11 +97,14 @@ func (n *Notifier) resolveFollowUp(ctx context.Context, ch string, m *message, l
 	if !n.tr.threads() || parent.SlackTS == "" {
 		return fuSuppress, &parent, nil
 	}
-	sameAs := ""
-	if n.grouped(ctx, parent) {
-		sameAs = parent.Title
+	switch {
+	case parent.FeedKey == a.FeedKey && parent.ItemID == a.ItemID:
+		m.text, m.blocks = renderOtherRule(a), nil
+	case n.grouped(ctx, parent):
+		m.text, m.blocks = RenderFollowUp(a, parent.Title), nil
+	default:
+		m.text, m.blocks = RenderFollowUp(a, ""), nil
 	}
-	m.text, m.blocks = RenderFollowUp(a, sameAs), nil
 	m.threadTS = parent.SlackTS
 	return fuReply, &parent, nil
 }

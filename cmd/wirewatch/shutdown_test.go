@@ -104,7 +104,7 @@ url = %q
 		}
 	}
 	for _, m := range slack.Messages() {
-		if !strings.Contains(string(m.Blocks), "deep into Afghanistan") {
+		if !strings.Contains(m.Text+string(m.Blocks), "deep into Afghanistan") && !strings.Contains(m.Text, "Also matches rule") {
 			t.Errorf("unexpected message: %s", m.Text)
 		}
 	}
