@@ -282,10 +282,10 @@ func tokenize(n *normalizer, text string, categories bool, dst []token) []token 
 
 func appendToken(n *normalizer, dst []token, raw string, start, end int, pos *int32) []token {
 	var cased, exact, st string
-	if isASCII(raw) && strings.IndexByte(raw, '`') < 0 {
+	if w, ok := asciiWord(raw); ok {
 		// The common case, cached: the exact form and stem of a cased
 		// ASCII word.
-		cased = trimPossessive(raw)
+		cased = trimPossessive(w)
 		exact, st = asciiForms(cased)
 	} else {
 		cased, exact = n.word(raw)
@@ -297,6 +297,41 @@ func appendToken(n *normalizer, dst []token, raw string, start, end int, pos *in
 	dst = append(dst, token{start: int32(start), end: int32(end), pos: *pos, cased: cased, exact: exact, stem: st})
 	*pos++
 	return dst
+}
+
+// asciiWord returns raw with its apostrophes made ASCII (’, ‘ and ` map to
+// ', as mapPunct does) when that leaves a plain ASCII word, which then
+// needs no Unicode normalisation.
+func asciiWord(raw string) (string, bool) {
+	plain := true
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; {
+		case c == '`':
+			plain = false
+		case c >= utf8.RuneSelf:
+			if !strings.HasPrefix(raw[i:], "\u2019") && !strings.HasPrefix(raw[i:], "\u2018") {
+				return "", false
+			}
+			plain = false
+			i += 2
+		}
+	}
+	if plain {
+		return raw, true
+	}
+	b := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; {
+		case c == '`':
+			b = append(b, '\'')
+		case c >= utf8.RuneSelf:
+			b = append(b, '\'')
+			i += 2
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b), true
 }
 
 // analyzeWords splits a rule word or phrase into normalised tokens, the same
