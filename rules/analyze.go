@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"hash/maphash"
 	"sort"
 	"strconv"
 	"strings"
@@ -88,13 +89,12 @@ type Analyzed struct {
 	fields [numFields]fieldData
 
 	// Postings: every token of every field is an occurrence, numbered in
-	// field and token order. forms maps each exact form and each stem to its
-	// heads: its first occurrence as that kind of form; nextExact/nextStem chain the
-	// following ones (-1 ends).
+	// field and token order. forms holds each exact form and each stem with
+	// its first occurrence as that kind of form; nextExact/nextStem chain
+	// the following ones (-1 ends).
 	occs      []occ
-	forms     map[string]int32 // form -> index in heads and formKeys
-	heads     []heads
-	formKeys  []string
+	forms     []form  // distinct exact forms and stems, in first-seen order
+	slots     []int32 // hash table over forms: form index + 1 (0: empty)
 	nextExact []int32
 	nextStem  []int32
 
@@ -127,46 +127,138 @@ func Analyze(d Document) *Analyzed {
 	}
 	a.fields[FieldCategory] = fieldData{text: strings.Join(cats, categorySep)}
 
-	total := 0
+	size := 0
+	for f := range a.fields {
+		size += len(a.fields[f].text)
+	}
+	a.initForms(size/8 + 8)
+	a.occs = make([]occ, 0, size/5+1)
+	a.nextExact = make([]int32, 0, size/5+1)
+	a.nextStem = make([]int32, 0, size/5+1)
 	for f := range a.fields {
 		fd := &a.fields[f]
-		fd.toks = tokenize(n, fd.text, Field(f) == FieldCategory, make([]token, 0, len(fd.text)/5+1))
-		total += len(fd.toks)
-	}
-	a.occs = make([]occ, 0, total)
-	for f := range a.fields {
-		for i := range a.fields[f].toks {
-			a.occs = append(a.occs, occ{Field(f), int32(i)})
-		}
-	}
-	a.forms = make(map[string]int32, total*3/4+8)
-	a.heads = make([]heads, 0, total*3/4+8)
-	a.formKeys = make([]string, 0, total*3/4+8)
-	a.nextExact = make([]int32, total)
-	a.nextStem = make([]int32, total)
-	form := func(k string) *heads {
-		i, ok := a.forms[k]
-		if !ok {
-			i = int32(len(a.heads))
-			a.forms[k] = i
-			a.heads = append(a.heads, heads{-1, -1})
-			a.formKeys = append(a.formKeys, k)
-		}
-		return &a.heads[i]
-	}
-	// Walk backwards, pushing each occurrence in front, so that every chain
-	// is in ascending order.
-	for g := total - 1; g >= 0; g-- {
-		o := a.occs[g]
-		t := &a.fields[o.f].toks[o.i]
-		h := form(t.exact)
-		a.nextExact[g], h.exact = h.exact, int32(g)
-		if t.stem != t.exact {
-			h = form(t.stem)
-		}
-		a.nextStem[g], h.stem = h.stem, int32(g)
+		t := tokenizer{n: n, a: a, f: Field(f)}
+		fd.toks = t.tokenize(fd.text, Field(f) == FieldCategory, make([]token, 0, len(fd.text)/5+1))
 	}
 	return a
+}
+
+// form is one distinct exact form or stem of an item, with the first and
+// last of its occurrences as each kind of form (-1: none).
+type form struct {
+	key                 string
+	hash                uint64
+	exact, stem         int32
+	lastExact, lastStem int32
+	stemOf              int32 // of a form seen as an exact form: its stem's form (-1: not yet)
+}
+
+// formSeed seeds the hash of the forms table; it is set once, at init.
+var formSeed = maphash.MakeSeed()
+
+func (a *Analyzed) initForms(n int) {
+	a.forms = make([]form, 0, n)
+	size := 16
+	for size < 2*n {
+		size *= 2
+	}
+	a.slots = make([]int32, size)
+}
+
+// findForm returns the index of the form with key k and hash h, or -1.
+func (a *Analyzed) findForm(k []byte, h uint64) int32 {
+	mask := uint64(len(a.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := a.slots[i]
+		if s == 0 {
+			return -1
+		}
+		if f := &a.forms[s-1]; f.hash == h && f.key == string(k) {
+			return s - 1
+		}
+	}
+}
+
+// lookup returns the index of a form, or -1.
+func (a *Analyzed) lookup(k string) int32 {
+	if len(a.slots) == 0 {
+		return -1
+	}
+	h := maphash.String(formSeed, k)
+	mask := uint64(len(a.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := a.slots[i]
+		if s == 0 {
+			return -1
+		}
+		if f := &a.forms[s-1]; f.hash == h && f.key == k {
+			return s - 1
+		}
+	}
+}
+
+// addForm returns the index of the form k, adding it if new.
+func (a *Analyzed) addForm(k string) int32 {
+	h := maphash.String(formSeed, k)
+	mask := uint64(len(a.slots) - 1)
+	i := h & mask
+	for ; ; i = (i + 1) & mask {
+		s := a.slots[i]
+		if s == 0 {
+			break
+		}
+		if f := &a.forms[s-1]; f.hash == h && f.key == k {
+			return s - 1
+		}
+	}
+	id := int32(len(a.forms))
+	a.forms = append(a.forms, form{key: k, hash: h, exact: -1, stem: -1, lastExact: -1, lastStem: -1, stemOf: -1})
+	a.slots[i] = id + 1
+	if 2*len(a.forms) > len(a.slots) {
+		a.slots = make([]int32, 2*len(a.slots))
+		mask = uint64(len(a.slots) - 1)
+		for j := range a.forms {
+			k := a.forms[j].hash & mask
+			for a.slots[k] != 0 {
+				k = (k + 1) & mask
+			}
+			a.slots[k] = int32(j) + 1
+		}
+	}
+	return id
+}
+
+// addOcc records the next occurrence (token i of field f) with its forms.
+func (a *Analyzed) addOcc(f Field, i int32, t *token, exactID int32) {
+	g := int32(len(a.occs))
+	a.occs = append(a.occs, occ{f, i})
+	a.nextExact = append(a.nextExact, -1)
+	a.nextStem = append(a.nextStem, -1)
+	if exactID < 0 {
+		exactID = a.addForm(t.exact)
+	}
+	x := &a.forms[exactID]
+	if x.exact < 0 {
+		x.exact = g
+	} else {
+		a.nextExact[x.lastExact] = g
+	}
+	x.lastExact = g
+	stemID := x.stemOf
+	if stemID < 0 {
+		stemID = exactID
+		if t.stem != t.exact {
+			stemID = a.addForm(t.stem)
+		}
+		a.forms[exactID].stemOf = stemID
+	}
+	y := &a.forms[stemID]
+	if y.stem < 0 {
+		y.stem = g
+	} else {
+		a.nextStem[y.lastStem] = g
+	}
+	y.lastStem = g
 }
 
 // heads are the first occurrences of a string as an exact form and as a
@@ -176,13 +268,13 @@ type heads struct{ exact, stem int32 }
 // first returns the first occurrence of a rule token's form, or -1.
 func (a *Analyzed) first(k *token, m mode) int32 {
 	if m == modeStem {
-		if i, ok := a.forms[k.stem]; ok {
-			return a.heads[i].stem
+		if i := a.lookup(k.stem); i >= 0 {
+			return a.forms[i].stem
 		}
 		return -1
 	}
-	if i, ok := a.forms[k.exact]; ok {
-		return a.heads[i].exact
+	if i := a.lookup(k.exact); i >= 0 {
+		return a.forms[i].exact
 	}
 	return -1
 }
@@ -209,9 +301,9 @@ func (a *Analyzed) Text(f Field) string {
 func (a *Analyzed) sortedKeys() []string {
 	a.keysOnce.Do(func() {
 		a.keys = make([]string, 0, len(a.forms))
-		for i, k := range a.formKeys {
-			if a.heads[i].exact >= 0 {
-				a.keys = append(a.keys, k)
+		for i := range a.forms {
+			if a.forms[i].exact >= 0 {
+				a.keys = append(a.keys, a.forms[i].key)
 			}
 		}
 		sort.Strings(a.keys)
@@ -239,7 +331,7 @@ func hasWordChar(s string) bool {
 // tokenize splits text into words (UAX #29) and normalises each. Words
 // joined by dots are split ("dawn.com" is two words), except
 // single-letter abbreviations ("U.S." is the word "us").
-func tokenize(n *normalizer, text string, categories bool, dst []token) []token {
+func (tz *tokenizer) tokenize(text string, categories bool, dst []token) []token {
 	dst = dst[:0]
 	pos := int32(0)
 	seg := words.FromString(text)
@@ -254,7 +346,7 @@ func tokenize(n *normalizer, text string, categories bool, dst []token) []token 
 			continue
 		}
 		if strings.IndexByte(v, '.') < 0 {
-			dst = appendToken(n, dst, v, start, start+len(v), &pos)
+			dst = tz.appendToken(dst, v, start, start+len(v), &pos)
 			continue
 		}
 		parts := strings.Split(v, ".")
@@ -266,13 +358,13 @@ func tokenize(n *normalizer, text string, categories bool, dst []token) []token 
 			}
 		}
 		if abbrev {
-			dst = appendToken(n, dst, strings.Join(parts, ""), start, start+len(v), &pos)
+			dst = tz.appendToken(dst, strings.Join(parts, ""), start, start+len(v), &pos)
 			continue
 		}
 		off := start
 		for _, p := range parts {
 			if hasWordChar(p) {
-				dst = appendToken(n, dst, p, off, off+len(p), &pos)
+				dst = tz.appendToken(dst, p, off, off+len(p), &pos)
 			}
 			off += len(p) + 1
 		}
@@ -280,15 +372,41 @@ func tokenize(n *normalizer, text string, categories bool, dst []token) []token 
 	return dst
 }
 
-func appendToken(n *normalizer, dst []token, raw string, start, end int, pos *int32) []token {
+// tokenizer splits text into tokens; with a, it also records each token's
+// occurrence and forms in a, as field f.
+type tokenizer struct {
+	n *normalizer
+	a *Analyzed
+	f Field
+}
+
+func (tz *tokenizer) appendToken(dst []token, raw string, start, end int, pos *int32) []token {
 	var cased, exact, st string
+	exactID := int32(-1)
 	if w, ok := asciiWord(raw); ok {
-		// The common case, cached: the exact form and stem of a cased
-		// ASCII word.
+		// The common case: an ASCII word. A word seen before in this item
+		// (in any case) reuses its forms; others come from the cache.
 		cased = trimPossessive(w)
-		exact, st = asciiForms(cased)
+		if tz.a != nil && len(cased) <= 64 {
+			var buf [64]byte
+			b := buf[:len(cased)]
+			for i := 0; i < len(cased); i++ {
+				c := cased[i]
+				if c >= 'A' && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				b[i] = c
+			}
+			if id := tz.a.findForm(b, maphash.Bytes(formSeed, b)); id >= 0 && tz.a.forms[id].stemOf >= 0 {
+				exactID = id
+				exact, st = tz.a.forms[id].key, tz.a.forms[tz.a.forms[id].stemOf].key
+			}
+		}
+		if exactID < 0 {
+			exact, st = asciiForms(cased)
+		}
 	} else {
-		cased, exact = n.word(raw)
+		cased, exact = tz.n.word(raw)
 		st = stem(exact)
 	}
 	if exact == "" || !hasWordChar(exact) {
@@ -296,6 +414,9 @@ func appendToken(n *normalizer, dst []token, raw string, start, end int, pos *in
 	}
 	dst = append(dst, token{start: int32(start), end: int32(end), pos: *pos, cased: cased, exact: exact, stem: st})
 	*pos++
+	if tz.a != nil {
+		tz.a.addOcc(tz.f, int32(len(dst)-1), &dst[len(dst)-1], exactID)
+	}
 	return dst
 }
 
@@ -337,5 +458,6 @@ func asciiWord(raw string) (string, bool) {
 // analyzeWords splits a rule word or phrase into normalised tokens, the same
 // way item text is split.
 func analyzeWords(n *normalizer, s string) []token {
-	return tokenize(n, cleanText(s), false, nil)
+	tz := tokenizer{n: n}
+	return tz.tokenize(cleanText(s), false, nil)
 }

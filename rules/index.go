@@ -326,8 +326,9 @@ func (ix *Index) match(a *Analyzed, all bool) []Match {
 		}
 		sc.termMask[t] |= m
 	}
-	for fi, k := range a.formKeys {
-		h := a.heads[fi]
+	for fi := range a.forms {
+		k := a.forms[fi].key
+		h := heads{a.forms[fi].exact, a.forms[fi].stem}
 		ids, ok := ix.dict[k]
 		if ok && ids[anchorStem] >= 0 && h.stem >= 0 {
 			var m fieldMask

@@ -381,7 +381,7 @@ func prefixOccs(a *Analyzed, n *node, first bool) []span3 {
 	i := sort.SearchStrings(keys, n.prefix)
 	var out []span3
 	for ; i < len(keys) && strings.HasPrefix(keys[i], n.prefix); i++ {
-		for g := a.heads[a.forms[keys[i]]].exact; g >= 0; g = a.nextExact[g] {
+		for g := a.forms[a.lookup(keys[i])].exact; g >= 0; g = a.nextExact[g] {
 			if o := a.occs[g]; n.scope.has(o.f) {
 				out = append(out, span3{o.f, o.i, o.i})
 				if first {
