@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"hash/maphash"
 	"slices"
 	"sync"
 )
@@ -32,7 +33,9 @@ type Index struct {
 	// Term dictionary: every term any rule's clauses or program use; a
 	// string has up to three term ids: as an exact form, a stem and a
 	// prefix (-1: not used).
-	dict       map[string]termIDs
+	dict       map[string]termIDs // while building; then the table below
+	dictSlots  []int32            // open addressing by maphash(formSeed): entry index + 1
+	dictTerms  []dictEntry
 	prefixLens []int    // distinct byte lengths of prefix terms
 	prefixHead []uint64 // bitset of hashed first 3 bytes of prefix terms
 	prefixBits []uint64 // Bloom filter of prefix terms (prefixHash)
@@ -65,6 +68,49 @@ type Match struct {
 }
 
 type termIDs [3]int32 // indexed by anchorKind
+
+// dictEntry is a term of the dictionary table, with the hash Analyze also
+// gives each form of an item, so that looking a form up hashes nothing.
+type dictEntry struct {
+	hash uint64
+	key  string
+	ids  termIDs
+}
+
+// buildDict moves the dictionary map into the table.
+func (ix *Index) buildDict() {
+	size := 16
+	for size < 2*len(ix.dict) {
+		size *= 2
+	}
+	ix.dictSlots = make([]int32, size)
+	ix.dictTerms = make([]dictEntry, 0, len(ix.dict))
+	mask := uint64(size - 1)
+	for k, ids := range ix.dict {
+		h := maphash.String(formSeed, k)
+		i := h & mask
+		for ix.dictSlots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		ix.dictTerms = append(ix.dictTerms, dictEntry{h, k, ids})
+		ix.dictSlots[i] = int32(len(ix.dictTerms))
+	}
+	ix.dict = nil
+}
+
+// lookup returns the term ids of a string whose hash is h.
+func (ix *Index) lookup(k string, h uint64) (termIDs, bool) {
+	mask := uint64(len(ix.dictSlots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := ix.dictSlots[i]
+		if s == 0 {
+			return termIDs{}, false
+		}
+		if e := &ix.dictTerms[s-1]; e.hash == h && e.key == k {
+			return e.ids, true
+		}
+	}
+}
 
 // posting files a rule under a term, in the fields the rule needs it in.
 type posting struct {
@@ -286,6 +332,7 @@ func NewIndex(rules []*Rule) *Index {
 		fill[f.term]++
 	}
 	slices.Sort(ix.prefixLens)
+	ix.buildDict()
 	nrules, nterms := len(ix.rules), ix.nterms
 	ix.scratch.New = func() any {
 		return &scratch{termStamp: make([]uint32, nterms), termMask: make([]fieldMask, nterms), termHead: make([]int32, nterms), ruleStamp: make([]uint32, nrules)}
@@ -329,7 +376,7 @@ func (ix *Index) match(a *Analyzed, all bool) []Match {
 	for fi := range a.forms {
 		k := a.forms[fi].key
 		h := heads{a.forms[fi].exact, a.forms[fi].stem}
-		ids, ok := ix.dict[k]
+		ids, ok := ix.lookup(k, a.forms[fi].hash)
 		if ok && ids[anchorStem] >= 0 && h.stem >= 0 {
 			var m fieldMask
 			for g := h.stem; g >= 0; g = a.nextStem[g] {
@@ -372,7 +419,7 @@ func (ix *Index) match(a *Analyzed, all bool) []Match {
 			if bit := ph >> (64 - prefixBitsLog); ix.prefixBits[bit/64]&(1<<(bit%64)) == 0 {
 				continue
 			}
-			if p, ok := ix.dict[k[:b+1]]; ok && p[anchorPrefix] >= 0 {
+			if p, ok := ix.lookup(k[:b+1], maphash.String(formSeed, k[:b+1])); ok && p[anchorPrefix] >= 0 {
 				mark(p[anchorPrefix], fields())
 			}
 		}
