@@ -39,8 +39,13 @@
 // each a set of terms one of which must occur (for "a AND (b OR c)": {a}
 // and {b, c}). An Index files each rule under the terms of its most
 // selective clause (its anchors); matching an item looks up the item's
-// distinct terms, keeps the candidate rules whose other clauses the item's
-// terms satisfy, and evaluates only those on the item's word positions.
+// distinct terms once (marking which rule terms occur, and in which
+// fields), keeps the candidate rules whose other clauses the marked terms
+// satisfy, and evaluates only those. Evaluation runs on a flat program per
+// rule over interned term ids: AND, OR, NOT, single words, wildcards,
+// plain phrases and simple ATLEAST are decided from the marked terms and
+// their occurrence chains; NEAR, CASE() and hyphenated alternatives fall
+// back to the rule's syntax tree on the item's word positions.
 // Every match carries its spans. An Index is immutable and safe for
 // concurrent use; build a new one and swap it atomically when rules change.
 package rules
