@@ -136,3 +136,42 @@ func FuzzCompile(f *testing.F) {
 		}
 	})
 }
+
+// TestIndexAgreesWithRuleMatchAtScale checks the index's flat evaluator
+// against Rule.Match (itself checked against the reference above) on the
+// benchmark's items and its 100,000 generated rules: the same rules match,
+// with the same spans. Under the race detector it checks 10,000 rules.
+func TestIndexAgreesWithRuleMatchAtScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles 100,000 rules")
+	}
+	benchSetup(t)
+	rs := benchRules
+	step := 4
+	if raceEnabled {
+		rs, step = rs[:10000], 20
+	}
+	ix := NewIndex(rs)
+	matches := 0
+	for k := 0; k < len(benchAn); k += step {
+		a := benchAn[k]
+		got := map[*Rule][]Span{}
+		for _, m := range ix.Match(a) {
+			got[m.Rule] = m.Spans
+		}
+		for _, r := range rs {
+			want, ok := r.Match(a)
+			spans, gotOK := got[r]
+			if gotOK != ok || !reflect.DeepEqual(spans, want) {
+				t.Fatalf("item %d, rule %q: index %v %v, Rule.Match %v %v", k, r.Query(), gotOK, spans, ok, want)
+			}
+			if ok {
+				matches++
+			}
+		}
+	}
+	if matches == 0 {
+		t.Fatal("no rule matched: the comparison means nothing")
+	}
+	t.Logf("%d rules, %d matches, all agree", len(rs), matches)
+}
