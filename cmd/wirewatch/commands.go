@@ -20,6 +20,7 @@ import (
 	"github.com/wirewatch/wirewatch/opsserver"
 	"github.com/wirewatch/wirewatch/reload"
 	"github.com/wirewatch/wirewatch/rules"
+	"github.com/wirewatch/wirewatch/store/sqlite"
 )
 
 // cmdRun is the daemon: the monitor polls feeds as they fall due and the
@@ -210,25 +211,22 @@ func cmdOnce(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-// copySQLite copies an SQLite state file (and its WAL) for a dry run; a
-// missing source is not an error (a new installation).
+// copySQLite copies an SQLite state file for a dry run, as one consistent
+// snapshot even while a daemon writes to it (VACUUM INTO); a missing source
+// is not an error (a new installation).
 func copySQLite(ctx context.Context, from, to string) error {
 	if _, err := os.Stat(from); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	for _, suffix := range []string{"", "-wal"} {
-		b, err := os.ReadFile(from + suffix)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("dry run: copying state: %w", err)
-		}
-		if err := os.WriteFile(to+suffix, b, 0o600); err != nil {
-			return fmt.Errorf("dry run: copying state: %w", err)
-		}
+	src, err := sqlite.Open(from, sqlite.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		return fmt.Errorf("dry run: reading state: %w", err)
 	}
-	return ctx.Err()
+	defer src.Close()
+	if err := src.Backup(ctx, to); err != nil {
+		return fmt.Errorf("dry run: copying state: %w", err)
+	}
+	return nil
 }
 
 // cmdCheck validates the config and every rule, and runs the rules' own
