@@ -150,7 +150,9 @@ type form struct {
 	hash                uint64
 	exact, stem         int32
 	lastExact, lastStem int32
-	stemOf              int32 // of a form seen as an exact form: its stem's form (-1: not yet)
+	stemOf              int32     // of a form seen as an exact form: its stem's form (-1: not yet)
+	exactFields         fieldMask // the fields it occurs in as an exact form
+	stemFields          fieldMask // the fields it occurs in as a stem
 }
 
 // formSeed seeds the hash of the forms table; it is set once, at init.
@@ -244,6 +246,7 @@ func (a *Analyzed) addOcc(f Field, i int32, t *token, exactID int32) {
 		a.nextExact[x.lastExact] = g
 	}
 	x.lastExact = g
+	x.exactFields |= 1 << f
 	stemID := x.stemOf
 	if stemID < 0 {
 		stemID = exactID
@@ -259,11 +262,8 @@ func (a *Analyzed) addOcc(f Field, i int32, t *token, exactID int32) {
 		a.nextStem[y.lastStem] = g
 	}
 	y.lastStem = g
+	y.stemFields |= 1 << f
 }
-
-// heads are the first occurrences of a string as an exact form and as a
-// stem (-1: none).
-type heads struct{ exact, stem int32 }
 
 // first returns the first occurrence of a rule token's form, or -1.
 func (a *Analyzed) first(k *token, m mode) int32 {

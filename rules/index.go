@@ -374,32 +374,19 @@ func (ix *Index) match(a *Analyzed, all bool) []Match {
 		sc.termMask[t] |= m
 	}
 	for fi := range a.forms {
-		k := a.forms[fi].key
-		h := heads{a.forms[fi].exact, a.forms[fi].stem}
-		ids, ok := ix.lookup(k, a.forms[fi].hash)
-		if ok && ids[anchorStem] >= 0 && h.stem >= 0 {
-			var m fieldMask
-			for g := h.stem; g >= 0; g = a.nextStem[g] {
-				m |= 1 << a.occs[g].f
-			}
-			mark(ids[anchorStem], m)
-			sc.termHead[ids[anchorStem]] = h.stem
+		fm := &a.forms[fi]
+		k := fm.key
+		ids, ok := ix.lookup(k, fm.hash)
+		if ok && ids[anchorStem] >= 0 && fm.stem >= 0 {
+			mark(ids[anchorStem], fm.stemFields)
+			sc.termHead[ids[anchorStem]] = fm.stem
 		}
-		if h.exact < 0 {
+		if fm.exact < 0 {
 			continue
 		}
-		var m fieldMask
-		fields := func() fieldMask {
-			if m == 0 {
-				for g := h.exact; g >= 0; g = a.nextExact[g] {
-					m |= 1 << a.occs[g].f
-				}
-			}
-			return m
-		}
 		if ok && ids[anchorExact] >= 0 {
-			mark(ids[anchorExact], fields())
-			sc.termHead[ids[anchorExact]] = h.exact
+			mark(ids[anchorExact], fm.exactFields)
+			sc.termHead[ids[anchorExact]] = fm.exact
 		}
 		if len(ix.prefixLens) == 0 || len(k) < ix.prefixLens[0] {
 			continue
@@ -420,7 +407,7 @@ func (ix *Index) match(a *Analyzed, all bool) []Match {
 				continue
 			}
 			if p, ok := ix.lookup(k[:b+1], maphash.String(formSeed, k[:b+1])); ok && p[anchorPrefix] >= 0 {
-				mark(p[anchorPrefix], fields())
+				mark(p[anchorPrefix], fm.exactFields)
 			}
 		}
 	}
