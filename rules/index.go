@@ -142,6 +142,9 @@ type instr struct {
 	skip  int32
 }
 
+// pfxHit is a form of the item that starts with a prefix term.
+type pfxHit struct{ term, form int32 }
+
 type scratch struct {
 	termStamp []uint32
 	termMask  []fieldMask // fields a marked term occurs in
@@ -151,6 +154,7 @@ type scratch struct {
 	gen       uint32
 	cands     []int32
 	occs      []span3
+	pfx       []pfxHit // the item's forms each marked prefix term matched
 }
 
 // termKind returns the term a node stands for when it is a single word
@@ -363,6 +367,7 @@ func (ix *Index) match(a *Analyzed, all bool) []Match {
 	}
 	gen := sc.gen
 	marked := sc.marked[:0]
+	sc.pfx = sc.pfx[:0]
 	// Mark the terms of the item that some rule uses, with the fields they
 	// occur in.
 	mark := func(t int32, m fieldMask) {
@@ -408,6 +413,7 @@ func (ix *Index) match(a *Analyzed, all bool) []Match {
 			}
 			if p, ok := ix.lookup(k[:b+1], maphash.String(formSeed, k[:b+1])); ok && p[anchorPrefix] >= 0 {
 				mark(p[anchorPrefix], fm.exactFields)
+				sc.pfx = append(sc.pfx, pfxHit{p[anchorPrefix], int32(fi)})
 			}
 		}
 	}
@@ -581,8 +587,18 @@ func (ix *Index) collect(a *Analyzed, sc *scratch, i int32, out *[]span3) {
 		}
 	case opNot:
 	case opTerm:
-		if n := ix.nodes[i]; n.kind != kSeq {
-			collect(a, n, out) // a wildcard
+		if ix.nodes[i].kind == kPrefix {
+			// The words the marking found to start with the prefix.
+			for _, h := range sc.pfx {
+				if h.term != in.term {
+					continue
+				}
+				for g := a.forms[h.form].exact; g >= 0; g = a.nextExact[g] {
+					if o := a.occs[g]; in.scope.has(o.f) {
+						*out = append(*out, span3{o.f, o.i, o.i})
+					}
+				}
+			}
 			return
 		}
 		ix.collectTerm(a, sc, in, out)
