@@ -99,6 +99,7 @@ type Set struct {
 	alertsQueued  prometheus.Counter
 	alertsSent    *prometheus.CounterVec
 	alertsFailed  *prometheus.CounterVec
+	followUps     *prometheus.CounterVec
 	delivery      prometheus.Histogram
 	slackDuration *prometheus.HistogramVec
 	slackRequests *prometheus.CounterVec
@@ -129,6 +130,7 @@ func New() *Set {
 	s.alertsQueued = f.counter("alerts_queued_total", "Alerts newly queued in the outbox (item and ops).")
 	s.alertsSent = f.counterVec("alerts_sent_total", "Alerts Slack accepted, by kind: item, digest, ops.", "kind")
 	s.alertsFailed = f.counterVec("alerts_failed_total", "Alerts given up on (marked failed), by kind: item, digest, ops.", "kind")
+	s.followUps = f.counterVec("story_followups_total", "Later reports of an alerted story, by outcome: reply (in its thread), suppressed (no threads: webhook or stdout), top (posted as an ordinary alert).", "outcome")
 	s.delivery = f.histogram("alert_delivery_seconds", "Time from an item's first sight to Slack accepting its alert (item alerts, not digests).", deliveryBuckets)
 	s.slackDuration = f.histogramVec("slack_request_duration_seconds", "Slack HTTP request latency, by API method.", slackBuckets, "method")
 	s.slackRequests = f.counterVec("slack_requests_total", "Slack HTTP requests by API method and status (2xx, 4xx, 429, 5xx, error).", "method", "status")
@@ -152,6 +154,9 @@ func New() *Set {
 	}
 	for _, m := range slackMethods {
 		s.slack429.WithLabelValues(m)
+	}
+	for _, o := range []string{FollowUpReply, FollowUpSuppressed, FollowUpTop} {
+		s.followUps.WithLabelValues(o)
 	}
 	s.matches.WithLabelValues(OtherRule)
 	s.reloads.WithLabelValues("ok")
@@ -325,6 +330,28 @@ func (s *Set) AlertSent(a store.Alert, now time.Time) {
 	if k == AlertKindItem && !a.CreatedAt.IsZero() {
 		s.delivery.Observe(max(0, now.Sub(a.CreatedAt).Seconds()))
 	}
+}
+
+// Outcomes of a story follow-up, for StoryFollowUp.
+const (
+	FollowUpReply      = "reply"
+	FollowUpSuppressed = "suppressed"
+	FollowUpTop        = "top"
+)
+
+// StoryFollowUp counts a later report of an alerted story by what became
+// of it: a thread reply, suppressed (counted only: no threads with a
+// webhook), or an ordinary top-level alert.
+func (s *Set) StoryFollowUp(outcome string) {
+	if s == nil {
+		return
+	}
+	switch outcome {
+	case FollowUpReply, FollowUpSuppressed, FollowUpTop:
+	default:
+		return
+	}
+	s.followUps.WithLabelValues(outcome).Inc()
 }
 
 // AlertFailed records that delivery of a was given up.

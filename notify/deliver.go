@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wirewatch/wirewatch/metrics"
 	"github.com/wirewatch/wirewatch/store"
 )
 
@@ -64,6 +65,7 @@ func (n *Notifier) deliverChannel(ctx context.Context, owner, ch string, batch [
 				if err := n.suppress(wctx, ch, m); err != nil {
 					return
 				}
+				n.o.Metrics.StoryFollowUp(metrics.FollowUpSuppressed)
 				continue
 			case act == fuReply:
 				parent = p
@@ -97,6 +99,13 @@ func (n *Notifier) deliverChannel(ctx context.Context, owner, ch string, batch [
 			}
 			if err := n.markSent(wctx, m, ts, now); err != nil {
 				return
+			}
+			if m.followUp {
+				if m.threadTS != "" {
+					n.o.Metrics.StoryFollowUp(metrics.FollowUpReply)
+				} else {
+					n.o.Metrics.StoryFollowUp(metrics.FollowUpTop)
+				}
 			}
 			n.log.Debug("delivered", "channel", ch, "alerts", len(m.ids), "ts", ts, "thread_ts", m.threadTS)
 			if parent != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wirewatch/wirewatch/internal/slackfake"
+	"github.com/wirewatch/wirewatch/metrics"
 	"github.com/wirewatch/wirewatch/store"
 )
 
@@ -219,7 +221,8 @@ func TestStoryNoThreads(t *testing.T) {
 			enqueue(t, st, parent, f1, f2)
 			var logs syncBuffer
 			var out bytes.Buffer
-			o := Options{Store: st, Now: clk.Now, Sleep: clk.Sleep, Out: &out,
+			m := metrics.New()
+			o := Options{Store: st, Now: clk.Now, Sleep: clk.Sleep, Out: &out, Metrics: m,
 				Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 			if mode == "webhook" {
 				o.WebhookURL = fake.WebhookURL()
@@ -227,6 +230,12 @@ func TestStoryNoThreads(t *testing.T) {
 			n := newNotifier(t, o)
 			drain(t, n)
 
+			// Suppressed follow-ups are counted.
+			rec := httptest.NewRecorder()
+			m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+			if !strings.Contains(rec.Body.String(), `wirewatch_story_followups_total{outcome="suppressed"} 2`) {
+				t.Errorf("suppressed follow-ups not counted:\n%s", rec.Body.String())
+			}
 			if mode == "webhook" {
 				msgs := fake.MessagesIn("hook")
 				if len(msgs) != 1 || !strings.Contains(msgs[0].Text, parent.Title) {
