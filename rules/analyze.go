@@ -63,13 +63,24 @@ type Document struct {
 	HTML                                        bool
 }
 
-// token is one word of a field.
+// token is one word of a rule, or of an item as tokens returns it.
 type token struct {
 	start, end int32  // byte offsets into the field's text
 	pos        int32  // word position; categories are set apart by a gap
 	cased      string // NFKC, punctuation mapped, possessive removed
 	exact      string // cased, case-folded, Latin accents stripped
 	stem       string // English stem of exact (or exact)
+}
+
+// itok is one word of an item's field, as Analyze keeps it: no pointers,
+// so that an item's words cost the garbage collector nothing to scan. Its
+// exact form and stem are its form's keys; its cased form is a slice of
+// the field's text or, when normalisation changed it, a string of its own.
+type itok struct {
+	start, end int32 // byte offsets into the field's text
+	pos        int32 // word position; categories are set apart by a gap
+	form       int32 // its exact form, in forms
+	cs, ce     int32 // cased form: text[cs:ce], or cased[cs] if ce < 0
 }
 
 // occ is one occurrence of a term: a field and the index of its token.
@@ -80,7 +91,7 @@ type occ struct {
 
 type fieldData struct {
 	text string
-	toks []token
+	toks []itok
 }
 
 // Analyzed is a Document normalised once, with word positions per field.
@@ -97,6 +108,7 @@ type Analyzed struct {
 	slots     []int32 // hash table over forms: form index + 1 (0: empty)
 	nextExact []int32
 	nextStem  []int32
+	cased     []string // cased forms that are not a slice of their text
 
 	keysOnce sync.Once
 	keys     []string // sorted distinct exact forms, for prefixes
@@ -137,10 +149,51 @@ func Analyze(d Document) *Analyzed {
 	a.nextStem = make([]int32, 0, size/5+1)
 	for f := range a.fields {
 		fd := &a.fields[f]
+		fd.toks = make([]itok, 0, len(fd.text)/5+1)
 		t := tokenizer{n: n, a: a, f: Field(f)}
-		fd.toks = t.tokenize(fd.text, Field(f) == FieldCategory, make([]token, 0, len(fd.text)/5+1))
+		t.tokenize(fd.text, Field(f) == FieldCategory)
 	}
 	return a
+}
+
+// exactOf returns the exact form of token i of field f.
+func (a *Analyzed) exactOf(f Field, i int32) string {
+	return a.forms[a.fields[f].toks[i].form].key
+}
+
+// stemOf returns the stem of token i of field f.
+func (a *Analyzed) stemOf(f Field, i int32) string {
+	return a.forms[a.forms[a.fields[f].toks[i].form].stemOf].key
+}
+
+// casedOf returns the cased form of token i of field f.
+func (a *Analyzed) casedOf(f Field, i int32) string {
+	t := &a.fields[f].toks[i]
+	if t.ce < 0 {
+		return a.cased[t.cs]
+	}
+	return a.fields[f].text[t.cs:t.ce]
+}
+
+// formOf returns a form of token i of field f.
+func (a *Analyzed) formOf(f Field, i int32, m mode) string {
+	switch m {
+	case modeStem:
+		return a.stemOf(f, i)
+	case modeExact:
+		return a.exactOf(f, i)
+	}
+	return a.casedOf(f, i)
+}
+
+// tokens returns the words of field f with all their forms.
+func (a *Analyzed) tokens(f Field) []token {
+	toks := a.fields[f].toks
+	out := make([]token, len(toks))
+	for i, t := range toks {
+		out[i] = token{start: t.start, end: t.end, pos: t.pos, cased: a.casedOf(f, int32(i)), exact: a.exactOf(f, int32(i)), stem: a.stemOf(f, int32(i))}
+	}
+	return out
 }
 
 // form is one distinct exact form or stem of an item, with the first and
@@ -231,13 +284,13 @@ func (a *Analyzed) addForm(k string) int32 {
 }
 
 // addOcc records the next occurrence (token i of field f) with its forms.
-func (a *Analyzed) addOcc(f Field, i int32, t *token, exactID int32) {
+func (a *Analyzed) addOcc(f Field, i int32, exact, st string, exactID int32) int32 {
 	g := int32(len(a.occs))
 	a.occs = append(a.occs, occ{f, i})
 	a.nextExact = append(a.nextExact, -1)
 	a.nextStem = append(a.nextStem, -1)
 	if exactID < 0 {
-		exactID = a.addForm(t.exact)
+		exactID = a.addForm(exact)
 	}
 	x := &a.forms[exactID]
 	if x.exact < 0 {
@@ -250,8 +303,8 @@ func (a *Analyzed) addOcc(f Field, i int32, t *token, exactID int32) {
 	stemID := x.stemOf
 	if stemID < 0 {
 		stemID = exactID
-		if t.stem != t.exact {
-			stemID = a.addForm(t.stem)
+		if st != exact {
+			stemID = a.addForm(st)
 		}
 		a.forms[exactID].stemOf = stemID
 	}
@@ -263,6 +316,7 @@ func (a *Analyzed) addOcc(f Field, i int32, t *token, exactID int32) {
 	}
 	y.lastStem = g
 	y.stemFields |= 1 << f
+	return exactID
 }
 
 // first returns the first occurrence of a rule token's form, or -1.
@@ -331,8 +385,7 @@ func hasWordChar(s string) bool {
 // tokenize splits text into words (UAX #29) and normalises each. Words
 // joined by dots are split ("dawn.com" is two words), except
 // single-letter abbreviations ("U.S." is the word "us").
-func (tz *tokenizer) tokenize(text string, categories bool, dst []token) []token {
-	dst = dst[:0]
+func (tz *tokenizer) tokenize(text string, categories bool) {
 	pos := int32(0)
 	seg := words.FromString(text)
 	for seg.Next() {
@@ -346,7 +399,7 @@ func (tz *tokenizer) tokenize(text string, categories bool, dst []token) []token
 			continue
 		}
 		if strings.IndexByte(v, '.') < 0 {
-			dst = tz.appendToken(dst, v, start, start+len(v), &pos)
+			tz.appendToken(v, true, start, start+len(v), &pos)
 			continue
 		}
 		parts := strings.Split(v, ".")
@@ -358,35 +411,42 @@ func (tz *tokenizer) tokenize(text string, categories bool, dst []token) []token
 			}
 		}
 		if abbrev {
-			dst = tz.appendToken(dst, strings.Join(parts, ""), start, start+len(v), &pos)
+			tz.appendToken(strings.Join(parts, ""), false, start, start+len(v), &pos)
 			continue
 		}
 		off := start
 		for _, p := range parts {
 			if hasWordChar(p) {
-				dst = tz.appendToken(dst, p, off, off+len(p), &pos)
+				tz.appendToken(p, true, off, off+len(p), &pos)
 			}
 			off += len(p) + 1
 		}
 	}
-	return dst
 }
 
-// tokenizer splits text into tokens; with a, it also records each token's
-// occurrence and forms in a, as field f.
+// tokenizer splits text into tokens. With a, it appends them to field f
+// of a and records each token's occurrence and forms; without, to out.
 type tokenizer struct {
-	n *normalizer
-	a *Analyzed
-	f Field
+	n   *normalizer
+	a   *Analyzed
+	f   Field
+	out []token
 }
 
-func (tz *tokenizer) appendToken(dst []token, raw string, start, end int, pos *int32) []token {
+// appendToken normalises a raw word, which is text[start:end] if inText,
+// and appends it (if it is a word) at position *pos.
+func (tz *tokenizer) appendToken(raw string, inText bool, start, end int, pos *int32) {
 	var cased, exact, st string
 	exactID := int32(-1)
+	cs, ce := int32(-1), int32(-1) // cased as a slice of the text
 	if w, ok := asciiWord(raw); ok {
 		// The common case: an ASCII word. A word seen before in this item
 		// (in any case) reuses its forms; others come from the cache.
-		cased = trimPossessive(w)
+		i, j := trimPossessiveIdx(w)
+		cased = w[i:j]
+		if inText && len(w) == len(raw) {
+			cs, ce = int32(start+i), int32(start+j)
+		}
 		if tz.a != nil && len(cased) <= 64 {
 			var buf [64]byte
 			b := buf[:len(cased)]
@@ -399,7 +459,6 @@ func (tz *tokenizer) appendToken(dst []token, raw string, start, end int, pos *i
 			}
 			if id := tz.a.findForm(b, maphash.Bytes(formSeed, b)); id >= 0 && tz.a.forms[id].stemOf >= 0 {
 				exactID = id
-				exact, st = tz.a.forms[id].key, tz.a.forms[tz.a.forms[id].stemOf].key
 			}
 		}
 		if exactID < 0 {
@@ -409,15 +468,23 @@ func (tz *tokenizer) appendToken(dst []token, raw string, start, end int, pos *i
 		cased, exact = tz.n.word(raw)
 		st = stem(exact)
 	}
-	if exact == "" || !hasWordChar(exact) {
-		return dst
+	if exactID < 0 && (exact == "" || !hasWordChar(exact)) {
+		return
 	}
-	dst = append(dst, token{start: int32(start), end: int32(end), pos: *pos, cased: cased, exact: exact, stem: st})
+	if tz.a == nil {
+		tz.out = append(tz.out, token{start: int32(start), end: int32(end), pos: *pos, cased: cased, exact: exact, stem: st})
+		*pos++
+		return
+	}
+	if ce < 0 {
+		cs = int32(len(tz.a.cased))
+		tz.a.cased = append(tz.a.cased, cased)
+	}
+	fd := &tz.a.fields[tz.f]
+	i := int32(len(fd.toks))
+	id := tz.a.addOcc(tz.f, i, exact, st, exactID)
+	fd.toks = append(fd.toks, itok{start: int32(start), end: int32(end), pos: *pos, form: id, cs: cs, ce: ce})
 	*pos++
-	if tz.a != nil {
-		tz.a.addOcc(tz.f, int32(len(dst)-1), &dst[len(dst)-1], exactID)
-	}
-	return dst
 }
 
 // asciiWord returns raw with its apostrophes made ASCII (’, ‘ and ` map to
@@ -459,5 +526,6 @@ func asciiWord(raw string) (string, bool) {
 // way item text is split.
 func analyzeWords(n *normalizer, s string) []token {
 	tz := tokenizer{n: n}
-	return tz.tokenize(cleanText(s), false, nil)
+	tz.tokenize(cleanText(s), false)
+	return tz.out
 }

@@ -95,7 +95,8 @@ func benchSetup(b testing.TB) {
 			seen := map[string]bool{}
 			for f := range a.fields {
 				fd := &a.fields[f]
-				for i, t := range fd.toks {
+				toks := a.tokens(Field(f))
+				for i, t := range toks {
 					w := fd.text[t.start:t.end]
 					if len([]rune(w)) < 4 || english.IsStopWord(t.exact) || isCommon(t.exact) || !safeRuleWord(w) || strings.ContainsAny(w, "0123456789") {
 						continue
@@ -111,9 +112,9 @@ func benchSetup(b testing.TB) {
 							surface[t.stem] = w
 						}
 					}
-					if i+1 < len(fd.toks) && i%5 == 0 {
-						w2 := fd.text[fd.toks[i+1].start:fd.toks[i+1].end]
-						if safeRuleWord(w2) && len([]rune(w2)) >= 4 && !english.IsStopWord(fd.toks[i+1].exact) {
+					if i+1 < len(toks) && i%5 == 0 {
+						w2 := fd.text[toks[i+1].start:toks[i+1].end]
+						if safeRuleWord(w2) && len([]rune(w2)) >= 4 && !english.IsStopWord(toks[i+1].exact) {
 							phrases = append(phrases, [2]string{w, w2})
 						}
 					}

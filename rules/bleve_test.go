@@ -68,8 +68,9 @@ func bleveDoc(a *Analyzed) map[string]any {
 	for _, f := range bleveFields {
 		for m := modeStem; m <= modeCased; m++ {
 			var ws []string
-			for i := range a.fields[f].toks {
-				ws = append(ws, bleveForm(&a.fields[f].toks[i], m))
+			toks := a.tokens(f)
+			for i := range toks {
+				ws = append(ws, bleveForm(&toks[i], m))
 			}
 			doc[bleveFieldName(f, m)] = strings.Join(ws, " ")
 		}

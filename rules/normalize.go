@@ -275,10 +275,23 @@ func asciiLower(s string) string {
 // trimPossessive removes an English possessive ('s or a trailing ') and
 // stray apostrophes at either end.
 func trimPossessive(s string) string {
-	if len(s) > 2 && (strings.HasSuffix(s, "'s") || strings.HasSuffix(s, "'S")) {
-		s = s[:len(s)-2]
+	i, j := trimPossessiveIdx(s)
+	return s[i:j]
+}
+
+// trimPossessiveIdx returns the bounds of trimPossessive(s) in s.
+func trimPossessiveIdx(s string) (i, j int) {
+	j = len(s)
+	if j > 2 && s[j-2] == '\'' && (s[j-1] == 's' || s[j-1] == 'S') {
+		j -= 2
 	}
-	return strings.Trim(s, "'")
+	for i < j && s[i] == '\'' {
+		i++
+	}
+	for j > i && s[j-1] == '\'' {
+		j--
+	}
+	return i, j
 }
 
 // irregular maps irregular English forms to the form the stemmer knows.

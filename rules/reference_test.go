@@ -56,7 +56,7 @@ func refOccs(a *Analyzed, n *node) []refSpan {
 			if !n.scope.has(f) {
 				continue
 			}
-			toks := a.fields[f].toks
+			toks := a.tokens(f)
 			for i := range toks {
 				for _, end := range refSeqEnds(toks, i, n.units, n.mode) {
 					last := end - 1
@@ -72,7 +72,7 @@ func refOccs(a *Analyzed, n *node) []refSpan {
 			if !n.scope.has(f) {
 				continue
 			}
-			for i, t := range a.fields[f].toks {
+			for i, t := range a.tokens(f) {
 				if strings.HasPrefix(t.exact, n.prefix) {
 					out = append(out, refSpan{f, i, i})
 				}
@@ -88,7 +88,7 @@ func refOccs(a *Analyzed, n *node) []refSpan {
 				if x.f != y.f {
 					continue
 				}
-				toks := a.fields[x.f].toks
+				toks := a.tokens(x.f)
 				// words strictly between the two, counted by position
 				var between int
 				if x.e < y.s {
@@ -204,7 +204,7 @@ func refMatch(a *Analyzed, r *Rule) ([]Span, bool) {
 	}
 	var spans []Span
 	for _, o := range refCollect(a, r.root) {
-		toks := a.fields[o.f].toks
+		toks := a.tokens(o.f)
 		spans = append(spans, Span{o.f, int(toks[o.s].start), int(toks[o.e].end)})
 	}
 	sort.Slice(spans, func(i, j int) bool {

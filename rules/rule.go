@@ -123,14 +123,15 @@ type span3 struct {
 	s, e int32
 }
 
-func tokMatch(t *token, k *token, m mode) bool {
+// tokMatch reports whether token i of field f has rule token k's form.
+func tokMatch(a *Analyzed, f Field, i int32, k *token, m mode) bool {
 	switch m {
 	case modeStem:
-		return t.stem == k.stem
+		return a.stemOf(f, i) == k.stem
 	case modeExact:
-		return t.exact == k.exact
+		return a.exactOf(f, i) == k.exact
 	default:
-		return t.cased == k.cased
+		return a.casedOf(f, i) == k.cased
 	}
 }
 
@@ -142,7 +143,7 @@ func eval(a *Analyzed, n *node) bool {
 			k := &n.units[0].alts[0][0]
 			for g := a.first(k, n.mode); g >= 0; g = a.next(g, n.mode) {
 				o := a.occs[g]
-				if n.scope.has(o.f) && (n.mode != modeCased || a.fields[o.f].toks[o.i].cased == k.cased) {
+				if n.scope.has(o.f) && (n.mode != modeCased || a.casedOf(o.f, o.i) == k.cased) {
 					return true
 				}
 			}
@@ -328,7 +329,7 @@ func seqOccs(a *Analyzed, n *node, first bool) []span3 {
 				next = next[:0]
 				for _, p := range ends {
 					for _, alt := range u.alts {
-						if e, ok := runAt(toks, p, alt, n.mode); ok {
+						if e, ok := runAt(a, o.f, p, alt, n.mode); ok {
 							next = appendUnique(next, e)
 						}
 					}
@@ -362,14 +363,14 @@ func appendUnique(s []int32, v int32) []int32 {
 	return append(s, v)
 }
 
-// runAt reports whether the tokens of alt occur at toks[p:], and where
-// the run ends (exclusive).
-func runAt(toks []token, p int32, alt []token, m mode) (int32, bool) {
-	if int(p)+len(alt) > len(toks) {
+// runAt reports whether the tokens of alt occur at token p of field f,
+// and where the run ends (exclusive).
+func runAt(a *Analyzed, f Field, p int32, alt []token, m mode) (int32, bool) {
+	if int(p)+len(alt) > len(a.fields[f].toks) {
 		return 0, false
 	}
 	for j := range alt {
-		if !tokMatch(&toks[int(p)+j], &alt[j], m) {
+		if !tokMatch(a, f, p+int32(j), &alt[j], m) {
 			return 0, false
 		}
 	}

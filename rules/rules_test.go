@@ -236,7 +236,7 @@ func TestAnalyzeTokens(t *testing.T) {
 	} {
 		a := Analyze(Document{Title: c.in})
 		var got []string
-		for _, tk := range a.fields[FieldTitle].toks {
+		for _, tk := range a.tokens(FieldTitle) {
 			got = append(got, tk.exact)
 			if txt := a.Text(FieldTitle)[tk.start:tk.end]; txt == "" {
 				t.Errorf("%q: empty token text", c.in)

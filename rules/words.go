@@ -12,7 +12,7 @@ func (a *Analyzed) Words(f Field) []string {
 	toks := a.fields[f].toks
 	out := make([]string, len(toks))
 	for i := range toks {
-		out[i] = toks[i].exact
+		out[i] = a.forms[toks[i].form].key
 	}
 	return out
 }
@@ -27,7 +27,7 @@ func (a *Analyzed) Stems(f Field) []string {
 	toks := a.fields[f].toks
 	out := make([]string, len(toks))
 	for i := range toks {
-		out[i] = toks[i].stem
+		out[i] = a.forms[a.forms[toks[i].form].stemOf].key
 	}
 	return out
 }
