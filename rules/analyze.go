@@ -254,7 +254,11 @@ func (a *Analyzed) lookup(k string) int32 {
 
 // addForm returns the index of the form k, adding it if new.
 func (a *Analyzed) addForm(k string) int32 {
-	h := maphash.String(formSeed, k)
+	return a.addFormHash(k, maphash.String(formSeed, k))
+}
+
+// addFormHash is addForm for a key whose hash h is known.
+func (a *Analyzed) addFormHash(k string, h uint64) int32 {
 	mask := uint64(len(a.slots) - 1)
 	i := h & mask
 	for ; ; i = (i + 1) & mask {
@@ -284,13 +288,19 @@ func (a *Analyzed) addForm(k string) int32 {
 }
 
 // addOcc records the next occurrence (token i of field f) with its forms.
-func (a *Analyzed) addOcc(f Field, i int32, exact, st string, exactID int32) int32 {
+// exact and st are the token's exact form and stem when exactID < 0; a
+// nonzero hashes holds their hashes.
+func (a *Analyzed) addOcc(f Field, i int32, exact, st string, hashes *[2]uint64, exactID int32) int32 {
 	g := int32(len(a.occs))
 	a.occs = append(a.occs, occ{f, i})
 	a.nextExact = append(a.nextExact, -1)
 	a.nextStem = append(a.nextStem, -1)
 	if exactID < 0 {
-		exactID = a.addForm(exact)
+		if hashes != nil {
+			exactID = a.addFormHash(exact, hashes[0])
+		} else {
+			exactID = a.addForm(exact)
+		}
 	}
 	x := &a.forms[exactID]
 	if x.exact < 0 {
@@ -304,7 +314,11 @@ func (a *Analyzed) addOcc(f Field, i int32, exact, st string, exactID int32) int
 	if stemID < 0 {
 		stemID = exactID
 		if st != exact {
-			stemID = a.addForm(st)
+			if hashes != nil {
+				stemID = a.addFormHash(st, hashes[1])
+			} else {
+				stemID = a.addForm(st)
+			}
 		}
 		a.forms[exactID].stemOf = stemID
 	}
@@ -437,6 +451,8 @@ type tokenizer struct {
 // and appends it (if it is a word) at position *pos.
 func (tz *tokenizer) appendToken(raw string, inText bool, start, end int, pos *int32) {
 	var cased, exact, st string
+	var hashBuf [2]uint64 // hashes of exact and st, if hashes is set
+	var hashes *[2]uint64
 	exactID := int32(-1)
 	cs, ce := int32(-1), int32(-1) // cased as a slice of the text
 	if w, ok := asciiWord(raw); ok {
@@ -447,7 +463,7 @@ func (tz *tokenizer) appendToken(raw string, inText bool, start, end int, pos *i
 		if inText && len(w) == len(raw) {
 			cs, ce = int32(start+i), int32(start+j)
 		}
-		if tz.a != nil && len(cased) <= 64 {
+		if len(cased) <= 64 {
 			var buf [64]byte
 			b := buf[:len(cased)]
 			for i := 0; i < len(cased); i++ {
@@ -457,12 +473,20 @@ func (tz *tokenizer) appendToken(raw string, inText bool, start, end int, pos *i
 				}
 				b[i] = c
 			}
-			if id := tz.a.findForm(b, maphash.Bytes(formSeed, b)); id >= 0 && tz.a.forms[id].stemOf >= 0 {
-				exactID = id
+			h := maphash.Bytes(formSeed, b)
+			if tz.a != nil {
+				if id := tz.a.findForm(b, h); id >= 0 && tz.a.forms[id].stemOf >= 0 {
+					exactID = id
+				}
 			}
-		}
-		if exactID < 0 {
-			exact, st = asciiForms(cased)
+			if exactID < 0 {
+				hashes = &hashBuf
+				exact, st, hashBuf[1] = asciiForms(b, h)
+				hashBuf[0] = h
+			}
+		} else {
+			exact = asciiLower(cased)
+			st = stem(exact)
 		}
 	} else {
 		cased, exact = tz.n.word(raw)
@@ -482,7 +506,7 @@ func (tz *tokenizer) appendToken(raw string, inText bool, start, end int, pos *i
 	}
 	fd := &tz.a.fields[tz.f]
 	i := int32(len(fd.toks))
-	id := tz.a.addOcc(tz.f, i, exact, st, exactID)
+	id := tz.a.addOcc(tz.f, i, exact, st, hashes, exactID)
 	fd.toks = append(fd.toks, itok{start: int32(start), end: int32(end), pos: *pos, form: id, cs: cs, ce: ce})
 	*pos++
 }

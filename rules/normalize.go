@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"hash/maphash"
 	"strings"
 	"sync"
 	"unicode"
@@ -409,41 +410,46 @@ func stem(exact string) string {
 	return v
 }
 
-// The exact form and stem of cased ASCII words, cached like stems.
-type formsEntry struct{ exact, stem string }
+// The exact form and stem of ASCII words, cached like stems, by the hash
+// of the exact form (maphash with formSeed), with the stem's hash.
+type formsEntry struct {
+	exact, stem string
+	stemHash    uint64
+}
 
 type formsShard struct {
 	mu sync.RWMutex
-	m  map[string]formsEntry
+	m  map[uint64]formsEntry
 }
 
 var formsCache [stemShards]formsShard
 
-// asciiForms returns the exact form and stem of a cased ASCII word, the
-// same as word and stem would.
-func asciiForms(cased string) (exact, st string) {
-	h := uint32(2166136261)
-	for i := 0; i < len(cased); i++ {
-		h = (h ^ uint32(cased[i])) * 16777619
-	}
+// asciiForms returns the exact form and stem of a lower-cased ASCII word
+// (the same as word and stem would give for the cased word), whose hash
+// is h, and the hash of the stem.
+func asciiForms(lower []byte, h uint64) (exact, st string, stemHash uint64) {
 	sh := &formsCache[h%stemShards]
 	sh.mu.RLock()
-	e, ok := sh.m[cased]
+	e, ok := sh.m[h]
 	sh.mu.RUnlock()
-	if ok {
-		return e.exact, e.stem
+	if ok && e.exact == string(lower) {
+		return e.exact, e.stem, e.stemHash
 	}
-	exact = asciiLower(cased)
+	exact = string(lower)
 	st = stem(exact)
+	stemHash = maphash.String(formSeed, st)
+	if ok {
+		return exact, st, stemHash // another word with the same hash
+	}
 	sh.mu.Lock()
 	if sh.m == nil {
-		sh.m = make(map[string]formsEntry)
+		sh.m = make(map[uint64]formsEntry)
 	}
 	if len(sh.m) < stemShardMax {
-		sh.m[strings.Clone(cased)] = formsEntry{strings.Clone(exact), strings.Clone(st)}
+		sh.m[h] = formsEntry{exact, strings.Clone(st), stemHash}
 	}
 	sh.mu.Unlock()
-	return exact, st
+	return exact, st, stemHash
 }
 
 // commonWords are words so frequent in news that a rule anchored only on
