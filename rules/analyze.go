@@ -147,10 +147,11 @@ func Analyze(d Document) *Analyzed {
 	a.occs = make([]occ, 0, size/5+1)
 	a.nextExact = make([]int32, 0, size/5+1)
 	a.nextStem = make([]int32, 0, size/5+1)
+	t := tokenizer{n: n, a: a}
 	for f := range a.fields {
 		fd := &a.fields[f]
 		fd.toks = make([]itok, 0, len(fd.text)/5+1)
-		t := tokenizer{n: n, a: a, f: Field(f)}
+		t.f = Field(f)
 		t.tokenize(fd.text, Field(f) == FieldCategory)
 	}
 	return a
@@ -445,7 +446,14 @@ type tokenizer struct {
 	a   *Analyzed
 	f   Field
 	out []token
+
+	// With a: the non-ASCII words seen so far, by their raw text.
+	seen map[string]seenWord
 }
+
+// seenWord is what a non-ASCII word normalised to: its cased form in
+// a.cased and its exact form in a.forms (-1: not a word).
+type seenWord struct{ cased, form int32 }
 
 // appendToken normalises a raw word, which is text[start:end] if inText,
 // and appends it (if it is a word) at position *pos.
@@ -453,6 +461,7 @@ func (tz *tokenizer) appendToken(raw string, inText bool, start, end int, pos *i
 	var cased, exact, st string
 	var hashBuf [2]uint64 // hashes of exact and st, if hashes is set
 	var hashes *[2]uint64
+	memo := false // a new non-ASCII word, to remember
 	exactID := int32(-1)
 	cs, ce := int32(-1), int32(-1) // cased as a slice of the text
 	if w, ok := asciiWord(raw); ok {
@@ -489,10 +498,24 @@ func (tz *tokenizer) appendToken(raw string, inText bool, start, end int, pos *i
 			st = stem(exact)
 		}
 	} else {
-		cased, exact = tz.n.word(raw)
-		st = stem(exact)
+		if tz.a != nil {
+			if w, ok := tz.seen[raw]; ok {
+				if w.form < 0 {
+					return
+				}
+				exactID, cs = w.form, w.cased
+			}
+		}
+		if exactID < 0 {
+			cased, exact = tz.n.word(raw)
+			st = stem(exact)
+			memo = tz.a != nil
+		}
 	}
 	if exactID < 0 && (exact == "" || !hasWordChar(exact)) {
+		if memo {
+			tz.remember(raw, seenWord{-1, -1})
+		}
 		return
 	}
 	if tz.a == nil {
@@ -500,7 +523,7 @@ func (tz *tokenizer) appendToken(raw string, inText bool, start, end int, pos *i
 		*pos++
 		return
 	}
-	if ce < 0 {
+	if ce < 0 && cs < 0 {
 		cs = int32(len(tz.a.cased))
 		tz.a.cased = append(tz.a.cased, cased)
 	}
@@ -509,6 +532,17 @@ func (tz *tokenizer) appendToken(raw string, inText bool, start, end int, pos *i
 	id := tz.a.addOcc(tz.f, i, exact, st, hashes, exactID)
 	fd.toks = append(fd.toks, itok{start: int32(start), end: int32(end), pos: *pos, form: id, cs: cs, ce: ce})
 	*pos++
+	if memo {
+		tz.remember(raw, seenWord{cs, id})
+	}
+}
+
+// remember records what a non-ASCII raw word normalised to.
+func (tz *tokenizer) remember(raw string, w seenWord) {
+	if tz.seen == nil {
+		tz.seen = make(map[string]seenWord)
+	}
+	tz.seen[raw] = w
 }
 
 // asciiWord returns raw with its apostrophes made ASCII (’, ‘ and ` map to
