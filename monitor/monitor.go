@@ -362,14 +362,9 @@ func (m *Monitor) pollSafe(ctx context.Context, f Feed, claimed *store.FeedState
 	return res
 }
 
-// Poll fetches one feed, decides which items are new, matches them and
-// commits the outcome (unless dryRun).
-func (m *Monitor) Poll(ctx context.Context, f Feed, owner string, dryRun bool) Result {
-	return m.poll(ctx, f, nil, owner, dryRun)
-}
-
-// poll is Poll with the feed's state as claimed, when the caller has it
-// (nil: read it from the store).
+// poll fetches one feed, decides which items are new, matches them and
+// commits the outcome (unless dryRun). claimed is the feed's state as
+// claimed, when the caller has it (nil: read it from the store).
 func (m *Monitor) poll(ctx context.Context, f Feed, claimed *store.FeedState, owner string, dryRun bool) Result {
 	res := Result{Feed: f.Name}
 	var st store.FeedState
