@@ -2,6 +2,7 @@ package rules
 
 import (
 	"hash/maphash"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -74,13 +75,13 @@ type token struct {
 
 // itok is one word of an item's field, as Analyze keeps it: no pointers,
 // so that an item's words cost the garbage collector nothing to scan. Its
-// exact form and stem are its form's keys; its cased form is a slice of
-// the field's text or, when normalisation changed it, a string of its own.
+// exact form and stem are its form's keys. Its cased form is its text
+// with any possessive trimmed or, when normalisation changed more than
+// that, a string of its own (see casedKeys).
 type itok struct {
 	start, end int32 // byte offsets into the field's text
 	pos        int32 // word position; categories are set apart by a gap
 	form       int32 // its exact form, in forms
-	cs, ce     int32 // cased form: text[cs:ce], or cased[cs] if ce < 0
 }
 
 // occ is one occurrence of a term: a field and the index of its token.
@@ -108,7 +109,12 @@ type Analyzed struct {
 	slots     []int32 // hash table over forms: form index + 1 (0: empty)
 	nextExact []int32
 	nextStem  []int32
-	cased     []string // cased forms that are not a slice of their text
+	// The tokens whose cased form is not their trimmed text, as
+	// casedKey(f, i) in ascending order, and for each the index of its
+	// cased form in cased.
+	casedKeys []uint32
+	casedRefs []int32
+	cased     []string
 
 	keysOnce sync.Once
 	keys     []string // sorted distinct exact forms, for prefixes
@@ -169,12 +175,20 @@ func (a *Analyzed) stemOf(f Field, i int32) string {
 
 // casedOf returns the cased form of token i of field f.
 func (a *Analyzed) casedOf(f Field, i int32) string {
-	t := &a.fields[f].toks[i]
-	if t.ce < 0 {
-		return a.cased[t.cs]
+	if len(a.casedKeys) > 0 {
+		k := casedKey(f, i)
+		if j, ok := slices.BinarySearch(a.casedKeys, k); ok {
+			return a.cased[a.casedRefs[j]]
+		}
 	}
-	return a.fields[f].text[t.cs:t.ce]
+	t := &a.fields[f].toks[i]
+	raw := a.fields[f].text[t.start:t.end]
+	j, k := trimPossessiveIdx(raw)
+	return raw[j:k]
 }
+
+// casedKey orders tokens by field, then index.
+func casedKey(f Field, i int32) uint32 { return uint32(f)<<28 | uint32(i) }
 
 // formOf returns a form of token i of field f.
 func (a *Analyzed) formOf(f Field, i int32, m mode) string {
@@ -463,15 +477,14 @@ func (tz *tokenizer) appendToken(raw string, inText bool, start, end int, pos *i
 	var hashes *[2]uint64
 	memo := false // a new non-ASCII word, to remember
 	exactID := int32(-1)
-	cs, ce := int32(-1), int32(-1) // cased as a slice of the text
+	plain := false  // cased is the trimmed raw text
+	cs := int32(-1) // else its index in a.cased, if known
 	if w, ok := asciiWord(raw); ok {
 		// The common case: an ASCII word. A word seen before in this item
 		// (in any case) reuses its forms; others come from the cache.
 		i, j := trimPossessiveIdx(w)
 		cased = w[i:j]
-		if inText && len(w) == len(raw) {
-			cs, ce = int32(start+i), int32(start+j)
-		}
+		plain = inText && len(w) == len(raw)
 		if len(cased) <= 64 {
 			var buf [64]byte
 			b := buf[:len(cased)]
@@ -523,14 +536,18 @@ func (tz *tokenizer) appendToken(raw string, inText bool, start, end int, pos *i
 		*pos++
 		return
 	}
-	if ce < 0 && cs < 0 {
-		cs = int32(len(tz.a.cased))
-		tz.a.cased = append(tz.a.cased, cased)
-	}
 	fd := &tz.a.fields[tz.f]
 	i := int32(len(fd.toks))
+	if !plain {
+		if cs < 0 {
+			cs = int32(len(tz.a.cased))
+			tz.a.cased = append(tz.a.cased, cased)
+		}
+		tz.a.casedKeys = append(tz.a.casedKeys, casedKey(tz.f, i))
+		tz.a.casedRefs = append(tz.a.casedRefs, cs)
+	}
 	id := tz.a.addOcc(tz.f, i, exact, st, hashes, exactID)
-	fd.toks = append(fd.toks, itok{start: int32(start), end: int32(end), pos: *pos, form: id, cs: cs, ce: ce})
+	fd.toks = append(fd.toks, itok{start: int32(start), end: int32(end), pos: *pos, form: id})
 	*pos++
 	if memo {
 		tz.remember(raw, seenWord{cs, id})

@@ -453,3 +453,27 @@ func TestSnippet(t *testing.T) {
 		t.Errorf("Urdu snippet %q marks %q", text, got)
 	}
 }
+
+// TestCompactTokensAgree checks that the forms Analyze keeps for each word
+// (form ids and offsets, not strings) are those the plain tokenizer gives
+// the same text, on every field of every corpus item.
+func TestCompactTokensAgree(t *testing.T) {
+	docs := append([]corpusDoc(nil), loadCorpus(t)...)
+	docs = append(docs, corpusDoc{doc: Document{Title: "It’s O’Brien’s U.S. ‘deal’ `quoted` TED's ПРАВДА's Türkiye’s ﬁght"}})
+	n := newNormalizer()
+	for _, d := range docs {
+		a := Analyze(d.doc)
+		for f := Field(0); f < FieldCategory; f++ {
+			got := a.tokens(f)
+			want := analyzeWords(n, a.Text(f))
+			if len(got) != len(want) {
+				t.Fatalf("%s: %d tokens, plain tokenizer %d", f, len(got), len(want))
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%s token %d: %+v, plain tokenizer %+v", f, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
