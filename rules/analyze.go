@@ -151,8 +151,6 @@ func Analyze(d Document) *Analyzed {
 	}
 	a.initForms(size/8 + 8)
 	a.occs = make([]occ, 0, size/5+1)
-	a.nextExact = make([]int32, 0, size/5+1)
-	a.nextStem = make([]int32, 0, size/5+1)
 	t := tokenizer{n: n, a: a}
 	for f := range a.fields {
 		fd := &a.fields[f]
@@ -160,7 +158,23 @@ func Analyze(d Document) *Analyzed {
 		t.f = Field(f)
 		t.tokenize(fd.text, Field(f) == FieldCategory)
 	}
+	a.chain()
 	return a
+}
+
+// chain links each form's occurrences, in ascending order, as the first
+// in the form and the next in nextExact or nextStem.
+func (a *Analyzed) chain() {
+	a.nextExact = make([]int32, len(a.occs))
+	a.nextStem = make([]int32, len(a.occs))
+	for g := int32(len(a.occs)) - 1; g >= 0; g-- {
+		o := a.occs[g]
+		x := a.fields[o.f].toks[o.i].form
+		fx := &a.forms[x]
+		a.nextExact[g], fx.exact = fx.exact, g
+		fy := &a.forms[fx.stemOf]
+		a.nextStem[g], fy.stem = fy.stem, g
+	}
 }
 
 // exactOf returns the exact form of token i of field f.
@@ -211,16 +225,15 @@ func (a *Analyzed) tokens(f Field) []token {
 	return out
 }
 
-// form is one distinct exact form or stem of an item, with the first and
-// last of its occurrences as each kind of form (-1: none).
+// form is one distinct exact form or stem of an item, with the first of
+// its occurrences as each kind of form (-1: none).
 type form struct {
-	key                 string
-	hash                uint64
-	exact, stem         int32
-	lastExact, lastStem int32
-	stemOf              int32     // of a form seen as an exact form: its stem's form (-1: not yet)
-	exactFields         fieldMask // the fields it occurs in as an exact form
-	stemFields          fieldMask // the fields it occurs in as a stem
+	key         string
+	hash        uint64
+	exact, stem int32
+	stemOf      int32     // of a form seen as an exact form: its stem's form (-1: not yet)
+	exactFields fieldMask // the fields it occurs in as an exact form
+	stemFields  fieldMask // the fields it occurs in as a stem
 }
 
 // formSeed seeds the hash of the forms table; it is set once, at init.
@@ -286,7 +299,7 @@ func (a *Analyzed) addFormHash(k string, h uint64) int32 {
 		}
 	}
 	id := int32(len(a.forms))
-	a.forms = append(a.forms, form{key: k, hash: h, exact: -1, stem: -1, lastExact: -1, lastStem: -1, stemOf: -1})
+	a.forms = append(a.forms, form{key: k, hash: h, exact: -1, stem: -1, stemOf: -1})
 	a.slots[i] = id + 1
 	if 2*len(a.forms) > len(a.slots) {
 		a.slots = make([]int32, 2*len(a.slots))
@@ -302,14 +315,12 @@ func (a *Analyzed) addFormHash(k string, h uint64) int32 {
 	return id
 }
 
-// addOcc records the next occurrence (token i of field f) with its forms.
+// addOcc records the next occurrence (token i of field f) with its forms;
+// chain links the occurrences of each form once all are recorded.
 // exact and st are the token's exact form and stem when exactID < 0; a
 // nonzero hashes holds their hashes.
 func (a *Analyzed) addOcc(f Field, i int32, exact, st string, hashes *[2]uint64, exactID int32) int32 {
-	g := int32(len(a.occs))
 	a.occs = append(a.occs, occ{f, i})
-	a.nextExact = append(a.nextExact, -1)
-	a.nextStem = append(a.nextStem, -1)
 	if exactID < 0 {
 		if hashes != nil {
 			exactID = a.addFormHash(exact, hashes[0])
@@ -318,12 +329,6 @@ func (a *Analyzed) addOcc(f Field, i int32, exact, st string, hashes *[2]uint64,
 		}
 	}
 	x := &a.forms[exactID]
-	if x.exact < 0 {
-		x.exact = g
-	} else {
-		a.nextExact[x.lastExact] = g
-	}
-	x.lastExact = g
 	x.exactFields |= 1 << f
 	stemID := x.stemOf
 	if stemID < 0 {
@@ -337,14 +342,7 @@ func (a *Analyzed) addOcc(f Field, i int32, exact, st string, hashes *[2]uint64,
 		}
 		a.forms[exactID].stemOf = stemID
 	}
-	y := &a.forms[stemID]
-	if y.stem < 0 {
-		y.stem = g
-	} else {
-		a.nextStem[y.lastStem] = g
-	}
-	y.lastStem = g
-	y.stemFields |= 1 << f
+	a.forms[stemID].stemFields |= 1 << f
 	return exactID
 }
 
