@@ -120,7 +120,10 @@ type Monitor struct {
 	feeds   atomic.Pointer[[]Feed]
 	rules   atomic.Pointer[RuleSet]
 	stories *stories
-	log     *slog.Logger
+	// analyzer remembers the word forms of the news it has read, so that
+	// each item's analysis stems only words it has not met before.
+	analyzer *rules.Analyzer
+	log      *slog.Logger
 }
 
 // New checks the options and returns a Monitor.
@@ -158,7 +161,7 @@ func New(o Options) (*Monitor, error) {
 	if o.Owner == "" {
 		o.Owner = "monitor"
 	}
-	m := &Monitor{o: o, log: o.Logger, stories: newStories(o.StoryWindow)}
+	m := &Monitor{o: o, log: o.Logger, stories: newStories(o.StoryWindow), analyzer: rules.NewAnalyzer()}
 	if m.log == nil {
 		m.log = slog.Default()
 	}
@@ -543,7 +546,8 @@ func (m *Monitor) newItems(ctx context.Context, f Feed, st *store.FeedState, doc
 // channel) it matched. For a rule that groups stories, each alert either
 // opens a story in its channel or joins the one it reports.
 func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, now time.Time, dryRun bool) []store.Alert {
-	a := rules.Analyze(Document(f, it))
+	a := m.analyzer.Analyze(Document(f, it))
+	defer a.Release()
 	var out []store.Alert
 	var sig story.Signature
 	signed := false

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -118,55 +119,137 @@ type Analyzed struct {
 
 	keysOnce sync.Once
 	keys     []string // sorted distinct exact forms, for prefixes
+
+	z    *Analyzer           // that made it, to Release it to
+	seen map[string]seenWord // while analysing: what each non-ASCII raw word normalised to
 }
 
 // categoryGap separates categories so no phrase or NEAR spans two of them.
 const categoryGap = 1000
 
-// Analyze normalises a document and records where each word occurs.
+// An Analyzer analyses documents and remembers the forms (exact form and
+// stem) of the words it has met, so that a service analysing a stream of
+// news stems each word of its vocabulary about once instead of in every
+// item. Its memory is bounded: a fixed table of 65,536 words (about 6 MB
+// when full), where a new word replaces an old one of the same set. It is
+// safe for concurrent use; hold one per process, like an Index. A nil
+// *Analyzer analyses with no memory.
+type Analyzer struct {
+	hashes [formsSlots]atomic.Uint64
+	forms  [formsSlots]atomic.Pointer[formsEntry]
+	free   sync.Pool // of *Analyzed, given back by Release
+}
+
+// formsSlots is the size of an Analyzer's table of word forms, in sets of
+// formsWays: powers of two, larger than the distinct words of a day of news.
+const (
+	formsSlots = 1 << 16
+	formsWays  = 4
+)
+
+// NewAnalyzer returns an Analyzer with an empty memory.
+func NewAnalyzer() *Analyzer { return new(Analyzer) }
+
+// Analyze normalises a document and records where each word occurs. It
+// remembers nothing between calls; to analyse many documents, use an
+// Analyzer.
 func Analyze(d Document) *Analyzed {
-	a := &Analyzed{}
+	var z *Analyzer
+	return z.Analyze(d)
+}
+
+// Analyze normalises a document and records where each word occurs.
+func (z *Analyzer) Analyze(d Document) *Analyzed {
+	a := z.newAnalyzed()
 	n := newNormalizer()
 	title, summary, content := d.Title, d.Summary, d.Content
 	if d.HTML {
 		title, summary, content = PlainText(title), PlainText(summary), PlainText(content)
 	}
-	a.fields[FieldTitle] = fieldData{text: cleanText(title)}
-	a.fields[FieldSummary] = fieldData{text: cleanText(summary)}
-	a.fields[FieldContent] = fieldData{text: cleanText(content)}
-	a.fields[FieldFeed] = fieldData{text: cleanText(d.Feed)}
-	a.fields[FieldAuthor] = fieldData{text: cleanText(d.Author)}
-	a.fields[FieldLink] = fieldData{text: cleanText(d.Link)}
+	a.fields[FieldTitle].text = cleanText(title)
+	a.fields[FieldSummary].text = cleanText(summary)
+	a.fields[FieldContent].text = cleanText(content)
+	a.fields[FieldFeed].text = cleanText(d.Feed)
+	a.fields[FieldAuthor].text = cleanText(d.Author)
+	a.fields[FieldLink].text = cleanText(d.Link)
 	var cats []string
 	for _, c := range d.Categories {
 		if c = cleanText(c); c != "" {
 			cats = append(cats, c)
 		}
 	}
-	a.fields[FieldCategory] = fieldData{text: strings.Join(cats, categorySep)}
+	a.fields[FieldCategory].text = strings.Join(cats, categorySep)
 
 	size := 0
 	for f := range a.fields {
 		size += len(a.fields[f].text)
 	}
 	a.initForms(size/8 + 8)
-	a.occs = make([]occ, 0, size/5+1)
-	t := tokenizer{n: n, a: a}
+	a.occs = grow(a.occs, size/5+1)
+	t := tokenizer{n: n, a: a, z: z}
 	for f := range a.fields {
 		fd := &a.fields[f]
-		fd.toks = make([]itok, 0, len(fd.text)/5+1)
+		fd.toks = grow(fd.toks, len(fd.text)/5+1)
 		t.f = Field(f)
 		t.tokenize(fd.text, Field(f) == FieldCategory)
 	}
 	a.chain()
+	if z == nil {
+		a.seen = nil
+	} else {
+		clear(a.seen) // the map is kept for the next document
+	}
 	return a
+}
+
+// newAnalyzed returns an empty Analyzed, one given back by Release if z
+// has one.
+func (z *Analyzer) newAnalyzed() *Analyzed {
+	if z != nil {
+		if a, ok := z.free.Get().(*Analyzed); ok {
+			return a
+		}
+	}
+	return &Analyzed{z: z}
+}
+
+// Release gives a's memory back to the Analyzer that made it, for a
+// later document, sparing the garbage collector most of an item's
+// analysis. a must not be used afterwards; what was taken from it
+// (matches and their spans, snippets, texts, words) stays valid.
+// Releasing is optional, and does nothing for an Analyzed made by Analyze.
+func (a *Analyzed) Release() {
+	if a.z == nil {
+		return
+	}
+	for f := range a.fields {
+		a.fields[f] = fieldData{toks: a.fields[f].toks[:0]}
+	}
+	clear(a.forms)
+	a.forms = a.forms[:0]
+	clear(a.cased)
+	a.cased = a.cased[:0]
+	a.casedKeys = a.casedKeys[:0]
+	a.casedRefs = a.casedRefs[:0]
+	clear(a.keys)
+	a.keys = a.keys[:0]
+	a.keysOnce = sync.Once{}
+	a.z.free.Put(a)
+}
+
+// grow returns s emptied, with room for n elements.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, 0, n)
+	}
+	return s[:0]
 }
 
 // chain links each form's occurrences, in ascending order, as the first
 // in the form and the next in nextExact or nextStem.
 func (a *Analyzed) chain() {
-	a.nextExact = make([]int32, len(a.occs))
-	a.nextStem = make([]int32, len(a.occs))
+	a.nextExact = grow(a.nextExact, len(a.occs))[:len(a.occs)]
+	a.nextStem = grow(a.nextStem, len(a.occs))[:len(a.occs)]
 	for g := int32(len(a.occs)) - 1; g >= 0; g-- {
 		o := a.occs[g]
 		x := a.fields[o.f].toks[o.i].form
@@ -240,12 +323,17 @@ type form struct {
 var formSeed = maphash.MakeSeed()
 
 func (a *Analyzed) initForms(n int) {
-	a.forms = make([]form, 0, n)
+	a.forms = grow(a.forms, n)
 	size := 16
 	for size < 2*n {
 		size *= 2
 	}
-	a.slots = make([]int32, size)
+	if cap(a.slots) >= size {
+		a.slots = a.slots[:size]
+		clear(a.slots)
+	} else {
+		a.slots = make([]int32, size)
+	}
 }
 
 // findForm returns the index of the form with key k and hash h, or -1.
@@ -455,12 +543,10 @@ func (tz *tokenizer) tokenize(text string, categories bool) {
 // of a and records each token's occurrence and forms; without, to out.
 type tokenizer struct {
 	n   *normalizer
+	z   *Analyzer // remembers word forms; nil: none
 	a   *Analyzed
 	f   Field
 	out []token
-
-	// With a: the non-ASCII words seen so far, by their raw text.
-	seen map[string]seenWord
 }
 
 // seenWord is what a non-ASCII word normalised to: its cased form in
@@ -501,7 +587,7 @@ func (tz *tokenizer) appendToken(raw string, inText bool, start, end int, pos *i
 			}
 			if exactID < 0 {
 				hashes = &hashBuf
-				exact, st, hashBuf[1] = asciiForms(b, h)
+				exact, st, hashBuf[1] = tz.z.asciiForms(b, h)
 				hashBuf[0] = h
 			}
 		} else {
@@ -510,7 +596,7 @@ func (tz *tokenizer) appendToken(raw string, inText bool, start, end int, pos *i
 		}
 	} else {
 		if tz.a != nil {
-			if w, ok := tz.seen[raw]; ok {
+			if w, ok := tz.a.seen[raw]; ok {
 				if w.form < 0 {
 					return
 				}
@@ -554,10 +640,10 @@ func (tz *tokenizer) appendToken(raw string, inText bool, start, end int, pos *i
 
 // remember records what a non-ASCII raw word normalised to.
 func (tz *tokenizer) remember(raw string, w seenWord) {
-	if tz.seen == nil {
-		tz.seen = make(map[string]seenWord)
+	if tz.a.seen == nil {
+		tz.a.seen = make(map[string]seenWord)
 	}
-	tz.seen[raw] = w
+	tz.a.seen[raw] = w
 }
 
 // asciiWord returns raw with its apostrophes made ASCII (’, ‘ and ` map to

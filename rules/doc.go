@@ -4,8 +4,20 @@
 // at once (Index), with the spans that made each rule match and a snippet to
 // show them in (Snippet).
 //
-// The package is pure: no I/O, no configuration, no logging, and it imports
-// nothing else of Wirewatch, so it can be used as a library.
+// The package is pure: no I/O, no configuration, no logging, no mutable
+// package state, and it imports nothing else of Wirewatch, so it can be used
+// as a library. What it remembers between calls lives in values the caller
+// holds: an Index (the compiled rules) and an Analyzer (the word forms of
+// the text it has read, and analyses given back with Release for reuse).
+//
+//	ix := rules.NewIndex(compiled)   // rebuild and swap when rules change
+//	z := rules.NewAnalyzer()         // one per process
+//	a := z.Analyze(rules.Document{Title: title, Content: body, HTML: true})
+//	for _, m := range ix.Match(a) {
+//		snippet, _ := rules.Snippet(a, m.Spans, 200)
+//		fmt.Println(m.Rule.Name(), snippet)
+//	}
+//	a.Release()                      // optional: reuse a's memory
 //
 // # Language
 //

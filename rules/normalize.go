@@ -2,8 +2,8 @@ package rules
 
 import (
 	"hash/maphash"
+	"math/rand/v2"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -358,97 +358,67 @@ var irregular = map[string]string{
 	"crises": "crisis", "analyses": "analysis",
 }
 
-// Stems are cached: news vocabulary repeats, and stemming is the costliest
-// step of analysis. The cache is sharded to keep readers from contending,
-// and stops growing at a bound.
-const (
-	stemShards   = 64
-	stemShardMax = 1 << 12 // entries per shard
-)
-
-type stemShard struct {
-	mu sync.RWMutex
-	m  map[string]string
-}
-
-var stemCache [stemShards]stemShard
-
 // stem returns the English stem of an exact form; words that are not
 // plain a-z (other scripts, digits mixed with letters) are their own stem.
 func stem(exact string) string {
 	if len(exact) <= 2 {
 		return exact
 	}
-	h := uint32(2166136261)
 	for i := 0; i < len(exact); i++ {
-		c := exact[i]
-		if (c < 'a' || c > 'z') && c != '\'' {
+		if c := exact[i]; (c < 'a' || c > 'z') && c != '\'' {
 			return exact
 		}
-		h = (h ^ uint32(c)) * 16777619
-	}
-	sh := &stemCache[h%stemShards]
-	sh.mu.RLock()
-	v, ok := sh.m[exact]
-	sh.mu.RUnlock()
-	if ok {
-		return v
 	}
 	w := exact
 	if base, ok := irregular[w]; ok {
 		w = base
 	}
-	v = english.Stem(w, true)
-	sh.mu.Lock()
-	if sh.m == nil {
-		sh.m = make(map[string]string)
-	}
-	if len(sh.m) < stemShardMax {
-		sh.m[strings.Clone(exact)] = v
-	}
-	sh.mu.Unlock()
-	return v
+	return english.Stem(w, true)
 }
 
-// The exact form and stem of ASCII words, cached like stems, by the hash
-// of the exact form (maphash with formSeed), with the stem's hash.
+// formsEntry is the exact form and stem of an ASCII word, with the hash
+// of the exact form (maphash with formSeed) and of the stem.
 type formsEntry struct {
-	exact, stem string
-	stemHash    uint64
+	hash, stemHash uint64
+	exact, stem    string
 }
-
-type formsShard struct {
-	mu sync.RWMutex
-	m  map[uint64]formsEntry
-}
-
-var formsCache [stemShards]formsShard
 
 // asciiForms returns the exact form and stem of a lower-cased ASCII word
 // (the same as word and stem would give for the cased word), whose hash
-// is h, and the hash of the stem.
-func asciiForms(lower []byte, h uint64) (exact, st string, stemHash uint64) {
-	sh := &formsCache[h%stemShards]
-	sh.mu.RLock()
-	e, ok := sh.m[h]
-	sh.mu.RUnlock()
-	if ok && e.exact == string(lower) {
-		return e.exact, e.stem, e.stemHash
+// is h, and the hash of the stem. An Analyzer remembers them; a nil one
+// computes them every time.
+func (z *Analyzer) asciiForms(lower []byte, h uint64) (exact, st string, stemHash uint64) {
+	set := -1
+	if z != nil {
+		// The word's set of formsWays slots: their hashes share a cache
+		// line, so a lookup reads one entry, the one whose hash matches.
+		set = int(h & (formsSlots/formsWays - 1) * formsWays)
+		for i := set; i < set+formsWays; i++ {
+			if z.hashes[i].Load() != h {
+				continue
+			}
+			if e := z.forms[i].Load(); e != nil && e.hash == h && e.exact == string(lower) {
+				return e.exact, e.stem, e.stemHash
+			}
+		}
 	}
 	exact = string(lower)
 	st = stem(exact)
 	stemHash = maphash.String(formSeed, st)
-	if ok {
-		return exact, st, stemHash // another word with the same hash
+	if set >= 0 {
+		// Fill an empty slot of the set, or else replace one at random.
+		// Racing writers may pair one's hash with the other's entry; a
+		// reader checks the entry itself, so that costs a miss, no error.
+		i := set + rand.IntN(formsWays)
+		for j := set; j < set+formsWays; j++ {
+			if z.hashes[j].Load() == 0 {
+				i = j
+				break
+			}
+		}
+		z.forms[i].Store(&formsEntry{hash: h, stemHash: stemHash, exact: exact, stem: st})
+		z.hashes[i].Store(h)
 	}
-	sh.mu.Lock()
-	if sh.m == nil {
-		sh.m = make(map[uint64]formsEntry)
-	}
-	if len(sh.m) < stemShardMax {
-		sh.m[h] = formsEntry{exact, strings.Clone(st), stemHash}
-	}
-	sh.mu.Unlock()
 	return exact, st, stemHash
 }
 

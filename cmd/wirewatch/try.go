@@ -102,6 +102,7 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	ix := rules.NewIndex(rs)
+	analyzer := rules.NewAnalyzer()
 
 	if cfg == nil {
 		cfg = &config.Config{Fetch: config.Fetch{Timeout: config.DefaultTimeout, MaxBodyBytes: config.DefaultMaxBodyBytes, MaxRedirects: config.DefaultMaxRedirects, PerHost: config.DefaultPerHost}}
@@ -160,7 +161,7 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		matched := 0
 		for i := range doc.Items {
 			it := &doc.Items[i]
-			a := rules.Analyze(monitor.Document(f, it))
+			a := analyzer.Analyze(monitor.Document(f, it))
 			for _, m := range ix.Match(a) {
 				matched++
 				snippet, marks := rules.Snippet(a, m.Spans, 300)
@@ -186,6 +187,7 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 				}
 				fmt.Fprintf(stdout, "MATCH %q\n  %s\n  %s\n  %s\n  matched: %s\n\n", m.Rule.Name(), it.Title, it.Link, highlight(snippet, marks), strings.Join(words, ", "))
 			}
+			a.Release()
 		}
 		total += matched
 		if !*asJSON {
