@@ -37,6 +37,8 @@ const (
 	DefaultMaxInterval  = time.Hour
 	DefaultHealthAfter  = time.Hour
 	DefaultStoryWindow  = 24 * time.Hour
+	DefaultRetention    = 90 * 24 * time.Hour
+	MinRetention        = 7 * 24 * time.Hour
 )
 
 // Config is a loaded, validated configuration.
@@ -70,6 +72,9 @@ func (c *Config) QueryPosition(r Rule, offset int) (line, col int) {
 type Store struct {
 	Path     string // SQLite file
 	Postgres string // PostgreSQL URL; wins over Path when set
+	// Retention is how long seen items (once gone from their feed) and
+	// delivered or failed alerts are kept; 0 keeps them for ever.
+	Retention time.Duration
 }
 
 // HTTP is the operators' endpoint (/healthz, /readyz, /metrics, status page).
@@ -203,8 +208,9 @@ func (ps Problems) Error() string {
 // reported at its own position.
 type file struct {
 	Store struct {
-		Path     string `toml:"path"`
-		Postgres string `toml:"postgres"`
+		Path      string `toml:"path"`
+		Postgres  string `toml:"postgres"`
+		Retention string `toml:"retention"`
 	} `toml:"store"`
 	HTTP struct {
 		Listen string `toml:"listen"`
@@ -382,6 +388,11 @@ func (v *validator) store(c *Config, f *file, getenv Env) {
 		if u, err := url.Parse(c.Store.Postgres); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 			v.at("store.postgres", "store.postgres must be a postgres:// URL")
 		}
+	}
+	c.Store.Retention = v.duration("store.retention", f.Store.Retention, DefaultRetention, 0)
+	if r := c.Store.Retention; r != 0 && r < MinRetention {
+		v.at("store.retention", "store.retention: %s is below the minimum of 7d (use \"0\" to keep everything)", r)
+		c.Store.Retention = MinRetention
 	}
 }
 
@@ -655,13 +666,26 @@ func (v *validator) when(key string, val any) time.Time {
 
 // duration parses a Go duration ("90s", "5m", "1h30m") at key; empty means
 // def. Values below min are refused.
+// parseDuration is time.ParseDuration that also takes whole days ("90d"),
+// and "0".
+func parseDuration(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 100*365 {
+			return 0, fmt.Errorf("bad number of days %q", days)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
 func (v *validator) duration(key, s string, def, min time.Duration) time.Duration {
 	if s == "" {
 		return def
 	}
-	d, err := time.ParseDuration(s)
+	d, err := parseDuration(s)
 	if err != nil {
-		v.at(key, "%s: %q is not a duration (examples: \"90s\", \"5m\", \"1h\")", key, s)
+		v.at(key, "%s: %q is not a duration (examples: \"90s\", \"5m\", \"1h\", \"7d\")", key, s)
 		return def
 	}
 	if d < min || d < 0 {

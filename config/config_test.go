@@ -220,3 +220,33 @@ story_window = "12h"
 		t.Errorf("got %v", ps)
 	}
 }
+
+func TestRetention(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want time.Duration
+	}{
+		{"", DefaultRetention},
+		{`retention = "30d"`, 30 * 24 * time.Hour},
+		{`retention = "200h"`, 200 * time.Hour},
+		{`retention = "0"`, 0},
+	} {
+		cfg, err := Parse("c.toml", []byte("[store]\n"+c.in+"\n"), noEnv)
+		if err != nil {
+			t.Fatalf("%q: %v", c.in, err)
+		}
+		if cfg.Store.Retention != c.want {
+			t.Errorf("%q: retention %s, want %s", c.in, cfg.Store.Retention, c.want)
+		}
+	}
+	for in, want := range map[string]string{
+		`retention = "3d"`:     `c.toml:2:13: store.retention: 72h0m0s is below the minimum of 7d`,
+		`retention = "ninety"`: `c.toml:2:13: store.retention: "ninety" is not a duration`,
+		`retention = "-5d"`:    `c.toml:2:13: store.retention: "-5d" is not a duration`,
+	} {
+		ps := problemsOf(t, "[store]\n"+in+"\n")
+		if len(ps) != 1 || !strings.HasPrefix(ps[0].Error(), want) {
+			t.Errorf("%s: problems %v, want %s...", in, ps, want)
+		}
+	}
+}

@@ -110,6 +110,13 @@ type Options struct {
 	// the same story in its channel (default 24h); a rule's Window
 	// (cooldown) overrides it.
 	StoryWindow time.Duration
+	// Retention (0: keep everything) is how long the store keeps what it
+	// no longer needs: a seen item is forgotten once it has left its feed
+	// and was first seen longer ago than this, and a sent or failed alert
+	// once it finished longer ago (pruned hourly by Run). An item published
+	// longer ago than this is old news: it is recorded but raises no alert,
+	// so a forgotten item that a feed lists again stays quiet.
+	Retention time.Duration
 
 	Logger *slog.Logger
 }
@@ -271,8 +278,13 @@ func (m *Monitor) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	var pruned time.Time
 	for {
 		m.refreshStories(ctx)
+		if now := m.o.Now(); m.o.Retention > 0 && now.Sub(pruned) >= time.Hour {
+			pruned = now
+			m.pruneAlerts(ctx, now)
+		}
 		if free := cap(sem) - len(sem); free > 0 {
 			claimed := m.o.Now()
 			due, err := m.o.Store.ClaimDueFeeds(ctx, m.o.Owner, claimed, m.o.Lease, free)
@@ -321,6 +333,23 @@ func (m *Monitor) Run(ctx context.Context) error {
 				}
 			}
 		}
+	}
+}
+
+// pruneAlerts deletes the alerts that finished longer ago than the
+// retention period.
+func (m *Monitor) pruneAlerts(ctx context.Context, now time.Time) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	n, err := m.o.Store.PruneAlerts(ctx, now.Add(-m.o.Retention))
+	if err != nil {
+		if ctx.Err() == nil {
+			m.log.Warn("pruning old alerts", "err", err)
+		}
+		return
+	}
+	if n > 0 {
+		m.log.Info("pruned old alerts", "alerts", n, "retention", m.o.Retention.String())
 	}
 }
 
@@ -478,7 +507,15 @@ func (m *Monitor) poll(ctx context.Context, f Feed, claimed *store.FeedState, ow
 	if dryRun {
 		return res
 	}
-	q, err := m.o.Store.CommitPoll(ctx, store.Poll{Owner: owner, Feed: st, Items: items, Alerts: append(alerts, ops...)})
+	p := store.Poll{Owner: owner, Feed: st, Items: items, Alerts: append(alerts, ops...)}
+	if doc != nil && m.o.Retention > 0 {
+		p.ForgetBefore = now.Add(-m.o.Retention)
+		p.Present = make([]string, len(doc.Items))
+		for i := range doc.Items {
+			p.Present[i] = doc.Items[i].ID
+		}
+	}
+	q, err := m.o.Store.CommitPoll(ctx, p)
 	if err != nil {
 		res.Err = fmt.Errorf("feed %q: recording poll: %w", f.Name, err)
 		return res
@@ -536,6 +573,9 @@ func (m *Monitor) newItems(ctx context.Context, f Feed, st *store.FeedState, doc
 		items = append(items, store.Item{FeedKey: f.Key, ID: id, Title: it.Title, Link: it.Link, Published: it.Published, FirstSeen: now})
 		if !st.Initialized && (it.Published.IsZero() || it.Published.Before(now.Add(-f.Backfill))) {
 			continue
+		}
+		if m.o.Retention > 0 && !it.Published.IsZero() && it.Published.Before(now.Add(-m.o.Retention)) {
+			continue // older than anything the store remembers: old news
 		}
 		alerts = append(alerts, m.match(rs, f, it, now, dryRun)...)
 	}

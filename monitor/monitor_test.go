@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -46,7 +47,7 @@ func (w *wire) add(guid, title, desc string, published time.Time) {
 	defer w.mu.Unlock()
 	w.items = append([]string{fmt.Sprintf("<item><guid>%s</guid><title>%s</title><link>https://news.example.org/%s</link><pubDate>%s</pubDate><description>%s</description></item>",
 		guid, title, guid, published.UTC().Format(time.RFC1123Z), desc)}, w.items...)
-	w.etag = fmt.Sprintf(`"v%d"`, len(w.items))
+	w.etag = fmt.Sprintf(`"v%d-%d"`, len(w.items), w.hits)
 }
 
 func (w *wire) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
@@ -538,5 +539,93 @@ func TestStoriesGroupAcrossFeedsAndRestarts(t *testing.T) {
 	}
 	if !found {
 		t.Error("the report after the restart raised no alert")
+	}
+}
+
+// remove takes an item off the feed.
+func (w *wire) remove(guid string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.items = slices.DeleteFunc(w.items, func(it string) bool { return strings.Contains(it, "<guid>"+guid+"</guid>") })
+	w.etag = fmt.Sprintf(`"v%d-%d"`, len(w.items), w.hits)
+}
+
+// With a retention period the store forgets items that left their feed
+// long ago and prunes finished alerts, and nothing alerts twice for it: an
+// item still listed stays seen, and a forgotten item listed again is old
+// news.
+func TestRetention(t *testing.T) {
+	const retention = 90 * 24 * time.Hour
+	w := &wire{}
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	h := newHarness(t, []Feed{{Key: "wire", Name: "Wire", URL: srv.URL, Every: 5 * time.Minute, Backfill: 24 * time.Hour}},
+		map[string]string{"Strikes": `strike`}, func(o *Options) { o.Retention = retention })
+	ctx := context.Background()
+	start := h.clock.Now()
+	w.add("a1", "Strike near the Afghan border", "", start.Add(-time.Hour))
+	w.add("a2", "Second strike reported", "", start.Add(-time.Hour))
+	if res := h.pollAll(); res[0].Err != nil || res[0].Queued != 2 {
+		t.Fatalf("first poll: %+v", res[0])
+	}
+	// The notifier delivers both.
+	ch, claimed, err := h.store.ClaimChannel(ctx, "n", start, time.Minute, 10)
+	if err != nil || len(claimed) != 2 {
+		t.Fatalf("claim: %v %v", claimed, err)
+	}
+	for _, a := range claimed {
+		if err := h.store.MarkSent(ctx, a.ID, "1.1", start); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.store.ReleaseChannel(ctx, ch, "n", start); err != nil {
+		t.Fatal(err)
+	}
+
+	// 100 days on, a1 has left the feed, a2 is still listed, a3 is new.
+	h.clock.Advance(100 * 24 * time.Hour)
+	w.remove("a1")
+	w.add("a3", "A new strike", "", h.clock.Now())
+	if res := h.pollAll(); res[0].Err != nil || res[0].New != 1 || res[0].Queued != 1 {
+		t.Fatalf("poll after 100 days: %+v, want only a3 new and alerted", res[0])
+	}
+	unseen, err := h.store.UnseenItems(ctx, "wire", []string{"a1", "a2", "a3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(unseen, []string{"a1"}) {
+		t.Fatalf("unseen %v, want [a1] (forgotten; a2 still listed, a3 just seen)", unseen)
+	}
+
+	// Run prunes the alerts delivered 100 days ago and keeps a3's.
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- h.mon.Run(runCtx) }()
+	deadline := time.After(20 * time.Second)
+	for len(h.alerts()) != 1 {
+		select {
+		case <-deadline:
+			cancel()
+			t.Fatalf("old alerts not pruned: %d left", len(h.alerts()))
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if as := h.alerts(); as[0].ItemID != "a3" || as[0].State != store.StateQueued {
+		t.Fatalf("left %+v, want a3's queued alert", as[0])
+	}
+	// The publisher lists a1 again, with its old date: it is recorded but,
+	// its alert pruned and the item forgotten, only its age keeps it quiet.
+	w.add("a1", "Strike near the Afghan border", "", start.Add(-time.Hour))
+	h.clock.Advance(10 * time.Minute)
+	if res := h.pollAll(); res[0].Err != nil || res[0].New != 1 || res[0].Queued != 0 {
+		t.Fatalf("poll with a forgotten item listed again: %+v, want it recorded without an alert", res[0])
+	}
+
+	if n := len(h.alerts()); n != 1 {
+		t.Fatalf("%d alerts after a1 came back, want a3's only", n)
 	}
 }

@@ -84,6 +84,8 @@ type Store interface {
 	// changed (SyncFeeds) since p.Feed was read, the new URL and its (empty)
 	// validators are kept. An invalid item or alert fails the whole poll.
 	// An item's FirstSeen defaults to Feed.LastPoll.
+	// With p.ForgetBefore set, the same transaction deletes the feed's items
+	// first seen before it whose ids are not in p.Present (see Poll).
 	CommitPoll(ctx context.Context, p Poll) (queued int, err error)
 
 	// --- outbox ---
@@ -128,6 +130,10 @@ type Store interface {
 	// order the store received them), in any state. The monitor rebuilds
 	// its story index from them; the query is indexed.
 	StoryHeads(ctx context.Context, since time.Time) ([]Alert, error)
+	// PruneAlerts deletes the alerts that were sent or failed before
+	// before, and returns how many. Queued and sending alerts are never
+	// deleted, however old.
+	PruneAlerts(ctx context.Context, before time.Time) (int, error)
 
 	Close() error
 }
@@ -181,6 +187,14 @@ type Poll struct {
 	Feed   FeedState
 	Items  []Item
 	Alerts []Alert
+
+	// Retention: when ForgetBefore is set, the feed's recorded items first
+	// seen before it are deleted unless their id is in Present, the ids of
+	// the document just fetched. An item is forgotten only once it has left
+	// the feed and is older than the retention period, so it cannot be
+	// taken for a new one while the publisher still lists it.
+	ForgetBefore time.Time
+	Present      []string
 }
 
 // Item is a feed item as the store records it.

@@ -187,6 +187,7 @@ func newMonitor(l *loaded, st store.Store, log *slog.Logger, owner string, grace
 		MaxInterval: l.cfg.Monitor.MaxInterval,
 		HealthAfter: l.cfg.Monitor.HealthAfter,
 		StoryWindow: l.cfg.Monitor.StoryWindow,
+		Retention:   l.cfg.Store.Retention,
 		OpsChannel:  l.cfg.Slack.OpsChannel,
 		Grace:       grace,
 		Metrics:     m,

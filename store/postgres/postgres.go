@@ -455,6 +455,16 @@ func (s *Store) CommitPoll(ctx context.Context, p store.Poll) (int, error) {
 				return fmt.Errorf("items: %w", err)
 			}
 		}
+		if !p.ForgetBefore.IsZero() {
+			present := p.Present
+			if present == nil {
+				present = []string{}
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM items WHERE feed_key = $1 AND first_seen < $2
+				AND NOT (item_id = ANY($3::text[]))`, f.Key, p.ForgetBefore, present); err != nil {
+				return fmt.Errorf("forgetting old items: %w", err)
+			}
+		}
 		queued, err = insertAlerts(ctx, tx, p.Alerts, false)
 		return err
 	})
@@ -779,6 +789,15 @@ func (s *Store) Alert(ctx context.Context, id string) (store.Alert, error) {
 		return store.Alert{}, fmt.Errorf("postgres store: alert %s: %w", id, err)
 	}
 	return a, nil
+}
+
+// PruneAlerts implements store.Store (index alerts_done).
+func (s *Store) PruneAlerts(ctx context.Context, before time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM alerts WHERE state IN ('sent', 'failed') AND done_at < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("postgres store: prune alerts: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 // StoryHeads returns the item alerts that opened a story, created at or

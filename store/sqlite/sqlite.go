@@ -610,6 +610,11 @@ func (s *Store) CommitPoll(ctx context.Context, p store.Poll) (int, error) {
 				}
 			}
 		}
+		if !p.ForgetBefore.IsZero() {
+			if err := forgetItems(ctx, tx, f.Key, p.ForgetBefore, p.Present); err != nil {
+				return fmt.Errorf("forgetting old items: %w", err)
+			}
+		}
 		queued, err = insertAlerts(ctx, tx, p.Alerts, false)
 		return err
 	})
@@ -617,6 +622,22 @@ func (s *Store) CommitPoll(ctx context.Context, p store.Poll) (int, error) {
 		return 0, err
 	}
 	return queued, nil
+}
+
+// forgetItems deletes a feed's items first seen before before whose ids
+// are not in present. The ids go in as one JSON array, not one parameter
+// each, so that no feed is too long for SQLite's parameter limit.
+func forgetItems(ctx context.Context, tx *wtx, feedKey string, before time.Time, present []string) error {
+	if present == nil {
+		present = []string{}
+	}
+	ids, err := json.Marshal(present)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM items WHERE feed_key = ?1 AND first_seen < ?2
+		AND item_id NOT IN (SELECT value FROM json_each(?3))`, feedKey, tm(before), string(ids))
+	return err
 }
 
 // --- outbox ---
@@ -947,6 +968,20 @@ func (s *Store) Alert(ctx context.Context, id string) (store.Alert, error) {
 func (s *Store) StoryHeads(ctx context.Context, since time.Time) ([]store.Alert, error) {
 	return s.queryAlerts(ctx, "story heads", `SELECT `+alertCols+` FROM alerts
 		WHERE story_id = id AND kind = 'item' AND created_at >= ? ORDER BY created_at, seq`, tm(since))
+}
+
+// PruneAlerts implements store.Store (index alerts_done).
+func (s *Store) PruneAlerts(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := s.tx(ctx, "prune alerts", func(tx *wtx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM alerts WHERE state IN ('sent', 'failed') AND done_at < ?`, tm(before))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
 }
 
 // Backup writes a consistent copy of the whole database to a new file at

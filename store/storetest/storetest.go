@@ -52,6 +52,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"StoryHeads", testStoryHeads},
 		{"AlertsFilterStory", testAlertsFilterStory},
 		{"AlertsFilterSlackTS", testAlertsFilterSlackTS},
+		{"ForgetItems", testForgetItems},
+		{"PruneAlerts", testPruneAlerts},
 		{"ConcurrentClaimFeeds", testConcurrentClaimFeeds},
 		{"ConcurrentClaimChannels", testConcurrentClaimChannels},
 		{"ConcurrentCommitPoll", testConcurrentCommitPoll},

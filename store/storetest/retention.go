@@ -1,0 +1,91 @@
+package storetest
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/wirewatch/wirewatch/store"
+)
+
+// testForgetItems: a poll with ForgetBefore deletes the feed's items first
+// seen before it that have left the feed, and only those: an old item the
+// feed still lists stays seen (it must not alert again), a recent item
+// that left stays, and other feeds' items are untouched.
+func testForgetItems(t *testing.T, s store.Store) {
+	ctx := ctxT(t)
+	sync1(t, s, "f", "g")
+	old := T0.Add(-100 * 24 * time.Hour)
+	_, err := s.CommitPoll(ctx, poll(feed(t, s, "f"), old, "", "old-gone", "old-listed"))
+	must(t, err)
+	_, err = s.CommitPoll(ctx, poll(feed(t, s, "g"), old, "", "old-gone"))
+	must(t, err)
+	_, err = s.CommitPoll(ctx, poll(feed(t, s, "f"), T0.Add(-time.Hour), "", "new-gone"))
+	must(t, err)
+
+	p := poll(feed(t, s, "f"), T0, "#a", "fresh")
+	p.ForgetBefore = T0.Add(-90 * 24 * time.Hour)
+	p.Present = []string{"old-listed", "fresh"}
+	q, err := s.CommitPoll(ctx, p)
+	must(t, err)
+	if q != 1 {
+		t.Fatalf("queued %d alerts, want the one of the new item", q)
+	}
+	all := []string{"old-gone", "old-listed", "new-gone", "fresh"}
+	got, err := s.UnseenItems(ctx, "f", all)
+	must(t, err)
+	if !slices.Equal(got, []string{"old-gone"}) {
+		t.Fatalf("unseen after forgetting = %v, want only [old-gone]", got)
+	}
+	got, err = s.UnseenItems(ctx, "g", []string{"old-gone"})
+	must(t, err)
+	if len(got) != 0 {
+		t.Fatalf("another feed's item was forgotten: unseen %v", got)
+	}
+
+	// A feed whose document is empty forgets every old item.
+	p = poll(feed(t, s, "g"), T0, "")
+	p.ForgetBefore = T0.Add(-90 * 24 * time.Hour)
+	_, err = s.CommitPoll(ctx, p)
+	must(t, err)
+	got, err = s.UnseenItems(ctx, "g", []string{"old-gone"})
+	must(t, err)
+	if !slices.Equal(got, []string{"old-gone"}) {
+		t.Fatalf("unseen after an empty document = %v, want [old-gone]", got)
+	}
+}
+
+// testPruneAlerts: alerts sent or failed before the cutoff are deleted;
+// later ones, and queued or sending ones of any age, are kept.
+func testPruneAlerts(t *testing.T, s store.Store) {
+	ctx := ctxT(t)
+	want := queue(t, s, 5, "#a")["#a"]
+	_, got := claim(t, s, "n1", T0, 10)
+	if len(got) != 5 {
+		t.Fatalf("claimed %v", got)
+	}
+	must(t, s.MarkSent(ctx, got[0], "1.1", T0.Add(time.Minute)))    // old, sent
+	must(t, s.MarkFailed(ctx, got[1], "boom", T0.Add(time.Minute))) // old, failed
+	must(t, s.MarkSent(ctx, got[2], "1.2", T0.Add(time.Hour)))      // recent
+	must(t, s.Retry(ctx, got[3], T0.Add(time.Hour), "503", false))  // queued
+	// got[4] stays sending.
+
+	n, err := s.PruneAlerts(ctx, T0.Add(30*time.Minute))
+	must(t, err)
+	if n != 2 {
+		t.Fatalf("PruneAlerts deleted %d, want 2", n)
+	}
+	for i, id := range want {
+		_, err := s.Alert(ctx, id)
+		gone := err != nil
+		if gone != (i < 2) {
+			t.Fatalf("alert %d (%s): gone=%v (err %v)", i, id, gone, err)
+		}
+	}
+	// Pruning again deletes nothing more.
+	n, err = s.PruneAlerts(ctx, T0.Add(30*time.Minute))
+	must(t, err)
+	if n != 0 {
+		t.Fatalf("second PruneAlerts deleted %d", n)
+	}
+}
