@@ -108,6 +108,7 @@ func BenchmarkPollPass(b *testing.B) {
 		Feeds:       feeds,
 		Rules:       &RuleSet{Index: rules.NewIndex(rs), Routes: map[string]Route{}},
 		Concurrency: 32,
+		Retention:   90 * 24 * time.Hour, // the default: each changed feed also forgets old items
 		Logger:      slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
