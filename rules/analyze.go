@@ -469,7 +469,7 @@ func (a *Analyzed) Text(f Field) string {
 // sortedKeys returns the item's distinct exact forms, sorted.
 func (a *Analyzed) sortedKeys() []string {
 	a.keysOnce.Do(func() {
-		a.keys = make([]string, 0, len(a.forms))
+		a.keys = grow(a.keys, len(a.forms))
 		for i := range a.forms {
 			if a.forms[i].exact >= 0 {
 				a.keys = append(a.keys, a.forms[i].key)

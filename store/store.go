@@ -40,6 +40,9 @@ const (
 	KindOps  = "ops"  // a message for operators (feed health, delivery failures)
 )
 
+// PruneBatch is how many alerts PruneAlerts deletes per transaction.
+const PruneBatch = 5000
+
 // Store is the whole of Wirewatch's persistent state. Implementations are
 // safe for concurrent use. Every method takes the current time from its
 // arguments, never from the wall clock, so tests control time. Times are
@@ -132,7 +135,8 @@ type Store interface {
 	StoryHeads(ctx context.Context, since time.Time) ([]Alert, error)
 	// PruneAlerts deletes the alerts that were sent or failed before
 	// before, and returns how many. Queued and sending alerts are never
-	// deleted, however old.
+	// deleted, however old. It deletes PruneBatch alerts per transaction;
+	// on an error, the batches before it stay deleted.
 	PruneAlerts(ctx context.Context, before time.Time) (int, error)
 
 	Close() error

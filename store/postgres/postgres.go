@@ -791,13 +791,27 @@ func (s *Store) Alert(ctx context.Context, id string) (store.Alert, error) {
 	return a, nil
 }
 
-// PruneAlerts implements store.Store (index alerts_done).
+// PruneAlerts implements store.Store (index alerts_done). It deletes in
+// batches, so that a large backlog never holds locks for long and what was
+// deleted stays deleted if ctx ends.
 func (s *Store) PruneAlerts(ctx context.Context, before time.Time) (int, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM alerts WHERE state IN ('sent', 'failed') AND done_at < $1`, before)
-	if err != nil {
-		return 0, fmt.Errorf("postgres store: prune alerts: %w", err)
+	return s.pruneAlerts(ctx, before, store.PruneBatch)
+}
+
+func (s *Store) pruneAlerts(ctx context.Context, before time.Time, batch int) (int, error) {
+	total := 0
+	for {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM alerts WHERE seq IN (SELECT seq FROM alerts
+			WHERE state IN ('sent', 'failed') AND done_at < $1 LIMIT $2)`, before, batch)
+		if err != nil {
+			return total, fmt.Errorf("postgres store: prune alerts: %w", err)
+		}
+		n := int(tag.RowsAffected())
+		total += n
+		if n < batch {
+			return total, nil
+		}
 	}
-	return int(tag.RowsAffected()), nil
 }
 
 // StoryHeads returns the item alerts that opened a story, created at or

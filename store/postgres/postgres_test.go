@@ -73,6 +73,13 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
 }
 
+func TestPruneInBatches(t *testing.T) {
+	s := open(t)
+	storetest.RunPruneInBatches(t, s, func(ctx context.Context, before time.Time) (int, error) {
+		return s.PruneAlertsInBatchesForTest(ctx, before, 2)
+	})
+}
+
 // Replicas starting together all migrate; each migration is applied once.
 func TestConcurrentMigrate(t *testing.T) {
 	url := testURL(t)

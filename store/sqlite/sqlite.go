@@ -970,18 +970,32 @@ func (s *Store) StoryHeads(ctx context.Context, since time.Time) ([]store.Alert,
 		WHERE story_id = id AND kind = 'item' AND created_at >= ? ORDER BY created_at, seq`, tm(since))
 }
 
-// PruneAlerts implements store.Store (index alerts_done).
+// PruneAlerts implements store.Store (index alerts_done). It deletes in
+// batches, each its own transaction, so that a large backlog never holds
+// the writer for long and what was deleted stays deleted if ctx ends.
 func (s *Store) PruneAlerts(ctx context.Context, before time.Time) (int, error) {
-	var n int64
-	err := s.tx(ctx, "prune alerts", func(tx *wtx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM alerts WHERE state IN ('sent', 'failed') AND done_at < ?`, tm(before))
-		if err != nil {
+	return s.pruneAlerts(ctx, before, store.PruneBatch)
+}
+
+func (s *Store) pruneAlerts(ctx context.Context, before time.Time, batch int) (int, error) {
+	total := 0
+	for {
+		var n int64
+		// Deleting is redone by the next prune if a power cut loses it.
+		err := s.txSync(ctx, "prune alerts", false, func(tx *wtx) error {
+			res, err := tx.ExecContext(ctx, `DELETE FROM alerts WHERE seq IN (SELECT seq FROM alerts
+				WHERE state IN ('sent', 'failed') AND done_at < ? LIMIT ?)`, tm(before), batch)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
 			return err
+		})
+		total += int(n)
+		if err != nil || n < int64(batch) {
+			return total, err
 		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return int(n), err
+	}
 }
 
 // Backup writes a consistent copy of the whole database to a new file at

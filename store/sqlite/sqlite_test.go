@@ -1,9 +1,11 @@
 package sqlite_test
 
 import (
+	"context"
 	"log/slog"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/wirewatch/wirewatch/store"
 	"github.com/wirewatch/wirewatch/store/sqlite"
@@ -28,6 +30,13 @@ func open(tb testing.TB) *sqlite.Store {
 
 func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
+}
+
+func TestPruneInBatches(t *testing.T) {
+	s := open(t)
+	storetest.RunPruneInBatches(t, s, func(ctx context.Context, before time.Time) (int, error) {
+		return s.PruneAlertsInBatchesForTest(ctx, before, 2)
+	})
 }
 
 func TestCopySQLiteToSQLite(t *testing.T) {

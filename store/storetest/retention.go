@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"context"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -87,5 +89,27 @@ func testPruneAlerts(t *testing.T, s store.Store) {
 	must(t, err)
 	if n != 0 {
 		t.Fatalf("second PruneAlerts deleted %d", n)
+	}
+}
+
+// RunPruneInBatches checks that pruning in batches smaller than the backlog
+// (prune deletes at most 2 alerts per transaction) deletes all of it, and
+// only what is due. open returns an empty, migrated store.
+func RunPruneInBatches(t *testing.T, s store.Store, prune func(ctx context.Context, before time.Time) (int, error)) {
+	ctx := ctxT(t)
+	queue(t, s, 6, "#a")
+	_, got := claim(t, s, "n1", T0, 10)
+	for i, id := range got[:5] {
+		must(t, s.MarkSent(ctx, id, "1."+strconv.Itoa(i), T0))
+	}
+	n, err := prune(ctx, T0.Add(time.Minute))
+	must(t, err)
+	if n != 5 {
+		t.Fatalf("pruned %d, want the 5 sent alerts", n)
+	}
+	left, err := s.Alerts(ctx, store.AlertFilter{})
+	must(t, err)
+	if len(left) != 1 || left[0].ID != got[5] {
+		t.Fatalf("left %v, want only %s (still sending)", ids(left), got[5])
 	}
 }
