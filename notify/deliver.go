@@ -94,6 +94,7 @@ func (n *Notifier) deliverChannel(ctx context.Context, owner, ch string, batch [
 		switch o {
 		case outOK:
 			n.pc.take(ch, now)
+			n.credentialsWork()
 			if m.capped {
 				n.capTake(ch, now)
 			}
@@ -122,6 +123,12 @@ func (n *Notifier) deliverChannel(ctx context.Context, owner, ch string, batch [
 			msg := errText(err, code)
 			n.log.Warn("slack post failed; will retry", "channel", ch, "err", msg, "uncertain", uncertain, "alerts", len(m.ids))
 			hold = holdInfo{until: n.retry(wctx, ch, m.alerts, uncertain, msg, 0), backoff: true}
+			return
+		case outRefused:
+			n.pc.take(ch, now)
+			msg := errText(err, code)
+			n.credentialsRefused(wctx, code)
+			hold = holdInfo{until: n.retry(wctx, ch, m.alerts, false, msg, 0), backoff: true}
 			return
 		case outPermanent:
 			failed := m.alerts
@@ -258,6 +265,36 @@ func allOps(as []store.Alert) bool {
 		}
 	}
 	return true
+}
+
+// credentialsRefused reports, once until a post succeeds again, that Slack
+// refuses the token or webhook. The alerts are held, not failed: fixing the
+// credentials and restarting delivers what came in meanwhile (up to
+// RetryFor). The ops message waits in the outbox like any other.
+func (n *Notifier) credentialsRefused(ctx context.Context, code string) {
+	n.mu.Lock()
+	first := n.refused != code
+	n.refused = code
+	n.mu.Unlock()
+	if !first {
+		return
+	}
+	n.log.Error("slack refuses the credentials; alerts are held and retried until retry_for, fix the token or webhook and restart",
+		"error", code, "meaning", permanentCodes[code], "retry_for", n.o.RetryFor)
+	n.reportOps(ctx, "", fmt.Sprintf("Wirewatch could not post: Slack says %s (%s). Alerts were held and retried for up to %s; this message was held too.",
+		code, permanentCodes[code], n.o.RetryFor), "refused", code)
+}
+
+// credentialsWork notes a successful post after Slack refused the
+// credentials.
+func (n *Notifier) credentialsWork() {
+	n.mu.Lock()
+	was := n.refused
+	n.refused = ""
+	n.mu.Unlock()
+	if was != "" {
+		n.log.Info("slack accepts the credentials again; held alerts are being delivered", "was", was)
+	}
 }
 
 // fail marks alerts failed for a permanent Slack error and reports it once.

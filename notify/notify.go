@@ -24,7 +24,9 @@
 //	record   MarkSent only after Slack accepted; a 429 waits its Retry-After
 //	         (never given up within RetryFor); 5xx and network errors back off
 //	         exponentially with jitter; after RetryFor, or on a permanent
-//	         error, MarkFailed and one ops message.
+//	         error, MarkFailed and one ops message. Refused credentials
+//	         (invalid_auth, a revoked webhook) hold the alerts instead, retried
+//	         until RetryFor, so a fixed token delivers them.
 //
 // Guarantees (bot token, with the channels:history / groups:history scopes):
 // an alert is marked sent only after Slack accepted it, and an alert whose
@@ -144,6 +146,7 @@ type Notifier struct {
 
 	mu       sync.Mutex
 	reported map[string]bool        // channel + error code reported once
+	refused  string                 // the credential error code Slack last answered, until a post succeeds
 	firstDue map[string]time.Time   // digest alert id → when it first came due
 	hold     map[string]holdInfo    // channel → why and until when it waits
 	capLog   map[string][]time.Time // channel → top-level posts in the last hour (ChannelCap)

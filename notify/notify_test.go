@@ -758,9 +758,10 @@ func TestReplicas(t *testing.T) {
 	}
 }
 
-// TestWebhookPermanentError: a revoked webhook is reported once and its
-// alerts failed, not retried for a day.
-func TestWebhookPermanentError(t *testing.T) {
+// TestWebhookRevokedHoldsAlerts: a revoked webhook (no_service) is a
+// credential error: the alerts are held, retried with backoff (the first
+// of them per try), and a process with a working webhook delivers them all.
+func TestWebhookRevokedHoldsAlerts(t *testing.T) {
 	fake := slackfake.New(slackfake.WithWebhookChannel("hook"))
 	defer fake.Close()
 	clk := newClock()
@@ -768,17 +769,102 @@ func TestWebhookPermanentError(t *testing.T) {
 	fake.Reject("hook", "no_service")
 	enqueue(t, st, itemAlert("#desk", 1, clk.Now()), itemAlert("#desk", 2, clk.Now()))
 	n := newNotifier(t, Options{Store: st, WebhookURL: fake.WebhookURL(), Now: clk.Now, Sleep: clk.Sleep, BurstGroup: -1})
-	drain(t, n)
-	failed := alertsByState(t, st, store.StateFailed)
-	if len(failed) != 2 {
-		t.Fatalf("failed %d, want 2", len(failed))
+	if err := n.Drain(t.Context()); err == nil || !strings.Contains(err.Error(), "still queued") {
+		t.Fatalf("Drain with a revoked webhook: %v, want alerts still queued", err)
 	}
-	for _, a := range failed {
-		if !strings.Contains(a.LastError, "no_service") {
+	if failed := alertsByState(t, st, store.StateFailed); len(failed) != 0 {
+		t.Fatalf("failed %d alerts, want them held", len(failed))
+	}
+	queued := alertsByState(t, st, store.StateQueued)
+	if len(queued) != 2 {
+		t.Fatalf("queued %d, want 2", len(queued))
+	}
+	for _, a := range queued {
+		if a.Attempts > 0 && !strings.Contains(a.LastError, "no_service") {
 			t.Errorf("reason %q", a.LastError)
 		}
 	}
-	if c := fake.CallCount(slackfake.MethodWebhook); c != 1 {
-		t.Errorf("%d webhook calls; a channel-wide permanent error should fail the batch at once", c)
+	// Drain waits out retries for DrainWait (2 min of the fake clock):
+	// backing off from 2 s, that is at most 7 tries, not a tight loop.
+	if c := fake.CallCount(slackfake.MethodWebhook); c < 1 || c > 7 {
+		t.Errorf("%d webhook calls in 2 minutes; want a few, backing off", c)
+	}
+
+	fake.Accept("hook") // a new webhook, and a restart
+	clk.Advance(time.Hour)
+	drain(t, newNotifier(t, Options{Store: st, WebhookURL: fake.WebhookURL(), Now: clk.Now, Sleep: clk.Sleep, BurstGroup: -1}))
+	if sent := alertsByState(t, st, store.StateSent); len(sent) != 2 {
+		t.Errorf("sent %d after the fix, want 2", len(sent))
+	}
+}
+
+// TestRefusedCredentialsHoldAlerts: while Slack refuses the token
+// (invalid_auth), alerts are held, not failed, and the ops message waits
+// with them; once a process with a working token runs, every held alert
+// and the ops message arrive, in order and once.
+func TestRefusedCredentialsHoldAlerts(t *testing.T) {
+	fake := slackfake.New(slackfake.WithToken("xoxb-new"))
+	defer fake.Close()
+	clk := newClock()
+	st := openStore(t)
+	var want []string
+	for i := range 3 {
+		a := itemAlert("#desk-a", i, clk.Now())
+		enqueue(t, st, a)
+		want = append(want, a.ID)
+	}
+
+	old := newNotifier(t, Options{
+		Store: st, Token: "xoxb-revoked", APIURL: fake.APIURL(), OpsChannel: "#ops",
+		Now: clk.Now, Sleep: clk.Sleep, BurstGroup: -1, DrainWait: time.Hour,
+	})
+	// Drain (as `wirewatch once` does) says what it could not deliver.
+	if err := old.Drain(t.Context()); err == nil || !strings.Contains(err.Error(), "still queued") {
+		t.Fatalf("Drain with a refused token: %v, want an error saying alerts are still queued", err)
+	}
+	if got := fake.MessagesIn("desk-a"); len(got) != 0 {
+		t.Fatalf("%d messages posted with a refused token", len(got))
+	}
+	if failed := alertsByState(t, st, store.StateFailed); len(failed) != 0 {
+		t.Fatalf("%d alerts failed while the token was refused; want them held", len(failed))
+	}
+	queued := alertsByState(t, st, store.StateQueued)
+	for _, id := range want {
+		if _, ok := queued[id]; !ok {
+			t.Errorf("alert %s is not queued", id)
+		}
+	}
+	// The channel's first alert was tried; the others wait behind it, in order.
+	if a := queued[want[0]]; a.Attempts < 1 || !strings.Contains(a.LastError, "invalid_auth") {
+		t.Errorf("first alert %+v, want tried, last error invalid_auth", a)
+	}
+	ops := 0
+	for _, a := range queued {
+		if a.Kind == store.KindOps {
+			ops++
+			if !strings.Contains(a.Text, "invalid_auth") {
+				t.Errorf("ops message %q does not say invalid_auth", a.Text)
+			}
+		}
+	}
+	if ops != 1 {
+		t.Fatalf("%d ops messages queued, want one", ops)
+	}
+
+	// The operator fixes the token and restarts.
+	clk.Advance(time.Hour)
+	fixed := newNotifier(t, Options{
+		Store: st, Token: "xoxb-new", APIURL: fake.APIURL(), OpsChannel: "#ops",
+		Now: clk.Now, Sleep: clk.Sleep, BurstGroup: -1,
+	})
+	drain(t, fixed)
+	if got := idsIn(fake, "desk-a"); !slices.Equal(got, want) {
+		t.Errorf("after the fix Slack got %v, want %v", got, want)
+	}
+	if got := fake.MessagesIn("ops"); len(got) != 1 || !strings.Contains(got[0].Text, "invalid_auth") {
+		t.Errorf("ops channel got %+v, want the held message about invalid_auth", got)
+	}
+	if q := alertsByState(t, st, store.StateQueued); len(q) != 0 {
+		t.Errorf("%d alerts still queued", len(q))
 	}
 }

@@ -419,10 +419,11 @@ const (
 	outTransient // not delivered, try again later
 	outUncertain // may have been delivered: look before posting again
 	outPermanent // will not work by retrying
+	outRefused   // Slack refuses the credentials: hold, retry until someone fixes them
 )
 
 func (o outcome) String() string {
-	return [...]string{"ok", "rate_limited", "transient", "uncertain", "permanent"}[o]
+	return [...]string{"ok", "rate_limited", "transient", "uncertain", "permanent", "refused"}[o]
 }
 
 // permanentCodes are Slack error codes that retrying cannot fix.
@@ -456,6 +457,16 @@ var permanentCodes = map[string]string{
 	"posting_to_general_channel_denied": "only admins may post in #general",
 }
 
+// credentialCodes are the permanent codes that concern the token or the
+// webhook, not a channel or a message. Every alert would fail the same way,
+// and an operator's fix (a new token and a restart) makes them all work,
+// so alerts are held and retried for RetryFor instead of failed at once.
+var credentialCodes = map[string]bool{
+	"invalid_auth": true, "not_authed": true, "account_inactive": true, "token_revoked": true,
+	"token_expired": true, "team_access_not_granted": true, "invalid_token": true,
+	"no_service": true, "no_active_hooks": true,
+}
+
 // channelWide reports whether a permanent error concerns the channel (or
 // the whole app), so every alert for that channel would fail the same way.
 func channelWide(code string) bool {
@@ -480,6 +491,8 @@ func classify(err error) (o outcome, code string, wait time.Duration) {
 		switch {
 		case se.Err == "ratelimited" || se.Err == "rate_limited":
 			return outRateLimited, se.Err, time.Second
+		case credentialCodes[se.Err]:
+			return outRefused, se.Err, 0
 		case permanentCodes[se.Err] != "":
 			return outPermanent, se.Err, 0
 		}
