@@ -96,8 +96,24 @@ func FuzzMatchAgreesWithReference(f *testing.F) {
 				t.Fatalf("mark %v out of snippet %q", m, text)
 			}
 		}
+		// An Analyzer that remembers words and reuses released analyses
+		// (across fuzz inputs) sees the same words and the same match.
+		za := fuzzAnalyzer.Analyze(Document{Title: title, Content: content, Summary: content, Categories: []string{title, content}, Link: title})
+		defer za.Release()
+		for f := range za.fields {
+			if got, want := za.tokens(Field(f)), a.tokens(Field(f)); !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s: Analyzer words %+v, Analyze %+v", Field(f), got, want)
+			}
+		}
+		if zs := NewIndex([]*Rule{r}).Match(za); !reflect.DeepEqual(zs, ms) {
+			t.Fatalf("rule %q: with an Analyzer %v, without %v", query, zs, ms)
+		}
 	})
 }
+
+// fuzzAnalyzer is shared by the inputs of FuzzMatchAgreesWithReference, so
+// that each analysis reuses memory and word forms left by earlier ones.
+var fuzzAnalyzer = NewAnalyzer()
 
 // FuzzCompile checks that the parser never panics and that every error it
 // reports names the rule and points inside the query.
