@@ -45,7 +45,7 @@ func (n *Notifier) deliverChannel(ctx context.Context, owner, ch string, batch [
 	if stop {
 		return
 	}
-	msgs := n.plan(ch, batch)
+	msgs := n.plan(wctx, ch, batch)
 	for i, m := range msgs {
 		if ctx.Err() != nil || n.o.Now().Sub(now) > n.o.Lease/2 {
 			return // shutting down, or the lease is running out
@@ -72,7 +72,7 @@ func (n *Notifier) deliverChannel(ctx context.Context, owner, ch string, batch [
 			}
 		}
 		if m.capped {
-			if free := n.capFreeAt(ch, n.o.Now()); free.After(n.o.Now()) {
+			if free := n.capFreeAt(wctx, ch, n.o.Now()); free.After(n.o.Now()) {
 				n.log.Info("channel cap reached; holding alerts for one summary", "channel", ch, "cap_per_hour", n.o.ChannelCap, "until", free)
 				hold = holdInfo{until: free}
 				return
@@ -96,7 +96,7 @@ func (n *Notifier) deliverChannel(ctx context.Context, owner, ch string, batch [
 			n.pc.take(ch, now)
 			n.credentialsWork()
 			if m.capped {
-				n.capTake(ch, now)
+				n.capTake(wctx, ch, now)
 			}
 			if err := n.markSent(wctx, m, ts, now); err != nil {
 				return
@@ -438,7 +438,7 @@ func (n *Notifier) dedupe(ctx context.Context, ch string, batch []store.Alert, h
 // if they exceed one message); and, when more than BurstGroup plain alerts
 // are due at once, grouped messages listing them. A group takes the place
 // of its first alert.
-func (n *Notifier) plan(ch string, batch []store.Alert) []*message {
+func (n *Notifier) plan(ctx context.Context, ch string, batch []store.Alert) []*message {
 	batch = parentsFirst(batch)
 	if _, ok := n.tr.(*stdoutTransport); ok {
 		out := make([]*message, 0, len(batch))
@@ -501,7 +501,7 @@ func (n *Notifier) plan(ch string, batch []store.Alert) []*message {
 				idx = append(idx, i)
 			}
 		}
-		if budget := n.capBudget(ch, n.o.Now()); len(idx) > budget {
+		if budget := n.capBudget(ctx, ch, n.o.Now()); len(idx) > budget {
 			keep := max(budget-1, 0)
 			sum := &unit{group: true}
 			drop := map[int]bool{}

@@ -145,11 +145,10 @@ type Notifier struct {
 	pc  *pacer
 
 	mu       sync.Mutex
-	reported map[string]bool        // channel + error code reported once
-	refused  string                 // the credential error code Slack last answered, until a post succeeds
-	firstDue map[string]time.Time   // digest alert id → when it first came due
-	hold     map[string]holdInfo    // channel → why and until when it waits
-	capLog   map[string][]time.Time // channel → top-level posts in the last hour (ChannelCap)
+	reported map[string]bool      // channel + error code reported once
+	refused  string               // the credential error code Slack last answered, until a post succeeds
+	firstDue map[string]time.Time // digest alert id → when it first came due
+	hold     map[string]holdInfo  // channel → why and until when it waits
 	rnd      *mrand.Rand
 }
 
@@ -218,8 +217,7 @@ func New(o Options) (*Notifier, error) {
 		o: o, st: o.Store, log: o.Logger.With("component", "notify"),
 		pc:       &pacer{interval: o.Interval, burst: o.Burst, tat: map[string]time.Time{}},
 		reported: map[string]bool{}, firstDue: map[string]time.Time{}, hold: map[string]holdInfo{},
-		capLog: map[string][]time.Time{},
-		rnd:    mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 0x9e3779b97f4a7c15)),
+		rnd: mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 0x9e3779b97f4a7c15)),
 	}
 	switch {
 	case o.Token != "":
@@ -486,57 +484,50 @@ func (p *pacer) block(ch string, until time.Time) {
 // capWindow is the rolling period of Options.ChannelCap.
 const capWindow = time.Hour
 
-// capRecent returns the channel's top-level posts still in the window at
-// now, oldest first, forgetting older ones. Called with n.mu held.
-func (n *Notifier) capRecentLocked(ch string, now time.Time) []time.Time {
-	key := channelArg(ch)
-	log := n.capLog[key]
-	i := 0
-	for i < len(log) && !log[i].After(now.Add(-capWindow)) {
-		i++
-	}
-	log = log[i:]
-	if len(log) == 0 {
-		delete(n.capLog, key)
+// The cap's posts live in the store (RecordPost, Posts), so that replicas
+// share one count per channel and a restart keeps it. If the store cannot
+// be read the cap is not applied this time: an extra message is better than
+// a story held back.
+
+// capRecent returns the channel's top-level posts in the window at now,
+// oldest first.
+func (n *Notifier) capRecent(ctx context.Context, ch string, now time.Time) []time.Time {
+	posts, err := n.st.Posts(ctx, channelArg(ch), now.Add(-capWindow).Add(time.Microsecond))
+	if err != nil {
+		n.log.Warn("reading the channel cap's posts failed; not capping this time", "channel", ch, "err", err)
 		return nil
 	}
-	n.capLog[key] = log
-	return log
+	return posts
 }
 
 // capBudget is how many more top-level messages ch may get at now (a large
 // number without a cap).
-func (n *Notifier) capBudget(ch string, now time.Time) int {
+func (n *Notifier) capBudget(ctx context.Context, ch string, now time.Time) int {
 	if n.o.ChannelCap <= 0 {
 		return int(^uint(0) >> 1)
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return max(n.o.ChannelCap-len(n.capRecentLocked(ch, now)), 0)
+	return max(n.o.ChannelCap-len(n.capRecent(ctx, ch, now)), 0)
 }
 
 // capFreeAt is when ch may get its next top-level message: now if the cap
 // allows one, else when the oldest post of the window ages out.
-func (n *Notifier) capFreeAt(ch string, now time.Time) time.Time {
+func (n *Notifier) capFreeAt(ctx context.Context, ch string, now time.Time) time.Time {
 	if n.o.ChannelCap <= 0 {
 		return now
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	log := n.capRecentLocked(ch, now)
-	if len(log) < n.o.ChannelCap {
+	posts := n.capRecent(ctx, ch, now)
+	if len(posts) < n.o.ChannelCap {
 		return now
 	}
-	return log[len(log)-n.o.ChannelCap].Add(capWindow)
+	return posts[len(posts)-n.o.ChannelCap].Add(capWindow)
 }
 
 // capTake records a top-level message posted to ch at now.
-func (n *Notifier) capTake(ch string, now time.Time) {
+func (n *Notifier) capTake(ctx context.Context, ch string, now time.Time) {
 	if n.o.ChannelCap <= 0 {
 		return
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	key := channelArg(ch)
-	n.capLog[key] = append(n.capRecentLocked(ch, now), now)
+	if err := n.st.RecordPost(ctx, channelArg(ch), now, now.Add(-capWindow)); err != nil {
+		n.log.Warn("recording a post for the channel cap failed", "channel", ch, "err", err)
+	}
 }

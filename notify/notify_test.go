@@ -540,7 +540,7 @@ func TestCrashedSenderIsNotRepeated(t *testing.T) {
 	if err != nil || ch != "#desk" || len(batch) != 2 {
 		t.Fatalf("claim: %q %d %v", ch, len(batch), err)
 	}
-	msgs := dead.plan(ch, batch[:1])
+	msgs := dead.plan(t.Context(), ch, batch[:1])
 	if _, err := dead.tr.post(ctx, msgs[0]); err != nil {
 		t.Fatal(err)
 	}

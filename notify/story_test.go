@@ -384,14 +384,19 @@ func TestChannelCap(t *testing.T) {
 
 	// Another channel gets one alert every ten minutes: three messages use
 	// the cap; three more alerts wait until the first ages out of the hour
-	// and then go as one summary.
+	// and then go as one summary. Each alert is delivered by a new process
+	// (a restart, or another replica): the count lives in the store.
+	process := func() *Notifier {
+		return newNotifier(t, Options{Store: st, Token: "xoxb-test", APIURL: fake.APIURL(), Now: clk.Now, Sleep: clk.Sleep,
+			BurstGroup: -1, ChannelCap: 3})
+	}
 	start := clk.Now()
 	var wire []store.Alert
 	for i := range 3 {
 		a := itemAlert("#wire", i, clk.Now())
 		wire = append(wire, a)
 		enqueue(t, st, a)
-		drain(t, n)
+		drain(t, process())
 		clk.Advance(10 * time.Minute)
 	}
 	var held []store.Alert
@@ -399,7 +404,7 @@ func TestChannelCap(t *testing.T) {
 		held = append(held, itemAlert("#wire", 10+i, clk.Now()))
 	}
 	enqueue(t, st, held...)
-	drain(t, n)
+	drain(t, process())
 	msgs = fake.MessagesIn("wire")
 	if len(msgs) != 4 || len(payloadIDs(msgs[3].Payload)) != 3 || !strings.Contains(string(msgs[3].Blocks), "3 new stories") {
 		t.Fatalf("#wire got %d messages; want 3 and then a summary of the 3 held alerts", len(msgs))

@@ -123,6 +123,13 @@ type Store interface {
 	// If the lease already passed to another owner, that lease stays and
 	// nextSendAt can only move the channel's pacing later.
 	ReleaseChannel(ctx context.Context, channel, owner string, nextSendAt time.Time) error
+	// RecordPost records a top-level message posted to channel at at, for
+	// the per-channel hourly cap, and forgets the channel's posts before
+	// forgetBefore.
+	RecordPost(ctx context.Context, channel string, at, forgetBefore time.Time) error
+	// Posts returns the times of the top-level messages posted to channel
+	// at or after since, oldest first.
+	Posts(ctx context.Context, channel string, since time.Time) ([]time.Time, error)
 	// Alerts lists alerts, newest first, for status pages and tests.
 	// Limit <= 0 means no limit.
 	Alerts(ctx context.Context, f AlertFilter) ([]Alert, error)

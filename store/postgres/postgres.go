@@ -729,6 +729,33 @@ func (s *Store) ReleaseChannel(ctx context.Context, channel, owner string, nextS
 	})
 }
 
+// RecordPost implements store.Store.
+func (s *Store) RecordPost(ctx context.Context, channel string, at, forgetBefore time.Time) error {
+	return s.tx(ctx, "record post to "+channel, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM channel_posts WHERE channel = $1 AND at < $2`, channel, forgetBefore); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO channel_posts (channel, at) VALUES ($1, $2)`, channel, at)
+		return err
+	})
+}
+
+// Posts implements store.Store.
+func (s *Store) Posts(ctx context.Context, channel string, since time.Time) ([]time.Time, error) {
+	rows, err := s.pool.Query(ctx, `SELECT at FROM channel_posts WHERE channel = $1 AND at >= $2 ORDER BY at`, channel, since)
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: posts to %s: %w", channel, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[time.Time])
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: posts to %s: %w", channel, err)
+	}
+	for i := range out {
+		out[i] = out[i].UTC()
+	}
+	return out, nil
+}
+
 // Alerts lists alerts, newest first. The query names only the filters
 // used, so each shape gets its own plan (and index).
 func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.Alert, error) {

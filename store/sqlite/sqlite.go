@@ -905,6 +905,39 @@ func (s *Store) ReleaseChannel(ctx context.Context, channel, owner string, nextS
 	})
 }
 
+// RecordPost implements store.Store.
+func (s *Store) RecordPost(ctx context.Context, channel string, at, forgetBefore time.Time) error {
+	// Losing the row in a power cut only lets one more message through.
+	return s.txSync(ctx, "record post to "+channel, false, func(tx *wtx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM channel_posts WHERE channel = ? AND at < ?`, channel, tm(forgetBefore)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO channel_posts (channel, at) VALUES (?, ?)`, channel, tm(at))
+		return err
+	})
+}
+
+// Posts implements store.Store.
+func (s *Store) Posts(ctx context.Context, channel string, since time.Time) ([]time.Time, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT at FROM channel_posts WHERE channel = ? AND at >= ? ORDER BY at`, channel, tm(since))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: posts to %s: %w", channel, err)
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("sqlite store: posts to %s: %w", channel, err)
+		}
+		out = append(out, ft(v))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite store: posts to %s: %w", channel, err)
+	}
+	return out, nil
+}
+
 // Alerts lists alerts, newest first. The query names only the filters
 // used, so each shape gets its own plan (and index).
 func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.Alert, error) {

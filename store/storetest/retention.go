@@ -113,3 +113,32 @@ func RunPruneInBatches(t *testing.T, s store.Store, prune func(ctx context.Conte
 		t.Fatalf("left %v, want only %s (still sending)", ids(left), got[5])
 	}
 }
+
+// testPosts: posts recorded for the channel cap come back per channel,
+// oldest first, from the given time on; recording forgets the channel's
+// posts before forgetBefore.
+func testPosts(t *testing.T, s store.Store) {
+	ctx := ctxT(t)
+	for _, m := range []int{0, 20, 40, 50} {
+		at := T0.Add(time.Duration(m) * time.Minute)
+		must(t, s.RecordPost(ctx, "#desk", at, at.Add(-time.Hour)))
+	}
+	must(t, s.RecordPost(ctx, "#other", T0.Add(45*time.Minute), T0))
+	got, err := s.Posts(ctx, "#desk", T0.Add(20*time.Minute))
+	must(t, err)
+	want := []time.Time{T0.Add(20 * time.Minute), T0.Add(40 * time.Minute), T0.Add(50 * time.Minute)}
+	if !slices.EqualFunc(got, want, time.Time.Equal) {
+		t.Fatalf("posts since +20m = %v, want %v", got, want)
+	}
+	// A post 90 minutes in forgets those before +30m.
+	must(t, s.RecordPost(ctx, "#desk", T0.Add(90*time.Minute), T0.Add(30*time.Minute)))
+	got, err = s.Posts(ctx, "#desk", time.Time{})
+	must(t, err)
+	want = []time.Time{T0.Add(40 * time.Minute), T0.Add(50 * time.Minute), T0.Add(90 * time.Minute)}
+	if !slices.EqualFunc(got, want, time.Time.Equal) {
+		t.Fatalf("posts after forgetting = %v, want %v", got, want)
+	}
+	if got, err := s.Posts(ctx, "#other", time.Time{}); err != nil || len(got) != 1 {
+		t.Fatalf("another channel's posts: %v %v", got, err)
+	}
+}

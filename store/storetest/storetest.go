@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AlertsFilterSlackTS", testAlertsFilterSlackTS},
 		{"ForgetItems", testForgetItems},
 		{"PruneAlerts", testPruneAlerts},
+		{"Posts", testPosts},
 		{"ConcurrentClaimFeeds", testConcurrentClaimFeeds},
 		{"ConcurrentClaimChannels", testConcurrentClaimChannels},
 		{"ConcurrentCommitPoll", testConcurrentCommitPoll},
