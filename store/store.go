@@ -19,6 +19,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -147,6 +149,17 @@ type Store interface {
 	PruneAlerts(ctx context.Context, before time.Time) (int, error)
 
 	Close() error
+}
+
+// SortByDue orders feeds as ClaimDueFeeds returns them: earliest due
+// first, then by key.
+func SortByDue(fs []FeedState) {
+	slices.SortFunc(fs, func(a, b FeedState) int {
+		if c := a.NextDue.Compare(b.NextDue); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
 }
 
 // FeedDef is what the configuration says about a feed.

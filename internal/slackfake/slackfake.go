@@ -872,7 +872,9 @@ func (s *Server) updateLocked(req *request) (any, string) {
 	return nil, "message_not_found"
 }
 
-func (s *Server) historyLocked(req *request) (any, string) {
+// readableLocked returns the channel a history call names, or Slack's error:
+// like Slack, these calls take only a channel ID.
+func (s *Server) readableLocked(req *request) (*channel, string) {
 	id := req.form.Get("channel")
 	if !isID(id) {
 		return nil, "channel_not_found"
@@ -883,6 +885,14 @@ func (s *Server) historyLocked(req *request) (any, string) {
 	}
 	if c.reject != "" {
 		return nil, c.reject
+	}
+	return c, ""
+}
+
+func (s *Server) historyLocked(req *request) (any, string) {
+	c, code := s.readableLocked(req)
+	if c == nil {
+		return nil, code
 	}
 	limit := 100
 	if l, err := strconv.Atoi(req.form.Get("limit")); err == nil && l > 0 {
@@ -948,16 +958,9 @@ func pageOf(all []*Message, skip, limit int, withMeta bool) map[string]any {
 // parent first, then its replies oldest first. Like Slack, it takes only a
 // channel ID, and a ts that is no message of the channel is thread_not_found.
 func (s *Server) repliesLocked(req *request) (any, string) {
-	id := req.form.Get("channel")
-	if !isID(id) {
-		return nil, "channel_not_found"
-	}
-	c := s.channelLocked(id, false)
+	c, code := s.readableLocked(req)
 	if c == nil {
-		return nil, "channel_not_found"
-	}
-	if c.reject != "" {
-		return nil, c.reject
+		return nil, code
 	}
 	ts := req.form.Get("ts")
 	limit := 100

@@ -339,12 +339,7 @@ func (s *Store) ClaimDueFeeds(ctx context.Context, owner string, now time.Time, 
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].NextDue.Equal(out[j].NextDue) {
-			return out[i].NextDue.Before(out[j].NextDue)
-		}
-		return out[i].Key < out[j].Key
-	})
+	store.SortByDue(out)
 	return out, nil
 }
 
