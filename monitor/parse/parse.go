@@ -90,7 +90,10 @@ const (
 type Error struct {
 	Kind    ErrorKind
 	FeedURL string
-	Err     error
+	// Declared is, for KindEncoding, the encoding the feed or its HTTP
+	// charset named but its bytes are not in ("" if it named none).
+	Declared string
+	Err      error
 }
 
 func (e *Error) Error() string {
@@ -102,6 +105,9 @@ func (e *Error) Error() string {
 		what = "this is not an RSS, Atom or JSON feed"
 	case KindEncoding:
 		what = "the feed does not declare its encoding and its bytes are neither UTF-8 nor Latin-1/Windows-1252 text (the publisher should declare the encoding)"
+		if e.Declared != "" {
+			what = fmt.Sprintf("the feed declares the encoding %q but its bytes are neither that nor Latin-1/Windows-1252 text (the publisher should declare the right one)", e.Declared)
+		}
 	case KindTruncated:
 		what = "the feed is truncated (the document ends before it is complete)"
 	default:
@@ -157,9 +163,9 @@ func Parse(body []byte, contentType, feedURL string) (feed *Feed, err error) {
 	}
 	dec := RepairEncoding(body, contentType)
 	if dec.How == "unknown" {
-		return nil, &Error{Kind: KindEncoding, FeedURL: feedURL}
+		return nil, &Error{Kind: KindEncoding, FeedURL: feedURL, Declared: dec.Declared}
 	}
-	b := dec.Body
+	b := fixXMLChars(dec.Body)
 	truncated := false
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, &Error{Kind: KindEmpty, FeedURL: feedURL}
