@@ -30,6 +30,7 @@ import (
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", stderr)
 	grace := fs.Duration("grace", 10*time.Second, "on SIGTERM/SIGINT, how long work in flight may take to finish before the process exits")
+	allowEmpty := fs.Bool("allow-empty-reload", false, "accept a config reload that removes every feed or every rule (refused otherwise)")
 	var cf daemonFlags
 	log, l, err := cf.parse(fs, args, stderr)
 	if err != nil {
@@ -82,7 +83,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		log.Info("operator endpoint listening", "addr", srv.Addr())
 	}
-	rl := &reloader{path: l.cfg.Path, current: l, mon: mon, st: st, m: m, srv: srv, log: log, now: time.Now}
+	rl := &reloader{path: l.cfg.Path, current: l, mon: mon, st: st, m: m, srv: srv, log: log, now: time.Now, allowEmpty: *allowEmpty}
 	go func() {
 		if err := watcher.Run(ctx, func() { rl.reload(ctx) }); err != nil {
 			log.Error("config watcher stopped", "err", err)

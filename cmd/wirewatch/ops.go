@@ -60,6 +60,9 @@ type reloader struct {
 	srv     *opsserver.Server // nil without [http] listen
 	log     *slog.Logger
 	now     func() time.Time
+	// allowEmpty accepts a reload that removes every feed or every rule
+	// (run -allow-empty-reload); otherwise it is refused (see emptiedBy).
+	allowEmpty bool
 }
 
 func (r *reloader) reload(ctx context.Context) {
@@ -70,9 +73,19 @@ func (r *reloader) reload(ctx context.Context) {
 			err = errs
 		}
 	}
+	var emptied error
+	if err == nil {
+		emptied = emptiedBy(r.path, r.current, l)
+	}
+	if err == nil && !r.allowEmpty {
+		err = emptied
+	}
 	if err != nil {
 		r.refuse(ctx, err, now)
 		return
+	}
+	if emptied != nil {
+		r.log.Warn("config reload removes every feed or every rule (allowed by -allow-empty-reload)", "reason", emptied.Error())
 	}
 	r.mon.SetRules(l.ruleSet)
 	r.mon.SetFeeds(l.feeds)
