@@ -82,6 +82,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return fmt.Errorf("[http] listen: %w", err)
 		}
 		log.Info("operator endpoint listening", "addr", srv.Addr())
+		if w := listenExposure(l.cfg.HTTP.Listen); w != "" {
+			log.Warn("operator endpoint exposed: " + w)
+		}
 	}
 	rl := &reloader{path: l.cfg.Path, current: l, mon: mon, st: st, m: m, srv: srv, log: log, now: time.Now, allowEmpty: *allowEmpty}
 	go func() {
@@ -249,6 +252,9 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	problems := append(config.Problems(nil), l.problems...)
 	if l.cfg != nil {
+		if p, ok := listenProblem(l.cfg); ok {
+			problems = append(problems, p)
+		}
 		problems = append(problems, checkExamples(l)...)
 		if *fetchFeeds {
 			problems = append(problems, checkFeeds(ctx, l)...)

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestListenExposure(t *testing.T) {
+	for listen, exposed := range map[string]bool{
+		"":               false,
+		"127.0.0.1:9090": false,
+		"127.0.0.2:9090": false,
+		"[::1]:9090":     false,
+		"localhost:9090": false,
+		":9090":          true,
+		"0.0.0.0:9090":   true,
+		"[::]:9090":      true,
+		"10.0.0.5:9090":  true,
+		"ops.internal:1": true,
+		"not host port":  false, // a config error, reported by config
+	} {
+		if w := listenExposure(listen); (w != "") != exposed {
+			t.Errorf("listenExposure(%q) = %q, want a warning: %v", listen, w, exposed)
+		}
+	}
+	if w := listenExposure(":9090"); !strings.Contains(w, "every network interface") || !strings.Contains(w, "authentication") {
+		t.Errorf("warning does not say what is wrong: %q", w)
+	}
+}
+
+// TestListenOnAllInterfacesWarns is issue 18.10's listen part: the
+// operators' endpoint has no authentication, so [http] listen = ":9090"
+// (every interface) is worth a warning from check and at start.
+func TestListenOnAllInterfacesWarns(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	_, p, _ := net.SplitHostPort(port)
+	cfg := func(listen string) string {
+		return writeConfig(t, dir, fmt.Sprintf("[store]\npath = %q\n[http]\nlisten = %q\n[[feeds]]\nname = \"F\"\nurl = \"http://127.0.0.1:1/feed\"\n[[rules]]\nname = \"R\"\nquery = \"strike\"\n",
+			filepath.Join(dir, "state.db"), listen))
+	}
+	out, _, code := wirewatch(t, nil, "check", "-config", cfg(":"+p))
+	if code != 0 || !strings.Contains(out, "warning: [http] listen") || !strings.Contains(out, "every network interface") {
+		t.Errorf("check with listen %q: exit %d\n%s", ":"+p, code, out)
+	}
+	if out, _, _ := wirewatch(t, nil, "check", "-config", cfg("127.0.0.1:"+p)); strings.Contains(out, "[http] listen") {
+		t.Errorf("check warns about a loopback address:\n%s", out)
+	}
+	if testing.Short() {
+		return
+	}
+	path := cfg(":" + p)
+	logf, err := os.Create(filepath.Join(dir, "run.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd := startRunArgs(t, logf, "run", "-config", path)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		log, _ := os.ReadFile(filepath.Join(dir, "run.log"))
+		if strings.Contains(string(log), "wirewatch running") {
+			if !strings.Contains(string(log), "level=WARN") || !strings.Contains(string(log), "every network interface") {
+				t.Errorf("run does not warn about listen %q:\n%s", ":"+p, log)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run did not start:\n%s", log)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
