@@ -3,12 +3,9 @@ package main
 import (
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
 func TestListenExposure(t *testing.T) {
@@ -55,36 +52,12 @@ func TestListenOnAllInterfacesWarns(t *testing.T) {
 	if testing.Short() {
 		return
 	}
-	path := cfg(":" + p)
-	logf, err := os.Create(filepath.Join(dir, "run.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	cmd := startRunArgs(t, logf, "run", "-config", path)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		log, _ := os.ReadFile(filepath.Join(dir, "run.log"))
-		if strings.Contains(string(log), "wirewatch running") {
-			if !strings.Contains(string(log), "level=WARN") || !strings.Contains(string(log), "every network interface") {
-				t.Errorf("run does not warn about listen %q:\n%s", ":"+p, log)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("run did not start:\n%s", log)
-		}
-		time.Sleep(50 * time.Millisecond)
+	d, _ := startDaemonWith(t, func(state, addr, _ string) string {
+		_, port, _ := net.SplitHostPort(addr)
+		return fmt.Sprintf("[store]\npath = %q\n[http]\nlisten = \":%s\"\n", state, port)
+	})
+	d.waitFor("the start-up log", func() bool { return strings.Contains(d.log(), "wirewatch running") })
+	if log := d.log(); !strings.Contains(log, "level=WARN") || !strings.Contains(log, "every network interface") {
+		t.Errorf("run does not warn about listening on every interface:\n%s", log)
 	}
 }
