@@ -22,6 +22,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/wirewatch/wirewatch/internal/redact"
 	"github.com/wirewatch/wirewatch/metrics"
 	"github.com/wirewatch/wirewatch/monitor/fetch"
 	"github.com/wirewatch/wirewatch/monitor/parse"
@@ -387,7 +388,7 @@ func (m *Monitor) pollSafe(ctx context.Context, f Feed, claimed *store.FeedState
 	}()
 	res = m.poll(ctx, f, claimed, owner, dryRun)
 	if res.Err != nil {
-		m.log.Warn("feed poll failed", "feed", f.Name, "url", f.URL, "err", res.Err)
+		m.log.Warn("feed poll failed", "feed", f.Name, "url", redact.URL(f.URL), "err", res.Err)
 	} else {
 		m.log.Info("feed polled", "feed", f.Name, "items", res.Items, "new", res.New, "queued", res.Queued, "not_modified", res.NotModified)
 	}
@@ -474,7 +475,7 @@ func (m *Monitor) poll(ctx context.Context, f Feed, claimed *store.FeedState, ow
 	st.LastSuccess = now
 	st.LastError, st.ErrorStreak, st.FailingSince, st.HealthAlerted = "", 0, time.Time{}, false
 	if fr.MovedTo != "" && fr.MovedTo != st.URL {
-		m.log.Info("feed moved permanently", "feed", f.Name, "from", st.URL, "to", fr.MovedTo)
+		m.log.Info("feed moved permanently", "feed", f.Name, "from", redact.URL(st.URL), "to", redact.URL(fr.MovedTo))
 		st.URL = fr.MovedTo
 	}
 	var hint time.Duration

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wirewatch/wirewatch/config"
+	"github.com/wirewatch/wirewatch/internal/redact"
 	"github.com/wirewatch/wirewatch/metrics"
 	"github.com/wirewatch/wirewatch/monitor/fetch"
 	"github.com/wirewatch/wirewatch/monitor/parse"
@@ -262,7 +263,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	errs := 0
 	for _, p := range problems {
-		fmt.Fprintln(stdout, p.Error())
+		fmt.Fprintln(stdout, redact.Text(p.Error()))
 		if !p.Warning {
 			errs++
 		}

@@ -27,6 +27,7 @@ import (
 	"github.com/mmcdole/gofeed/json"
 	"github.com/mmcdole/gofeed/rss"
 
+	"github.com/wirewatch/wirewatch/internal/redact"
 	"github.com/wirewatch/wirewatch/rules"
 )
 
@@ -113,9 +114,9 @@ func (e *Error) Error() string {
 	default:
 		what = "the feed is malformed"
 	}
-	msg := fmt.Sprintf("parsing %s failed (%s): %s", e.FeedURL, e.Kind, what)
+	msg := fmt.Sprintf("parsing %s failed (%s): %s", redact.URL(e.FeedURL), e.Kind, what)
 	if e.Err != nil {
-		msg += ": " + e.Err.Error()
+		msg += ": " + redact.Text(e.Err.Error())
 	}
 	return msg
 }
@@ -127,19 +128,22 @@ type NotFeedError struct {
 	FeedURL string
 	HTML    bool
 	// Alternates are the feeds the page advertises with
-	// <link rel="alternate">, as absolute URLs.
+	// <link rel="alternate">, as absolute URLs, without what they took
+	// from the feed URL's secrets (redact.Derived: its user info, its
+	// query values).
 	Alternates []string
 }
 
+// Error redacts the feed URL (user info, query values).
 func (e *NotFeedError) Error() string {
 	if !e.HTML {
-		return fmt.Sprintf("parsing %s failed (not a feed): this is not an RSS, Atom or JSON feed", e.FeedURL)
+		return fmt.Sprintf("parsing %s failed (not a feed): this is not an RSS, Atom or JSON feed", redact.URL(e.FeedURL))
 	}
 	if len(e.Alternates) == 0 {
-		return fmt.Sprintf("parsing %s failed (html page): this is an HTML page, not a feed, and it advertises no feed", e.FeedURL)
+		return fmt.Sprintf("parsing %s failed (html page): this is an HTML page, not a feed, and it advertises no feed", redact.URL(e.FeedURL))
 	}
 	return fmt.Sprintf("parsing %s failed (html page): this is an HTML page, not a feed; it advertises: %s",
-		e.FeedURL, strings.Join(e.Alternates, ", "))
+		redact.URL(e.FeedURL), strings.Join(e.Alternates, ", "))
 }
 
 // detectWindow is how much of the body feed-type detection looks at: more
@@ -249,7 +253,11 @@ func parseFormat(b []byte, contentType, feedURL string) (gf *gofeed.Feed, ttl ti
 		}
 	default:
 		if looksLikeHTML(b, contentType) {
-			return nil, 0, "", &NotFeedError{FeedURL: feedURL, HTML: true, Alternates: Alternates(b, feedURL)}
+			alts := Alternates(b, feedURL)
+			for i, a := range alts {
+				alts[i] = redact.Derived(a, feedURL)
+			}
+			return nil, 0, "", &NotFeedError{FeedURL: feedURL, HTML: true, Alternates: alts}
 		}
 		return nil, 0, "", &NotFeedError{FeedURL: feedURL}
 	}
