@@ -22,6 +22,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/wirewatch/wirewatch/internal/redact"
 	"github.com/wirewatch/wirewatch/metrics"
 	"github.com/wirewatch/wirewatch/monitor/fetch"
 	"github.com/wirewatch/wirewatch/monitor/parse"
@@ -387,7 +388,7 @@ func (m *Monitor) pollSafe(ctx context.Context, f Feed, claimed *store.FeedState
 	}()
 	res = m.poll(ctx, f, claimed, owner, dryRun)
 	if res.Err != nil {
-		m.log.Warn("feed poll failed", "feed", f.Name, "url", f.URL, "err", res.Err)
+		m.log.Warn("feed poll failed", "feed", f.Name, "url", redact.URL(f.URL), "err", res.Err)
 	} else {
 		m.log.Info("feed polled", "feed", f.Name, "items", res.Items, "new", res.New, "queued", res.Queued, "not_modified", res.NotModified)
 	}
@@ -457,7 +458,6 @@ func (m *Monitor) poll(ctx context.Context, f Feed, claimed *store.FeedState, ow
 			m.handBack(f, owner)
 			return res
 		}
-		st.LastPoll = now
 		ops := m.failed(&st, f, now, err)
 		q, cerr := m.o.Store.CommitPoll(ctx, store.Poll{Owner: owner, Feed: st, Alerts: ops})
 		if cerr != nil {
@@ -475,7 +475,7 @@ func (m *Monitor) poll(ctx context.Context, f Feed, claimed *store.FeedState, ow
 	st.LastSuccess = now
 	st.LastError, st.ErrorStreak, st.FailingSince, st.HealthAlerted = "", 0, time.Time{}, false
 	if fr.MovedTo != "" && fr.MovedTo != st.URL {
-		m.log.Info("feed moved permanently", "feed", f.Name, "from", st.URL, "to", fr.MovedTo)
+		m.log.Info("feed moved permanently", "feed", f.Name, "from", redact.URL(st.URL), "to", redact.URL(fr.MovedTo))
 		st.URL = fr.MovedTo
 	}
 	var hint time.Duration
@@ -694,29 +694,18 @@ func (m *Monitor) nextDue(f Feed, now time.Time, hint, prev time.Duration, newIt
 }
 
 // failed updates the state after a failed poll: the error streak grows, the
-// next attempt backs off exponentially with jitter up to MaxBackoff (or
-// waits for the server's Retry-After), and once the feed has failed for
-// HealthAfter, one ops alert says so.
+// next attempt backs off (see retryDelay: exponentially with jitter up to
+// MaxBackoff, or for the server's Retry-After), and once the feed has
+// failed for HealthAfter, one ops alert says so.
 func (m *Monitor) failed(st *store.FeedState, f Feed, now time.Time, err error) []store.Alert {
+	delay := retryDelay(*st, f.Every, m.o.MaxBackoff, err)
 	if st.ErrorStreak == 0 {
 		st.FailingSince = now
 	}
 	st.ErrorStreak++
 	st.LastError = err.Error()
-	base := f.Every
-	if base <= 0 {
-		base = 5 * time.Minute
-	}
-	backoff := m.o.MaxBackoff
-	if st.ErrorStreak < 30 {
-		backoff = min(m.o.MaxBackoff, base*time.Duration(1<<(st.ErrorStreak-1)))
-	}
-	backoff = backoff/2 + spread(backoff, 0.5) // "equal jitter"
-	var fe *fetch.Error
-	if errors.As(err, &fe) && fe.RetryAfter > backoff {
-		backoff = min(fe.RetryAfter, m.o.MaxBackoff)
-	}
-	st.NextDue = now.Add(backoff)
+	st.LastPoll = now
+	st.NextDue = now.Add(delay)
 	if m.o.OpsChannel != "" && !st.HealthAlerted && now.Sub(st.FailingSince) >= m.o.HealthAfter {
 		st.HealthAlerted = true
 		return []store.Alert{m.opsAlert(f, now, fmt.Sprintf("Feed %s has been failing since %s (%d polls in a row). Last error: %s", f.Name, st.FailingSince.UTC().Format(time.RFC3339), st.ErrorStreak, err))}

@@ -10,13 +10,14 @@ import (
 	"slices"
 	"time"
 
+	"github.com/wirewatch/wirewatch/internal/redact"
 	"github.com/wirewatch/wirewatch/store"
 )
 
 // feedRow is one feed on the status page.
 type feedRow struct {
 	Key, Name   string
-	URL         string // redacted: no user info, no query values
+	URL         string // redacted: no user info, no query values (redact.URL)
 	Health      string // ok, failing, new
 	LastSuccess string
 	ErrorStreak int
@@ -63,6 +64,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	if !s.reloadErrT.IsZero() {
 		p.ReloadErrAt = when(s.reloadErrT, now)
 	}
+	p.ReloadErr = redact.Text(p.ReloadErr)
 	s.mu.RUnlock()
 	if p.Config != nil {
 		p.ConfigAt = when(p.Config.LoadedAt, now)
@@ -115,8 +117,8 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 
 func newFeedRow(f store.FeedState, now time.Time) feedRow {
 	row := feedRow{
-		Key: f.Key, URL: redactURL(f.URL), ErrorStreak: f.ErrorStreak,
-		LastError: oneLine(f.LastError, 300), Polls: f.Polls, Items24h: f.ItemsLast24h,
+		Key: f.Key, URL: redact.URL(f.URL), ErrorStreak: f.ErrorStreak,
+		LastError: oneLine(redact.Text(f.LastError), 300), Polls: f.Polls, Items24h: f.ItemsLast24h,
 		LastSuccess: when(f.LastSuccess, now), NextDue: when(f.NextDue, now),
 	}
 	switch {
@@ -140,10 +142,10 @@ func newAlertRow(a store.Alert, now time.Time) alertRow {
 	row := alertRow{
 		Created: when(a.CreatedAt, now), State: a.State, Channel: a.Channel, Rule: a.Rule,
 		Feed: a.FeedName, Title: oneLine(a.Title, 200), Link: a.Link,
-		Error: oneLine(a.LastError, 200), Attempts: a.Attempts,
+		Error: oneLine(redact.Text(a.LastError), 200), Attempts: a.Attempts,
 	}
 	if a.Kind == store.KindOps {
-		row.Rule, row.Title = "(ops)", oneLine(a.Text, 200)
+		row.Rule, row.Title = "(ops)", oneLine(redact.Text(a.Text), 200)
 	}
 	if row.Feed == "" {
 		row.Feed = a.FeedKey
@@ -155,20 +157,6 @@ func newAlertRow(a store.Alert, now time.Time) alertRow {
 		row.Link = "" // shown as text, never as a link
 	}
 	return row
-}
-
-// redactURL shows where a feed is without secrets it may carry in its user
-// info or query (API keys): scheme, host and path, "?…" for a query.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "(unparsable URL)"
-	}
-	out := u.Scheme + "://" + u.Host + u.EscapedPath()
-	if u.RawQuery != "" {
-		out += "?…"
-	}
-	return out
 }
 
 // when formats t as a UTC time with how long ago (or ahead) it is.

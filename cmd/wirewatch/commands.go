@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wirewatch/wirewatch/config"
+	"github.com/wirewatch/wirewatch/internal/redact"
 	"github.com/wirewatch/wirewatch/metrics"
 	"github.com/wirewatch/wirewatch/monitor/fetch"
 	"github.com/wirewatch/wirewatch/monitor/parse"
@@ -30,6 +31,7 @@ import (
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", stderr)
 	grace := fs.Duration("grace", 10*time.Second, "on SIGTERM/SIGINT, how long work in flight may take to finish before the process exits")
+	allowEmpty := fs.Bool("allow-empty-reload", false, "accept a config reload that removes every feed or every rule (refused otherwise)")
 	var cf daemonFlags
 	log, l, err := cf.parse(fs, args, stderr)
 	if err != nil {
@@ -81,8 +83,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return fmt.Errorf("[http] listen: %w", err)
 		}
 		log.Info("operator endpoint listening", "addr", srv.Addr())
+		if w := listenExposure(l.cfg.HTTP.Listen); w != "" {
+			log.Warn("operator endpoint exposed: " + w)
+		}
 	}
-	rl := &reloader{path: l.cfg.Path, current: l, mon: mon, st: st, m: m, srv: srv, log: log, now: time.Now}
+	rl := &reloader{path: l.cfg.Path, current: l, mon: mon, st: st, m: m, srv: srv, log: log, now: time.Now, allowEmpty: *allowEmpty}
 	go func() {
 		if err := watcher.Run(ctx, func() { rl.reload(ctx) }); err != nil {
 			log.Error("config watcher stopped", "err", err)
@@ -248,6 +253,9 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	problems := append(config.Problems(nil), l.problems...)
 	if l.cfg != nil {
+		if p, ok := listenProblem(l.cfg); ok {
+			problems = append(problems, p)
+		}
 		problems = append(problems, checkExamples(l)...)
 		if *fetchFeeds {
 			problems = append(problems, checkFeeds(ctx, l)...)
@@ -255,7 +263,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	errs := 0
 	for _, p := range problems {
-		fmt.Fprintln(stdout, p.Error())
+		fmt.Fprintln(stdout, redact.Text(p.Error()))
 		if !p.Warning {
 			errs++
 		}

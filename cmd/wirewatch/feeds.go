@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/wirewatch/wirewatch/internal/redact"
 	"github.com/wirewatch/wirewatch/store"
 	"github.com/wirewatch/wirewatch/store/sqlite"
 )
@@ -60,7 +61,7 @@ func cmdFeeds(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if url == "" {
 			url = f.URL
 		}
-		rows = append(rows, row{f.Name, url, s.LastSuccess, s.LastError, s.ErrorStreak, s.NextDue, s.ItemsLast24h, s.Polls, s.NotModified})
+		rows = append(rows, row{f.Name, redact.URL(url), s.LastSuccess, redact.Text(s.LastError), s.ErrorStreak, s.NextDue, s.ItemsLast24h, s.Polls, s.NotModified})
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)

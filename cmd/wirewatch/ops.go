@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wirewatch/wirewatch/config"
+	"github.com/wirewatch/wirewatch/internal/redact"
 	"github.com/wirewatch/wirewatch/metrics"
 	"github.com/wirewatch/wirewatch/monitor"
 	"github.com/wirewatch/wirewatch/opsserver"
@@ -60,6 +61,9 @@ type reloader struct {
 	srv     *opsserver.Server // nil without [http] listen
 	log     *slog.Logger
 	now     func() time.Time
+	// allowEmpty accepts a reload that removes every feed or every rule
+	// (run -allow-empty-reload); otherwise it is refused (see emptiedBy).
+	allowEmpty bool
 }
 
 func (r *reloader) reload(ctx context.Context) {
@@ -70,9 +74,19 @@ func (r *reloader) reload(ctx context.Context) {
 			err = errs
 		}
 	}
+	var emptied error
+	if err == nil {
+		emptied = emptiedBy(r.path, r.current, l)
+	}
+	if err == nil && !r.allowEmpty {
+		err = emptied
+	}
 	if err != nil {
 		r.refuse(ctx, err, now)
 		return
+	}
+	if emptied != nil {
+		r.log.Warn("config reload removes every feed or every rule (allowed by -allow-empty-reload)", "reason", emptied.Error())
 	}
 	r.mon.SetRules(l.ruleSet)
 	r.mon.SetFeeds(l.feeds)
@@ -96,10 +110,10 @@ func (r *reloader) refuse(ctx context.Context, err error, now time.Time) {
 	var ps config.Problems
 	if errors.As(err, &ps) {
 		for _, p := range ps {
-			r.log.Error("config reload refused", "problem", p.Error())
+			r.log.Error("config reload refused", "problem", redact.Text(p.Error()))
 		}
 	} else {
-		r.log.Error("config reload refused", "err", err)
+		r.log.Error("config reload refused", "err", redact.Text(err.Error()))
 	}
 	r.m.Reload(false, now)
 	if r.srv != nil {
@@ -111,7 +125,7 @@ func (r *reloader) refuse(ctx context.Context, err error, now time.Time) {
 	}
 	// One message per distinct broken file: the id is the problems' hash.
 	sum := sha256.Sum256([]byte(err.Error()))
-	text := fmt.Sprintf("Wirewatch refused to reload %s; the previous configuration keeps running.\n%s", r.path, truncate(err.Error(), 2500))
+	text := fmt.Sprintf("Wirewatch refused to reload %s; the previous configuration keeps running.\n%s", r.path, truncate(redact.Text(err.Error()), 2500))
 	a := store.Alert{
 		ID:          "reload-" + hex.EncodeToString(sum[:12]),
 		Kind:        store.KindOps,

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wirewatch/wirewatch/config"
+	"github.com/wirewatch/wirewatch/internal/redact"
 	"github.com/wirewatch/wirewatch/monitor"
 	"github.com/wirewatch/wirewatch/monitor/fetch"
 	"github.com/wirewatch/wirewatch/monitor/parse"
@@ -124,7 +125,7 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			}
 			res, err := fetcher.Fetch(ctx, fetch.Request{URL: src})
 			if err != nil {
-				fmt.Fprintf(stderr, "%s: %v\n", src, err)
+				fmt.Fprintf(stderr, "%s: %v\n", redact.URL(src), err)
 				failed++
 				continue
 			}
@@ -140,9 +141,10 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			body, base = b, (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
 			contentType = mime.TypeByExtension(filepath.Ext(src))
 		}
+		shown := redact.URL(src) // a URL's user info and query values stay secret
 		doc, err := parse.Parse(body, contentType, base)
 		if err != nil {
-			fmt.Fprintf(stderr, "%s: %v\n", src, err)
+			fmt.Fprintf(stderr, "%s: %v\n", shown, err)
 			var nf *parse.NotFeedError
 			if errors.As(err, &nf) && len(nf.Alternates) > 0 {
 				fmt.Fprintf(stderr, "  try one of the feeds it advertises:\n")
@@ -155,7 +157,7 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		feedName := doc.Title
 		if feedName == "" {
-			feedName = src
+			feedName = shown
 		}
 		f := monitor.Feed{Name: feedName, URL: base}
 		matched := 0
@@ -191,7 +193,7 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		total += matched
 		if !*asJSON {
-			fmt.Fprintf(stdout, "%s: %d items, %d matches\n", src, len(doc.Items), matched)
+			fmt.Fprintf(stdout, "%s: %d items, %d matches\n", shown, len(doc.Items), matched)
 		}
 	}
 	if !*asJSON {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wirewatch/wirewatch/config"
+	"github.com/wirewatch/wirewatch/internal/redact"
 	"github.com/wirewatch/wirewatch/metrics"
 	"github.com/wirewatch/wirewatch/monitor"
 	"github.com/wirewatch/wirewatch/monitor/fetch"
@@ -119,7 +120,7 @@ func mustLoad(path string, stderr io.Writer) (*loaded, error) {
 	}
 	if errs := l.errors(); len(errs) > 0 {
 		for _, p := range errs {
-			fmt.Fprintln(stderr, p.Error())
+			fmt.Fprintln(stderr, redact.Text(p.Error()))
 		}
 		return nil, fmt.Errorf("%s: %d problem(s); run 'wirewatch check -config %s'", path, len(errs), path)
 	}

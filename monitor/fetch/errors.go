@@ -3,6 +3,8 @@ package fetch
 import (
 	"fmt"
 	"time"
+
+	"github.com/wirewatch/wirewatch/internal/redact"
 )
 
 // Kind classifies a fetch failure so that callers can decide what to do
@@ -37,7 +39,7 @@ const (
 // Error is the only error type Fetch returns.
 type Error struct {
 	Kind   Kind
-	URL    string // the URL that was asked for (the feed URL, not a hop)
+	URL    string // the URL that was asked for (the feed URL, not a hop); Error() redacts it
 	Status int    // HTTP status for KindHTTPStatus and KindRateLimited
 	// RetryAfter is the server's Retry-After (seconds or HTTP-date, made
 	// relative to now) on 429/503 answers; 0 when absent.
@@ -46,10 +48,14 @@ type Error struct {
 	Err        error  // the cause, if any
 }
 
+// Error names the URL with its user info and query values redacted, also
+// inside the cause's text (a redirect target, Go's *url.Error): feed URLs
+// carry publishers' passwords and API keys, and this text goes to logs,
+// the store's last_error and the status page.
 func (e *Error) Error() string {
-	msg := fmt.Sprintf("fetching %s failed (%s): %s", e.URL, e.Kind, e.Detail)
+	msg := fmt.Sprintf("fetching %s failed (%s): %s", redact.URL(e.URL), e.Kind, redact.Text(e.Detail))
 	if e.Err != nil {
-		msg += ": " + e.Err.Error()
+		msg += ": " + redact.Text(e.Err.Error())
 	}
 	return msg
 }

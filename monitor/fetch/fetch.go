@@ -25,6 +25,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/wirewatch/wirewatch/internal/redact"
 )
 
 // Version is the Wirewatch version shown in the default User-Agent. The
@@ -171,7 +173,7 @@ func (e *schemeError) Error() string {
 func (f *Fetcher) Fetch(ctx context.Context, r Request) (*Result, error) {
 	u, err := url.Parse(r.URL)
 	if err != nil {
-		return nil, &Error{Kind: KindInvalidURL, URL: r.URL, Detail: "the URL cannot be parsed", Err: err}
+		return nil, &Error{Kind: KindInvalidURL, URL: r.URL, Detail: "the URL cannot be parsed", Err: unwrapURLError(err)}
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, &Error{Kind: KindInvalidURL, URL: r.URL, Detail: "only http and https URLs are fetched"}
@@ -187,7 +189,7 @@ func (f *Fetcher) Fetch(ctx context.Context, r Request) (*Result, error) {
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, &Error{Kind: KindInvalidURL, URL: r.URL, Detail: "the request cannot be built", Err: err}
+		return nil, &Error{Kind: KindInvalidURL, URL: r.URL, Detail: "the request cannot be built", Err: unwrapURLError(err)}
 	}
 	setRequestHeaders(req, f.opts.UserAgent, r)
 
@@ -238,7 +240,7 @@ func (f *Fetcher) Fetch(ctx context.Context, r Request) (*Result, error) {
 	}
 	if trace.hops > 0 && trace.permanent && res.URL != r.URL {
 		res.MovedTo = res.URL
-		f.log.Debug("feed moved permanently", "url", r.URL, "moved_to", res.MovedTo, "hops", trace.hops)
+		f.log.Debug("feed moved permanently", "url", redact.URL(r.URL), "moved_to", redact.URL(res.MovedTo), "hops", trace.hops)
 	}
 
 	switch {
@@ -318,8 +320,9 @@ func (f *Fetcher) classify(ctx context.Context, rawURL string, err error) *Error
 	return &Error{Kind: KindNetwork, URL: rawURL, Detail: "network error", Err: err}
 }
 
-// unwrapURLError drops *url.Error's "Get \"...\":" prefix: Error already
-// names the URL.
+// unwrapURLError drops *url.Error's "Get \"...\":" or "parse \"...\":"
+// prefix: Error already names the URL, redacted, and the quoted copy may
+// not even be a URL that redaction can find (a password with a space).
 func unwrapURLError(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {

@@ -619,3 +619,36 @@ func TestHostBusyTimeout(t *testing.T) {
 		t.Errorf("message should say the request waited for the per-host limit: %v", fe)
 	}
 }
+
+// TestErrorsRedactTheURL: a feed URL's password and API key never show in
+// an error's text, whatever the failure, including a redirect target and
+// a URL that does not parse (issue 18.5).
+func TestErrorsRedactTheURL(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/500", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) })
+	mux.HandleFunc("/ftp", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "ftp://u:PASS@files.example/x?apikey=KEY", http.StatusFound)
+	})
+	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/loop?apikey=KEY", http.StatusFound)
+	})
+	mux.HandleFunc("/429", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(429) })
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	f := newLocal(t, Options{})
+	for path, kind := range map[string]Kind{"/500": KindHTTPStatus, "/ftp": KindInvalidURL, "/loop": KindTooManyRedirects, "/429": KindRateLimited} {
+		_, err := f.Fetch(context.Background(), Request{URL: "http://u:PASS@" + host + path + "?apikey=KEY"})
+		wantKind(t, err, kind)
+		if msg := err.Error(); strings.Contains(msg, "PASS") || strings.Contains(msg, "KEY") || !strings.Contains(msg, host+path) {
+			t.Errorf("%s: %s", path, msg)
+		}
+	}
+	for _, u := range []string{"http://u:PASS@" + host + "/x?apikey=KEY\x7f", "http://u:PA SS@" + host + "/x?apikey=KEY"} {
+		_, err := f.Fetch(context.Background(), Request{URL: u})
+		wantKind(t, err, KindInvalidURL)
+		if msg := err.Error(); strings.Contains(msg, "PASS") || strings.Contains(msg, "PA SS") || strings.Contains(msg, "KEY") {
+			t.Errorf("%q: %s", u, msg)
+		}
+	}
+}

@@ -26,6 +26,9 @@ type Decoded struct {
 	// neither UTF-8 nor Western text and nothing names their encoding
 	// (Encoding is then "" and Body the input, unconverted).
 	How string
+	// Declared is the encoding the document or the HTTP charset named, as
+	// written ("" if none), whether or not it was believed.
+	Declared string
 }
 
 var xmlDeclRe = regexp.MustCompile(`^<\?xml[^>]*?\?>`)
@@ -44,17 +47,27 @@ var encAttrRe = regexp.MustCompile(`(?i)\bencoding\s*=\s*["']([^"']*)["']`)
 //  3. the charset of the HTTP Content-Type, when the declaration names
 //     none, with the same UTF-8 check;
 //  4. valid UTF-8 is taken as it is;
-//  5. otherwise: bytes with at least as many invalid UTF-8 bytes as valid
-//     multi-byte sequences (Latin-1 text makes one now and then by chance:
-//     "é »" is valid UTF-8) are read as Windows-1252 (a superset of
-//     Latin-1, what undeclared non-UTF-8 Western feeds are in practice); a
-//     UTF-8 document with a few stray invalid bytes keeps its UTF-8 and has
-//     each invalid byte read as Windows-1252. Undeclared bytes that do
-//     not look like Western text (most high bytes in runs of three or more,
-//     as in Cyrillic, Greek, Hebrew or CJK encodings) are not guessed at:
-//     How is "unknown".
+//  5. otherwise the bytes are mostly UTF-8 with a few bad spots, or text
+//     in another encoding. Each bad spot is one stray byte or one
+//     truncated character (a lead byte with some, not all, of its
+//     continuation bytes: a title cut by bytes). A document with no more
+//     bad spots than valid multi-byte sequences, or up to four times as
+//     many when the bad bytes look like Western text, keeps its UTF-8 and
+//     is repaired spot by spot: a stray byte is read as Windows-1252 (the
+//     "smart quote pasted into a UTF-8 CMS" case), a truncated character
+//     becomes U+FFFD; the rest of the feed is untouched. Otherwise the
+//     valid sequences are taken for chance pairs of Latin-1 letters and
+//     symbols (Latin-1 text makes one now and then: "Ã©") and the whole
+//     document is read as Windows-1252 (a superset of Latin-1, what
+//     undeclared non-UTF-8 Western feeds are in practice). Bytes that do
+//     not look like Western text (most bad bytes in runs of three or
+//     more, as in Cyrillic, Greek, Hebrew or CJK encodings) are not
+//     guessed at: How is "unknown".
 func RepairEncoding(body []byte, contentType string) Decoded {
 	d := repairEncoding(body, contentType)
+	if d.Declared = declaredEncoding(cleanStart(body)); d.Declared == "" {
+		d.Declared = httpCharset(contentType)
+	}
 	if d.How != "unknown" && bytes.IndexByte(d.Body, 0) >= 0 {
 		// NUL is not allowed in XML: drop it (this also keeps the output
 		// from looking like BOM-less UTF-16/32 if repaired again).
@@ -109,14 +122,17 @@ func repairEncoding(body []byte, contentType string) Decoded {
 
 // fromBrokenUTF8 reads bytes that should be UTF-8 but are not (step 5).
 func fromBrokenUTF8(body []byte) Decoded {
-	if valid, invalid := utf8Census(body); invalid >= valid {
-		if !westernPlausible(body) {
-			return Decoded{Body: body, How: "unknown"}
-		}
+	valid, bad := utf8Census(body)
+	western := westernPlausible(body)
+	switch {
+	case bad <= valid || (western && bad <= 4*valid):
+		return Decoded{Body: stripDeclEncoding(repairMixed(body)), Encoding: "utf-8", How: "repaired"}
+	case western:
 		out, _ := charmap.Windows1252.NewDecoder().Bytes(body)
 		return Decoded{Body: stripDeclEncoding(out), Encoding: "windows-1252", How: "sniffed"}
+	default:
+		return Decoded{Body: body, How: "unknown"}
 	}
-	return Decoded{Body: stripDeclEncoding(repairMixed(body)), Encoding: "utf-8", How: "repaired"}
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -232,35 +248,44 @@ func isUnicodeWide(name string) bool {
 	return strings.HasPrefix(name, "utf-16") || strings.HasPrefix(name, "utf-32")
 }
 
-// westernPlausible reports whether non-UTF-8 bytes look like Latin-1 /
-// Windows-1252 text: Western languages put one or two accented letters
-// between ASCII ones, while single-byte Cyrillic, Greek or Hebrew and the
-// CJK double-byte encodings write whole words in high bytes. Over the
+// westernPlausible reports whether the bytes that are not UTF-8 look like
+// Latin-1 / Windows-1252 text: Western languages put one or two accented
+// letters between ASCII ones, while single-byte Cyrillic, Greek or Hebrew
+// and the CJK double-byte encodings write whole words in high bytes. Valid
+// multi-byte UTF-8 sequences count as ASCII here: they end a run. Over the
 // corpus, Western feeds have at most 10% of their high bytes in runs of
 // three or more, the others 79% to 98%.
 func westernPlausible(b []byte) bool {
-	high, inLongRuns := 0, 0
+	high, inLongRuns, run := 0, 0, 0
+	endRun := func() {
+		high += run
+		if run >= 3 {
+			inLongRuns += run
+		}
+		run = 0
+	}
 	for i := 0; i < len(b); {
-		if b[i] < 0x80 {
+		if b[i] < utf8.RuneSelf {
+			endRun()
 			i++
 			continue
 		}
-		j := i
-		for j < len(b) && b[j] >= 0x80 {
-			j++
+		if r, n := utf8.DecodeRune(b[i:]); r != utf8.RuneError || n > 1 {
+			endRun()
+			i += n
+			continue
 		}
-		n := j - i
-		high += n
-		if n >= 3 {
-			inLongRuns += n
-		}
-		i = j
+		run++
+		i++
 	}
+	endRun()
 	return high == 0 || inLongRuns*2 <= high
 }
 
-// utf8Census counts valid multi-byte UTF-8 sequences and invalid bytes.
-func utf8Census(b []byte) (valid, invalid int) {
+// utf8Census counts valid multi-byte UTF-8 sequences and bad spots: a
+// truncated character (see truncatedLen) is one spot, any other invalid
+// byte is one.
+func utf8Census(b []byte) (valid, bad int) {
 	for i := 0; i < len(b); {
 		if b[i] < utf8.RuneSelf {
 			i++
@@ -268,14 +293,51 @@ func utf8Census(b []byte) (valid, invalid int) {
 		}
 		r, n := utf8.DecodeRune(b[i:])
 		if r == utf8.RuneError && n <= 1 {
-			invalid++
-			i++
+			bad++
+			i += max(1, truncatedLen(b[i:]))
 			continue
 		}
 		valid++
 		i += n
 	}
-	return valid, invalid
+	return valid, bad
+}
+
+// truncatedLen returns the length of the truncated UTF-8 character b
+// starts with: a lead byte of a three- or four-byte sequence followed by
+// some, but not all, of its continuation bytes (what is left of a
+// character when a title is cut by bytes). It returns 0 when b does not
+// start with one.
+func truncatedLen(b []byte) int {
+	if len(b) < 2 {
+		return 0
+	}
+	need, lo, hi := 0, byte(0x80), byte(0xBF)
+	switch c := b[0]; {
+	case c == 0xE0:
+		need, lo = 3, 0xA0
+	case c == 0xED:
+		need, hi = 3, 0x9F
+	case c >= 0xE1 && c <= 0xEF:
+		need = 3
+	case c == 0xF0:
+		need, lo = 4, 0x90
+	case c == 0xF4:
+		need, hi = 4, 0x8F
+	case c >= 0xF1 && c <= 0xF3:
+		need = 4
+	default:
+		return 0
+	}
+	n := 1
+	for n < need && n < len(b) && b[n] >= lo && b[n] <= hi {
+		n++
+		lo, hi = 0x80, 0xBF
+	}
+	if n == 1 || n == need {
+		return 0 // no continuation byte, or a complete (valid) character
+	}
+	return n
 }
 
 // hasMultiByteUTF8 reports whether b contains at least one valid multi-byte
@@ -295,7 +357,8 @@ func hasMultiByteUTF8(b []byte) bool {
 	return false
 }
 
-// repairMixed keeps valid UTF-8 and reads each invalid byte as
+// repairMixed keeps valid UTF-8 and repairs each bad spot where it is: a
+// truncated character becomes U+FFFD, any other invalid byte is read as
 // Windows-1252 (the "smart quotes pasted into a UTF-8 CMS" case).
 func repairMixed(b []byte) []byte {
 	out := make([]byte, 0, len(b)+len(b)/8)
@@ -307,6 +370,11 @@ func repairMixed(b []byte) []byte {
 		}
 		r, n := utf8.DecodeRune(b[i:])
 		if r == utf8.RuneError && n <= 1 {
+			if t := truncatedLen(b[i:]); t > 0 {
+				out = utf8.AppendRune(out, utf8.RuneError)
+				i += t
+				continue
+			}
 			out = utf8.AppendRune(out, windows1252Rune(b[i]))
 			i++
 			continue

@@ -103,3 +103,26 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func FuzzFixXMLChars(f *testing.F) {
+	f.Add([]byte("a&#1;b&#x1b;c&#0;d&#xFFFF;e\uffff&#65;&#9;"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		out := fixXMLChars(b)
+		if again := fixXMLChars(out); !bytes.Equal(again, out) {
+			t.Fatalf("not idempotent: %q -> %q -> %q", b, out, again)
+		}
+		if utf8.Valid(b) && !utf8.Valid(out) {
+			t.Fatalf("valid UTF-8 in, invalid out: %q -> %q", b, out)
+		}
+		for i := bytes.Index(out, []byte("&#")); i >= 0; {
+			if _, r, ok := charRef(out[i:]); ok && !xmlChar(r) {
+				t.Fatalf("forbidden reference left at %d: %q", i, out)
+			}
+			j := bytes.Index(out[i+2:], []byte("&#"))
+			if j < 0 {
+				break
+			}
+			i += 2 + j
+		}
+	})
+}

@@ -27,6 +27,7 @@ import (
 	"github.com/mmcdole/gofeed/json"
 	"github.com/mmcdole/gofeed/rss"
 
+	"github.com/wirewatch/wirewatch/internal/redact"
 	"github.com/wirewatch/wirewatch/rules"
 )
 
@@ -90,7 +91,10 @@ const (
 type Error struct {
 	Kind    ErrorKind
 	FeedURL string
-	Err     error
+	// Declared is, for KindEncoding, the encoding the feed or its HTTP
+	// charset named but its bytes are not in ("" if it named none).
+	Declared string
+	Err      error
 }
 
 func (e *Error) Error() string {
@@ -102,14 +106,17 @@ func (e *Error) Error() string {
 		what = "this is not an RSS, Atom or JSON feed"
 	case KindEncoding:
 		what = "the feed does not declare its encoding and its bytes are neither UTF-8 nor Latin-1/Windows-1252 text (the publisher should declare the encoding)"
+		if e.Declared != "" {
+			what = fmt.Sprintf("the feed declares the encoding %q but its bytes are neither that nor Latin-1/Windows-1252 text (the publisher should declare the right one)", e.Declared)
+		}
 	case KindTruncated:
 		what = "the feed is truncated (the document ends before it is complete)"
 	default:
 		what = "the feed is malformed"
 	}
-	msg := fmt.Sprintf("parsing %s failed (%s): %s", e.FeedURL, e.Kind, what)
+	msg := fmt.Sprintf("parsing %s failed (%s): %s", redact.URL(e.FeedURL), e.Kind, what)
 	if e.Err != nil {
-		msg += ": " + e.Err.Error()
+		msg += ": " + redact.Text(e.Err.Error())
 	}
 	return msg
 }
@@ -121,19 +128,22 @@ type NotFeedError struct {
 	FeedURL string
 	HTML    bool
 	// Alternates are the feeds the page advertises with
-	// <link rel="alternate">, as absolute URLs.
+	// <link rel="alternate">, as absolute URLs, without what they took
+	// from the feed URL's secrets (redact.Derived: its user info, its
+	// query values).
 	Alternates []string
 }
 
+// Error redacts the feed URL (user info, query values).
 func (e *NotFeedError) Error() string {
 	if !e.HTML {
-		return fmt.Sprintf("parsing %s failed (not a feed): this is not an RSS, Atom or JSON feed", e.FeedURL)
+		return fmt.Sprintf("parsing %s failed (not a feed): this is not an RSS, Atom or JSON feed", redact.URL(e.FeedURL))
 	}
 	if len(e.Alternates) == 0 {
-		return fmt.Sprintf("parsing %s failed (html page): this is an HTML page, not a feed, and it advertises no feed", e.FeedURL)
+		return fmt.Sprintf("parsing %s failed (html page): this is an HTML page, not a feed, and it advertises no feed", redact.URL(e.FeedURL))
 	}
 	return fmt.Sprintf("parsing %s failed (html page): this is an HTML page, not a feed; it advertises: %s",
-		e.FeedURL, strings.Join(e.Alternates, ", "))
+		redact.URL(e.FeedURL), strings.Join(e.Alternates, ", "))
 }
 
 // detectWindow is how much of the body feed-type detection looks at: more
@@ -157,9 +167,9 @@ func Parse(body []byte, contentType, feedURL string) (feed *Feed, err error) {
 	}
 	dec := RepairEncoding(body, contentType)
 	if dec.How == "unknown" {
-		return nil, &Error{Kind: KindEncoding, FeedURL: feedURL}
+		return nil, &Error{Kind: KindEncoding, FeedURL: feedURL, Declared: dec.Declared}
 	}
-	b := dec.Body
+	b := fixXMLChars(dec.Body)
 	truncated := false
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, &Error{Kind: KindEmpty, FeedURL: feedURL}
@@ -243,7 +253,11 @@ func parseFormat(b []byte, contentType, feedURL string) (gf *gofeed.Feed, ttl ti
 		}
 	default:
 		if looksLikeHTML(b, contentType) {
-			return nil, 0, "", &NotFeedError{FeedURL: feedURL, HTML: true, Alternates: Alternates(b, feedURL)}
+			alts := Alternates(b, feedURL)
+			for i, a := range alts {
+				alts[i] = redact.Derived(a, feedURL)
+			}
+			return nil, 0, "", &NotFeedError{FeedURL: feedURL, HTML: true, Alternates: alts}
 		}
 		return nil, 0, "", &NotFeedError{FeedURL: feedURL}
 	}
