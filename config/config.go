@@ -39,6 +39,7 @@ const (
 	DefaultStoryWindow  = 24 * time.Hour
 	DefaultRetention    = 90 * 24 * time.Hour
 	MinRetention        = 7 * 24 * time.Hour
+	DefaultKeepText     = 7 * 24 * time.Hour
 )
 
 // Config is a loaded, validated configuration.
@@ -75,6 +76,9 @@ type Store struct {
 	// Retention is how long seen items (once gone from their feed) and
 	// delivered or failed alerts are kept; 0 keeps them for ever.
 	Retention time.Duration
+	// KeepText is how long each new item's text is kept, compressed, for
+	// backtests (`try -since`, the rule playground); 0 keeps none.
+	KeepText time.Duration
 }
 
 // HTTP is the operators' endpoint (/healthz, /readyz, /metrics, status page).
@@ -211,6 +215,7 @@ type file struct {
 		Path      string `toml:"path"`
 		Postgres  string `toml:"postgres"`
 		Retention string `toml:"retention"`
+		KeepText  string `toml:"keep_text"`
 	} `toml:"store"`
 	HTTP struct {
 		Listen string `toml:"listen"`
@@ -394,6 +399,7 @@ func (v *validator) store(c *Config, f *file, getenv Env) {
 		v.at("store.retention", "store.retention: %s is below the minimum of 7d (use \"0\" to keep everything)", r)
 		c.Store.Retention = MinRetention
 	}
+	c.Store.KeepText = v.duration("store.keep_text", f.Store.KeepText, DefaultKeepText, 0)
 }
 
 func (v *validator) slack(c *Config, f *file, getenv Env) {
