@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wirewatch/wirewatch/backtest"
 	"github.com/wirewatch/wirewatch/config"
@@ -24,7 +24,9 @@ import (
 	"github.com/wirewatch/wirewatch/rules"
 )
 
-// tryMatch is one line of `try -json` output: one (item, rule) match.
+// tryMatch is one line of `try -json` output: one (item, rule) match
+// (written by tryWriter.result, which encodes an item's fields once for
+// all its lines).
 type tryMatch struct {
 	Rule    string   `json:"rule"`
 	Feed    string   `json:"feed"`
@@ -303,20 +305,18 @@ func isURL(s string) bool {
 // result when there are many.
 type tryWriter struct {
 	w       *bufio.Writer
-	enc     *json.Encoder
 	json    bool
 	diff    bool
 	stored  bool // items from the store (else from feeds)
 	flushed time.Time
 	stories map[string]string // story id -> link of its first report (open stories only)
 	order   []string
+	item    []byte // scratch for -json
+	line    []byte
 }
 
 func newTryWriter(w io.Writer, asJSON, diff bool) *tryWriter {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	return &tryWriter{w: bw, enc: enc, json: asJSON, diff: diff, stories: map[string]string{}}
+	return &tryWriter{w: bufio.NewWriterSize(w, 64<<10), json: asJSON, diff: diff, stories: map[string]string{}}
 }
 
 func (t *tryWriter) printf(format string, args ...any) { fmt.Fprintf(t.w, format, args...) }
@@ -359,16 +359,38 @@ var changeMark = map[backtest.Change]string{backtest.Added: "ADDED (only this ve
 func (t *tryWriter) result(r *backtest.Result) error {
 	story := t.storyLink(r)
 	if t.json {
+		// The item's fields are the same in each of its lines (one per
+		// rule): encode them once.
+		item := t.item[:0]
+		item = appendJSONField(item, "feed", r.Item.Feed)
+		item = appendJSONField(item, "title", r.Item.Title)
+		item = appendJSONField(item, "link", r.Item.Link)
+		item = appendJSONField(item, "guid", r.Item.ID)
+		item = appendJSONField(item, "story", story)
+		item = appendJSONField(item, "seen", r.Item.Seen.UTC().Format(time.RFC3339Nano))
+		if !r.Item.Published.IsZero() {
+			item = appendJSONField(item, "published", r.Item.Published.UTC().Format(time.RFC3339Nano))
+		}
+		if t.diff {
+			item = appendJSONField(item, "change", r.Change.String())
+		}
+		t.item = item
 		for _, h := range r.Hits {
-			m := tryMatch{Rule: h.Rule, Feed: r.Item.Feed, Title: r.Item.Title, Link: r.Item.Link, GUID: r.Item.ID, Snippet: h.Snippet, Matched: h.Words, Story: story, Seen: r.Item.Seen.UTC()}
-			if !r.Item.Published.IsZero() {
-				p := r.Item.Published.UTC()
-				m.Published = &p
+			line := append(t.line[:0], '{')
+			line = appendJSONField(line, "rule", h.Rule)
+			line = appendJSONField(line, "snippet", h.Snippet)
+			line = append(line, `"matched":[`...)
+			for i, w := range h.Words {
+				if i > 0 {
+					line = append(line, ',')
+				}
+				line = appendJSONString(line, w)
 			}
-			if t.diff {
-				m.Change = r.Change.String()
-			}
-			if err := t.enc.Encode(m); err != nil {
+			line = append(line, "],"...)
+			line = append(line, item[:len(item)-1]...) // without its last comma
+			line = append(line, "}\n"...)
+			t.line = line
+			if _, err := t.w.Write(line); err != nil {
 				return err
 			}
 		}
@@ -467,6 +489,67 @@ func (t *tryWriter) summary(s *backtest.Summary, stored bool) {
 			}
 		}
 	}
+}
+
+// appendJSONField appends "key":"value", as JSON.
+func appendJSONField(b []byte, key, value string) []byte {
+	b = appendJSONString(b, key)
+	b = append(b, ':')
+	b = appendJSONString(b, value)
+	return append(b, ',')
+}
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// does without HTML escaping (invalid UTF-8 becomes U+FFFD).
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			switch r {
+			case utf8.RuneError:
+				b = append(b, `\ufffd`...)
+			default:
+				b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			}
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // highlight marks the matched words of a snippet with [brackets] for the
