@@ -61,7 +61,7 @@ type Options struct {
 	// StoryWindow is how long a story collects reports, as in the daemon
 	// (story.DefaultWindow).
 	StoryWindow time.Duration
-	// SnippetRunes is the length of each hit's snippet (300).
+	// SnippetRunes is the length of each result's snippet (300).
 	SnippetRunes int
 	// Analyzer analyses the items; a long-lived one (as the daemon has)
 	// already knows the words of the news. Nil: a new one per run.
@@ -110,10 +110,6 @@ type Item struct {
 // Hit is one rule matching one item.
 type Hit struct {
 	Rule string
-	// Snippet is plain text around the matched words; Marks are the byte
-	// ranges in it of the matched words.
-	Snippet string
-	Marks   [][2]int
 	// Words are the distinct matched words, as "field:word".
 	Words []string
 }
@@ -121,6 +117,11 @@ type Hit struct {
 // Result is one item that matched.
 type Result struct {
 	Item Item
+	// Snippet is plain text of the item around the matched words of every
+	// rule that matched it (one snippet per item, however many rules);
+	// Marks are the byte ranges in it of the matched words.
+	Snippet string
+	Marks   [][2]int
 	// Hits are the rules that matched, in rule order. With Against, the
 	// hit of Options.Against comes last, named as that rule is.
 	Hits   []Hit
@@ -254,7 +255,9 @@ func (b *Backtest) add(feedKey, itemID string, seen time.Time, t *itemtext.Text)
 	}
 	res := &Result{Item: Item{FeedKey: feedKey, ID: itemID, Seen: seen, Feed: t.Feed, Title: t.Title, Link: t.Link, Published: t.Published}}
 	var newHit, oldHit bool
-	for _, m := range ms {
+	spans := ms[0].Spans
+	res.Hits = make([]Hit, 0, len(ms))
+	for i, m := range ms {
 		if b.against != nil {
 			if m.Rule == b.against {
 				oldHit = true
@@ -262,9 +265,15 @@ func (b *Backtest) add(feedKey, itemID string, seen time.Time, t *itemtext.Text)
 				newHit = true
 			}
 		}
-		snippet, marks := rules.Snippet(a, m.Spans, b.o.SnippetRunes)
-		res.Hits = append(res.Hits, Hit{Rule: m.Rule.Name(), Snippet: snippet, Marks: marks, Words: matchedWords(a, m.Spans)})
+		if i > 0 {
+			if i == 1 {
+				spans = append([]rules.Span(nil), spans...)
+			}
+			spans = append(spans, m.Spans...)
+		}
+		res.Hits = append(res.Hits, Hit{Rule: m.Rule.Name(), Words: matchedWords(a, m.Spans)})
 	}
+	res.Snippet, res.Marks = rules.Snippet(a, spans, b.o.SnippetRunes)
 	switch {
 	case b.against == nil || newHit && oldHit:
 		res.Change = Same

@@ -145,11 +145,11 @@ func TestRunFindsEveryMatch(t *testing.T) {
 			if i > 0 && res.Item.Seen.Before(got[i-1].Item.Seen) {
 				t.Fatalf("%q: results out of time order", q)
 			}
-			if len(res.Hits) != 1 || len(res.Hits[0].Words) == 0 || len(res.Hits[0].Marks) == 0 || res.Hits[0].Snippet == "" {
+			if len(res.Hits) != 1 || len(res.Hits[0].Words) == 0 || len(res.Marks) == 0 || res.Snippet == "" {
 				t.Fatalf("%q: result %q has no highlighted words: %+v", q, res.Item.Title, res.Hits)
 			}
-			mk := res.Hits[0].Marks[0]
-			if hl := res.Hits[0].Snippet[mk[0]:mk[1]]; !strings.Contains(strings.ToLower(strings.Join(res.Hits[0].Words, " ")), strings.ToLower(hl)) {
+			mk := res.Marks[0]
+			if hl := res.Snippet[mk[0]:mk[1]]; !strings.Contains(strings.ToLower(strings.Join(res.Hits[0].Words, " ")), strings.ToLower(hl)) {
 				t.Fatalf("%q: highlighted %q is not among the matched words %v", q, hl, res.Hits[0].Words)
 			}
 		}

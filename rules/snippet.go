@@ -128,6 +128,9 @@ func boundaryAt(t string, i int) bool {
 }
 
 func backRunes(t string, i, n int) int {
+	if i >= n && asciiRun(t[i-n:i]) {
+		return i - n // the common case: a rune a byte
+	}
 	for ; n > 0 && i > 0; n-- {
 		if t[i-1] < utf8.RuneSelf {
 			i--
@@ -140,6 +143,9 @@ func backRunes(t string, i, n int) int {
 }
 
 func fwdRunes(t string, i, n int) int {
+	if i+n <= len(t) && asciiRun(t[i:i+n]) {
+		return i + n
+	}
 	for ; n > 0 && i < len(t); n-- {
 		if t[i] < utf8.RuneSelf {
 			i++
@@ -149,6 +155,24 @@ func fwdRunes(t string, i, n int) int {
 		i += size
 	}
 	return i
+}
+
+// asciiRun reports whether s is all ASCII, eight bytes at a time.
+func asciiRun(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		v := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if v&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // bestWindow chooses where a snippet of maxRunes goes: the window, starting

@@ -28,11 +28,13 @@ import (
 // (written by tryWriter.result, which encodes an item's fields once for
 // all its lines).
 type tryMatch struct {
-	Rule    string   `json:"rule"`
-	Feed    string   `json:"feed"`
-	Title   string   `json:"title"`
-	Link    string   `json:"link"`
-	GUID    string   `json:"guid"`
+	Rule  string `json:"rule"`
+	Feed  string `json:"feed"`
+	Title string `json:"title"`
+	Link  string `json:"link"`
+	GUID  string `json:"guid"`
+	// Snippet is the item's: around the matched words of every rule that
+	// matched it.
 	Snippet string   `json:"snippet"`
 	Matched []string `json:"matched"`
 	// Story is the link (else id) of the first matched item of the story
@@ -375,10 +377,11 @@ func (t *tryWriter) result(r *backtest.Result) error {
 			item = appendJSONField(item, "change", r.Change.String())
 		}
 		t.item = item
+		item = appendJSONField(item, "snippet", r.Snippet)
+		t.item = item
 		for _, h := range r.Hits {
 			line := append(t.line[:0], '{')
 			line = appendJSONField(line, "rule", h.Rule)
-			line = appendJSONField(line, "snippet", h.Snippet)
 			line = append(line, `"matched":[`...)
 			for i, w := range h.Words {
 				if i > 0 {
@@ -399,24 +402,38 @@ func (t *tryWriter) result(r *backtest.Result) error {
 	if t.diff && r.Change == backtest.Same {
 		return nil // the difference is what a comparison shows
 	}
-	for _, h := range r.Hits {
-		if t.diff {
-			t.printf("%s %q\n", changeMark[r.Change], h.Rule)
-		} else {
-			t.printf("MATCH %q\n", h.Rule)
-		}
-		when := "first seen " + r.Item.Seen.UTC().Format("2006-01-02 15:04 MST")
-		if !t.stored {
-			when = "published " + r.Item.Published.UTC().Format("2006-01-02 15:04 MST")
-			if r.Item.Published.IsZero() {
-				when = "not dated"
+	// One block per item: its rules, the item, one snippet with every
+	// matched word, and each rule's matched words.
+	hits := r.Hits
+	if t.diff {
+		hits = hits[:1] // the other version's words say the same
+		t.printf("%s %q\n", changeMark[r.Change], hits[0].Rule)
+	} else {
+		t.printf("MATCH")
+		for i, h := range hits {
+			if i > 0 {
+				t.printf(",")
 			}
+			t.printf(" %q", h.Rule)
 		}
-		t.printf("  %s\n  %s\n  %s · %s\n  %s\n  matched: %s\n\n", r.Item.Title, r.Item.Link, r.Item.Feed, when, highlight(h.Snippet, h.Marks), strings.Join(h.Words, ", "))
-		if t.diff {
-			break // the other version's hit says the same
+		t.printf("\n")
+	}
+	when := "first seen " + r.Item.Seen.UTC().Format("2006-01-02 15:04 MST")
+	if !t.stored {
+		when = "published " + r.Item.Published.UTC().Format("2006-01-02 15:04 MST")
+		if r.Item.Published.IsZero() {
+			when = "not dated"
 		}
 	}
+	t.printf("  %s\n  %s\n  %s · %s\n  %s\n", r.Item.Title, r.Item.Link, r.Item.Feed, when, highlight(r.Snippet, r.Marks))
+	for _, h := range hits {
+		if len(hits) == 1 {
+			t.printf("  matched: %s\n", strings.Join(h.Words, ", "))
+		} else {
+			t.printf("  %s matched: %s\n", h.Rule, strings.Join(h.Words, ", "))
+		}
+	}
+	t.printf("\n")
 	return t.maybeFlush()
 }
 
