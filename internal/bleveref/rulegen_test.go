@@ -81,9 +81,9 @@ type (
 	// prefix is stem*: any word whose exact form starts with stem's.
 	prefix struct{ stem string }
 	// and, or: all or any of the operands; not: a but not b ("a NOT b").
-	and  struct{ kids []expr }
-	or   struct{ kids []expr }
-	not  struct{ a, b expr }
+	and   struct{ kids []expr }
+	or    struct{ kids []expr }
+	not   struct{ a, b expr }
 	scope struct {
 		field rules.Field
 		kid   expr
