@@ -150,15 +150,12 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store
 }
 
 func newFetcher(cfg *config.Config, log *slog.Logger) *fetch.Fetcher {
-	ua := cfg.Fetch.UserAgent
-	if ua == "" {
-		ua = "Wirewatch/" + buildVersion() + " (+https://github.com/wirewatch/wirewatch)"
-	}
 	return fetch.New(fetch.Options{
 		Timeout:      cfg.Fetch.Timeout,
 		MaxBytes:     cfg.Fetch.MaxBodyBytes,
 		MaxRedirects: cfg.Fetch.MaxRedirects,
-		UserAgent:    ua,
+		UserAgent:    cfg.Fetch.UserAgent, // "": fetch.DefaultUserAgent(Version)
+		Version:      buildVersion(),
 		AllowPrivate: cfg.Fetch.AllowPrivate,
 		AllowCIDRs:   cfg.Fetch.AllowCIDRs,
 		PerHost:      cfg.Fetch.PerHost,
