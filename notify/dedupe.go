@@ -16,7 +16,8 @@ import (
 
 // dedupe resolves alerts whose last post had an unknown outcome: those
 // found in the channel's history are marked sent and dropped from batch.
-// stop is true when the batch must wait (history rate-limited or failing).
+// The second result is true when the channel must wait (history
+// rate-limited or failing): the batch goes back to the queue.
 func (n *Notifier) dedupe(ctx context.Context, ch string, batch []store.Alert, hold *holdInfo) ([]store.Alert, bool) {
 	var unsure []string
 	for _, a := range batch {
