@@ -55,11 +55,8 @@ func allOps(as []store.Alert) bool {
 	return true
 }
 
-// fail marks alerts failed for a permanent Slack error and reports it once.
-func (n *Notifier) fail(ctx context.Context, ch string, alerts []store.Alert, code string) {
-	now := n.o.Now()
-	meaning := permanentCodes[code]
-	reason := "slack: " + code + " (" + meaning + ")"
+// markFailed gives up on alerts for good, for reason, and counts them.
+func (n *Notifier) markFailed(ctx context.Context, alerts []store.Alert, reason string, now time.Time) {
 	ids := make([]string, 0, len(alerts))
 	for _, a := range alerts {
 		ids = append(ids, a.ID)
@@ -70,6 +67,13 @@ func (n *Notifier) fail(ctx context.Context, ch string, alerts []store.Alert, co
 		}
 	}
 	n.forget(ids)
+}
+
+// fail marks alerts failed for a permanent Slack error and reports it once.
+func (n *Notifier) fail(ctx context.Context, ch string, alerts []store.Alert, code string) {
+	now := n.o.Now()
+	meaning := permanentCodes[code]
+	n.markFailed(ctx, alerts, "slack: "+code+" ("+meaning+")", now)
 	key := ch + "\x00" + code
 	n.mu.Lock()
 	first := !n.reported[key]

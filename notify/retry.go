@@ -92,17 +92,7 @@ func (n *Notifier) retry(ctx context.Context, ch string, alerts []store.Alert, u
 		}
 	}
 	if len(expired) > 0 {
-		reason := fmt.Sprintf("gave up after %s: %s", n.o.RetryFor, why)
-		ids := make([]string, 0, len(expired))
-		for _, a := range expired {
-			ids = append(ids, a.ID)
-			if err := n.st.MarkFailed(ctx, a.ID, reason, now); err != nil {
-				n.log.Error("marking alert failed failed", "alert", a.ID, "err", err)
-			} else {
-				n.o.Metrics.AlertFailed(a)
-			}
-		}
-		n.forget(ids)
+		n.markFailed(ctx, expired, fmt.Sprintf("gave up after %s: %s", n.o.RetryFor, why), now)
 		n.log.Error("delivery given up", "channel", ch, "alerts", len(expired), "retry_for", n.o.RetryFor, "last_error", why)
 		if !allOps(expired) {
 			n.reportOps(ctx, ch, fmt.Sprintf(
