@@ -21,6 +21,9 @@ func TestIndexAgreesWithReference(t *testing.T) {
 		refs[i] = newRefItem(items[i])
 	}
 	n := testsize.Pick(100, 400) // random rules per seed
+	if testing.Short() {
+		n = 40
+	}
 	for _, seed := range []uint64{1, 2} {
 		g := newRuleGen(seed, items)
 		rs := g.rules(t, n)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/wirewatch/wirewatch/internal/slackfake"
+	"github.com/wirewatch/wirewatch/internal/testsize"
 	"github.com/wirewatch/wirewatch/store"
 	"github.com/wirewatch/wirewatch/store/sqlite"
 )
@@ -74,7 +75,9 @@ func TestCrashExactlyOnce(t *testing.T) {
 	rng := rand.New(rand.NewPCG(uint64(seed), 7))
 	t.Logf("seed %d", seed)
 
-	const items = 15
+	// 15 items to two channels and up to 8 kills; at full size
+	// (WIREWATCH_FULL=1) 40 items and up to 24 kills.
+	items, maxKills := testsize.Pick(15, 40), testsize.Pick(8, 24)
 	var b strings.Builder
 	for i := range items {
 		fmt.Fprintf(&b, "<item><guid>crash-%02d</guid><title>Strike %d reported near the Afghanistan border</title><link>https://news.example.org/%d</link><pubDate>%s</pubDate></item>",
@@ -138,7 +141,7 @@ channels = ["#desk-a", "#desk-b"]
 	// accepted but not yet answered, between posts, and during the store
 	// writes around them.
 	kills := 0
-	for i := 0; i < 8 && len(alertIDs(slack)) < 2*items; i++ {
+	for i := 0; i < maxKills && len(alertIDs(slack)) < 2*items; i++ {
 		for len(posting) > 0 {
 			<-posting // posts of the previous run
 		}
