@@ -9,10 +9,10 @@ import (
 	"github.com/wirewatch/wirewatch/store"
 )
 
-// The delivery pipeline, for one claimed channel at a time. A batch is the
-// channel's due alerts, in order; it is deduplicated and planned into
-// messages once, then every message passes the stages in order until one
-// of them finishes it (sent, suppressed or failed: the next message
+// deliverChannel is the delivery pipeline, run over one claimed channel's
+// batch (its due alerts, in order). The batch is deduplicated and planned
+// into messages once; then every message passes the stages in order until
+// one of them finishes it (sent, suppressed or failed: the next message
 // follows) or stops the channel (it must wait: the rest of the batch goes
 // back to the queue, and later alerts wait behind it, so the channel's
 // order holds). Each stage lives in the file of its name.
