@@ -58,6 +58,7 @@ func startRunArgs(t *testing.T, logf *os.File, args ...string) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() }) // a test that fails half-way leaves no daemon behind
 	return cmd
 }
 
