@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wirewatch/wirewatch/internal/testsize"
 	"github.com/wirewatch/wirewatch/monitor/parse"
 	"github.com/wirewatch/wirewatch/rules"
 )
@@ -22,15 +23,21 @@ var (
 	corpusErr   error
 )
 
-// corpus returns the items of every feed of the real feed corpus that
-// parses, as the monitor would keep them.
+// corpus returns the items of the feeds of the real feed corpus that
+// parse, as the monitor would keep them: every file at full size
+// (WIREWATCH_FULL=1), one in three by default (the race detector makes
+// compression and analysis slow).
 func corpus(t testing.TB) []Text {
 	t.Helper()
 	corpusOnce.Do(func() {
 		root := "../monitor/parse/testdata/corpus"
+		stride, n := testsize.Pick(3, 1), 0
 		corpusErr = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
+			}
+			if n++; n%stride != 0 {
+				return nil
 			}
 			b, err := os.ReadFile(p)
 			if err != nil {
@@ -49,7 +56,7 @@ func corpus(t testing.TB) []Text {
 	if corpusErr != nil {
 		t.Fatal(corpusErr)
 	}
-	if len(corpusTexts) < 1000 {
+	if len(corpusTexts) < testsize.Pick(300, 1500) {
 		t.Fatalf("the corpus has %d items; monitor/parse/testdata/corpus is incomplete", len(corpusTexts))
 	}
 	return corpusTexts
@@ -69,10 +76,10 @@ func rawFields(x Text) []byte {
 // TestMeasure measures what keeping an item's text costs on the real
 // corpus: bytes per record (fields compressed, plus the sketch), against
 // the plain fields and other DEFLATE levels. The README's sizing quotes it
-// (go test -run TestMeasure -v ./itemtext/).
+// (WIREWATCH_FULL=1 go test -run TestMeasure -v ./itemtext/).
 func TestMeasure(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a measurement; run it without -short")
+	if !testsize.Full() || testing.Short() {
+		t.Skip("a measurement on the whole corpus: WIREWATCH_FULL=1 go test -run TestMeasure -v ./itemtext/")
 	}
 	ts := corpus(t)
 	z := rules.NewAnalyzer()

@@ -3,6 +3,8 @@ package rules
 import (
 	"strings"
 	"testing"
+
+	"github.com/wirewatch/wirewatch/internal/testsize"
 )
 
 // TestRequiresHoldsForEveryMatch checks that Requires is safe to skip items
@@ -14,10 +16,7 @@ func TestRequiresHoldsForEveryMatch(t *testing.T) {
 	for i, d := range docs {
 		items[i] = Analyze(d.doc)
 	}
-	n := 300
-	if testing.Short() || raceEnabled {
-		n = 80
-	}
+	n := testsize.Pick(80, 300)
 	extra := []string{
 		`CASE("TED") talk`, `"peace talks"~3 Pakistan`, `negotiat* NEAR/8 (fail* OR collapse)`,
 		`ATLEAST(2, Taliban OR Kabul)`, `title:(Pakistan OR India) -cricket`, `cross-border strike`,

@@ -3,6 +3,8 @@ package rules
 import (
 	"strings"
 	"testing"
+
+	"github.com/wirewatch/wirewatch/internal/testsize"
 )
 
 // naiveWindow is bestWindow as first written: every window scored against
@@ -51,10 +53,7 @@ func TestBestWindowAgreesWithNaive(t *testing.T) {
 	for i, d := range docs {
 		items[i] = Analyze(d.doc)
 	}
-	n := 200
-	if testing.Short() || raceEnabled {
-		n = 60
-	}
+	n := testsize.Pick(60, 200)
 	ix := NewIndex(newRuleGen(7, items).rules(t, n))
 	compared := 0
 	for _, a := range items {
