@@ -51,16 +51,17 @@ func (t *Text) Document() rules.Document {
 }
 
 // Size caps, in bytes: a longer field is cut (on a character boundary)
-// when encoded. They are above those of the feed parser, so a parsed item
-// is kept whole.
+// when encoded. They are those the store applies to an item's text, so an
+// item is kept as it was matched.
 const (
 	MaxTitle      = 2 << 10
 	MaxSummary    = 32 << 10
 	MaxContent    = 256 << 10
-	MaxOther      = 2 << 10 // feed, author, link, each category
-	MaxCategories = 64
+	MaxLink       = 8 << 10
+	MaxOther      = 2 << 10 // feed, author, each category
+	MaxCategories = 100
 	// MaxDecoded bounds what Decode inflates, whatever the record says.
-	MaxDecoded = MaxTitle + MaxSummary + MaxContent + (3+MaxCategories)*MaxOther + 1024
+	MaxDecoded = MaxTitle + MaxSummary + MaxContent + MaxLink + (2+MaxCategories)*MaxOther + 1024
 )
 
 // version is the record format written by Encode.
@@ -110,7 +111,7 @@ func AppendEncode(dst []byte, t Text, a *rules.Analyzed) []byte {
 	raw = appendString(raw, t.Content, MaxContent)
 	raw = appendString(raw, t.Feed, MaxOther)
 	raw = appendString(raw, t.Author, MaxOther)
-	raw = appendString(raw, t.Link, MaxOther)
+	raw = appendString(raw, t.Link, MaxLink)
 	cats := t.Categories[:min(len(t.Categories), MaxCategories)]
 	raw = binary.AppendUvarint(raw, uint64(len(cats)))
 	for _, c := range cats {
