@@ -27,6 +27,10 @@ import (
 // ErrNotFound is returned when a row asked for by key does not exist.
 var ErrNotFound = errors.New("store: not found")
 
+// ErrLeaseLost is returned by ExtendFeedLease when the owner no longer
+// holds the feed's lease.
+var ErrLeaseLost = errors.New("store: lease lost")
+
 // Alert states, in the only order an alert moves through them:
 // queued -> sending (claimed, under a lease) -> sent | failed.
 const (
@@ -73,6 +77,11 @@ type Store interface {
 	// owner died is claimable again once its lease expired.
 	// Feeds come earliest due first; limit <= 0 means no limit.
 	ClaimDueFeeds(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]FeedState, error)
+	// ExtendFeedLease keeps owner's claim on a feed it is still polling:
+	// the lease runs until now+lease. It returns ErrLeaseLost if owner no
+	// longer holds the feed (another owner claimed it, or the poll was
+	// committed), and ErrNotFound for an unknown key.
+	ExtendFeedLease(ctx context.Context, key, owner string, now time.Time, lease time.Duration) error
 
 	// --- items ---
 
@@ -199,6 +208,14 @@ type FeedState struct {
 
 	Polls       int64 // successful fetches, 200 or 304
 	NotModified int64 // of which 304
+
+	// LeaseOwner is the process polling the feed now and LeaseUntil the
+	// end of its claim ("" and zero when nobody holds it; a lease whose
+	// LeaseUntil passed is free). Feed, Feeds and ClaimDueFeeds fill them;
+	// the dump leaves them out (leases are never copied) and CommitPoll
+	// ignores them.
+	LeaseOwner string
+	LeaseUntil time.Time
 
 	// ItemsLast24h is filled by Feeds: items first seen in the 24 hours
 	// before the last poll.

@@ -136,7 +136,7 @@ func (s *Store) tx(ctx context.Context, what string, fn func(tx pgx.Tx) error) e
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback(context.WithoutCancel(ctx))
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrLeaseLost) {
 			return err
 		}
 		return fmt.Errorf("postgres store: %s: %w", what, err)
@@ -218,6 +218,18 @@ func (s *Store) migrateTo(ctx context.Context, target int) error {
 const feedCols = `key, url, config_url, etag, last_modified, next_due, last_poll, last_success,
 	last_error, error_streak, failing_since, health_alerted, initialized, polls, not_modified`
 
+// leaseCols follow feedCols where a read shows who polls the feed.
+const leaseCols = `lease_owner, lease_until`
+
+// scanFeedLease scans feedCols, leaseCols, then extra.
+func scanFeedLease(row pgx.Row, extra ...any) (store.FeedState, error) {
+	var owner string
+	var until time.Time
+	f, err := scanFeed(row, append([]any{&owner, &until}, extra...)...)
+	f.LeaseOwner, f.LeaseUntil = owner, ut(until)
+	return f, err
+}
+
 func scanFeed(row pgx.Row, extra ...any) (store.FeedState, error) {
 	var f store.FeedState
 	dst := []any{&f.Key, &f.URL, &f.ConfigURL, &f.ETag, &f.LastModified, &f.NextDue, &f.LastPoll, &f.LastSuccess,
@@ -267,7 +279,7 @@ const itemsLast24h = `(SELECT count(*) FROM items i WHERE i.feed_key = feeds.key
 // Feed returns one feed's state (configured or not), or store.ErrNotFound.
 func (s *Store) Feed(ctx context.Context, key string) (store.FeedState, error) {
 	var n int
-	f, err := scanFeed(s.pool.QueryRow(ctx, `SELECT `+feedCols+`, `+itemsLast24h+` FROM feeds WHERE key = $1`, key), &n)
+	f, err := scanFeedLease(s.pool.QueryRow(ctx, `SELECT `+feedCols+`, `+leaseCols+`, `+itemsLast24h+` FROM feeds WHERE key = $1`, key), &n)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return f, fmt.Errorf("feed %q: %w", key, store.ErrNotFound)
 	}
@@ -280,7 +292,7 @@ func (s *Store) Feed(ctx context.Context, key string) (store.FeedState, error) {
 
 // Feeds returns every configured feed, ordered by key, with ItemsLast24h.
 func (s *Store) Feeds(ctx context.Context) ([]store.FeedState, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+feedCols+`, `+itemsLast24h+` FROM feeds WHERE configured ORDER BY key`)
+	rows, err := s.pool.Query(ctx, `SELECT `+feedCols+`, `+leaseCols+`, `+itemsLast24h+` FROM feeds WHERE configured ORDER BY key`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres store: feeds: %w", err)
 	}
@@ -288,7 +300,7 @@ func (s *Store) Feeds(ctx context.Context) ([]store.FeedState, error) {
 	var out []store.FeedState
 	for rows.Next() {
 		var n int
-		f, err := scanFeed(rows, &n)
+		f, err := scanFeedLease(rows, &n)
 		if err != nil {
 			return nil, fmt.Errorf("postgres store: feeds: %w", err)
 		}
@@ -322,13 +334,13 @@ func (s *Store) ClaimDueFeeds(ctx context.Context, owner string, now time.Time, 
 					AND (lease_owner = '' OR lease_until <= $1)
 				ORDER BY next_due, key LIMIT $2 FOR UPDATE SKIP LOCKED)
 			UPDATE feeds SET lease_owner = $3, lease_until = $4 FROM due WHERE feeds.key = due.key
-			RETURNING `+qualify("feeds", feedCols), now, pgLimit(limit), owner, now.Add(lease))
+			RETURNING `+qualify("feeds", feedCols+", "+leaseCols), now, pgLimit(limit), owner, now.Add(lease))
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			f, err := scanFeed(rows)
+			f, err := scanFeedLease(rows)
 			if err != nil {
 				return err
 			}
@@ -341,6 +353,25 @@ func (s *Store) ClaimDueFeeds(ctx context.Context, owner string, now time.Time, 
 	}
 	store.SortByDue(out)
 	return out, nil
+}
+
+// ExtendFeedLease implements store.Store.
+func (s *Store) ExtendFeedLease(ctx context.Context, key, owner string, now time.Time, lease time.Duration) error {
+	if owner == "" {
+		return errors.New("postgres store: extend feed lease: empty owner")
+	}
+	var held, exists bool
+	err := s.pool.QueryRow(ctx, `WITH up AS (UPDATE feeds SET lease_until = $3 WHERE key = $1 AND lease_owner = $2 RETURNING 1)
+		SELECT EXISTS (SELECT 1 FROM up), EXISTS (SELECT 1 FROM feeds WHERE key = $1)`, key, owner, now.Add(lease)).Scan(&held, &exists)
+	switch {
+	case err != nil:
+		return fmt.Errorf("postgres store: extend lease of feed %q: %w", key, err)
+	case !exists:
+		return fmt.Errorf("feed %q: %w", key, store.ErrNotFound)
+	case !held:
+		return fmt.Errorf("feed %q: %w", key, store.ErrLeaseLost)
+	}
+	return nil
 }
 
 // qualify prefixes each column of a comma-separated list with table.
@@ -372,31 +403,27 @@ func qualify(table, cols string) string {
 // --- items ---
 
 // UnseenItems returns the ids not yet recorded for the feed, in input order.
+// Only the unseen ids come back (usually none), one index lookup per id.
 func (s *Store) UnseenItems(ctx context.Context, feedKey string, ids []string) ([]string, error) {
-	seen := make(map[string]bool, len(ids))
-	if len(ids) > 0 {
-		rows, err := s.pool.Query(ctx, `SELECT item_id FROM items WHERE feed_key = $1 AND item_id = ANY($2)`, feedKey, ids)
-		if err != nil {
-			return nil, fmt.Errorf("postgres store: unseen items of %q: %w", feedKey, err)
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("postgres store: unseen items of %q: %w", feedKey, err)
-			}
-			seen[id] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("postgres store: unseen items of %q: %w", feedKey, err)
-		}
+	if len(ids) == 0 {
+		return []string{}, nil
 	}
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
-		if !seen[id] {
+	rows, err := s.pool.Query(ctx, `SELECT x.id FROM unnest($2::text[]) WITH ORDINALITY AS x(id, n)
+		WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.feed_key = $1 AND i.item_id = x.id)
+		ORDER BY x.n`, feedKey, ids)
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: unseen items of %q: %w", feedKey, err)
+	}
+	unseen, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("postgres store: unseen items of %q: %w", feedKey, err)
+	}
+	out := make([]string, 0, len(unseen))
+	dup := make(map[string]bool, len(unseen))
+	for _, id := range unseen {
+		if !dup[id] {
 			out = append(out, id)
-			seen[id] = true
+			dup[id] = true // a duplicate id in the input is reported once
 		}
 	}
 	return out, nil

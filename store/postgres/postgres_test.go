@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -241,3 +242,16 @@ func TestUpgradeFromV1(t *testing.T) {
 }
 
 func BenchmarkStoryHeads(b *testing.B) { storetest.BenchStoryHeads(b, open(b)) }
+
+// WIREWATCH_TEST_POSTGRES_URL=... go test -run '^$' -bench 'UnchangedPoll|Drain' -benchtime 1x -benchmem ./store/postgres/
+func BenchmarkUnchangedPoll(b *testing.B) {
+	for _, n := range []int{1000, 5000, 10000, 40000} {
+		b.Run(fmt.Sprintf("items=%d", n), func(b *testing.B) { storetest.BenchUnchangedPoll(b, open(b), n) })
+	}
+}
+
+func BenchmarkDrain(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000} {
+		b.Run(fmt.Sprintf("backlog=%d", n), func(b *testing.B) { storetest.BenchDrain(b, open(b), n) })
+	}
+}

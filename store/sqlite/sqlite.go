@@ -308,7 +308,7 @@ func (s *Store) txSync(ctx context.Context, what string, durable bool, fn func(t
 	tx := &wtx{Tx: sqlTx, s: s}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrLeaseLost) {
 			return err
 		}
 		return fmt.Errorf("sqlite store: %s: %w", what, err)
@@ -374,6 +374,9 @@ func (s *Store) migrateTo(ctx context.Context, target int) error {
 const feedCols = `key, url, config_url, etag, last_modified, next_due, last_poll, last_success,
 	last_error, error_streak, failing_since, health_alerted, initialized, polls, not_modified`
 
+// leaseCols follow feedCols where a read shows who polls the feed.
+const leaseCols = `lease_owner, lease_until`
+
 type scanner interface{ Scan(...any) error }
 
 func scanFeed(sc scanner, extra ...any) (store.FeedState, error) {
@@ -387,6 +390,15 @@ func scanFeed(sc scanner, extra ...any) (store.FeedState, error) {
 	f.NextDue, f.LastPoll, f.LastSuccess, f.FailingSince = ft(nextDue), ft(lastPoll), ft(lastSuccess), ft(failingSince)
 	f.HealthAlerted, f.Initialized = health != 0, init != 0
 	return f, nil
+}
+
+// scanFeedLease scans feedCols, leaseCols, then extra.
+func scanFeedLease(sc scanner, extra ...any) (store.FeedState, error) {
+	var owner string
+	var until int64
+	f, err := scanFeed(sc, append([]any{&owner, &until}, extra...)...)
+	f.LeaseOwner, f.LeaseUntil = owner, ft(until)
+	return f, err
 }
 
 // SyncFeeds makes the set of configured feeds match feeds.
@@ -423,9 +435,9 @@ const itemsLast24h = `(SELECT count(*) FROM items i WHERE i.feed_key = feeds.key
 
 // Feed returns one feed's state (configured or not), or store.ErrNotFound.
 func (s *Store) Feed(ctx context.Context, key string) (store.FeedState, error) {
-	row := s.r.QueryRowContext(ctx, `SELECT `+feedCols+`, `+itemsLast24h+` FROM feeds WHERE key = ?`, key)
+	row := s.r.QueryRowContext(ctx, `SELECT `+feedCols+`, `+leaseCols+`, `+itemsLast24h+` FROM feeds WHERE key = ?`, key)
 	var n int
-	f, err := scanFeed(row, &n)
+	f, err := scanFeedLease(row, &n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return f, fmt.Errorf("feed %q: %w", key, store.ErrNotFound)
 	}
@@ -438,7 +450,7 @@ func (s *Store) Feed(ctx context.Context, key string) (store.FeedState, error) {
 
 // Feeds returns every configured feed, ordered by key, with ItemsLast24h.
 func (s *Store) Feeds(ctx context.Context) ([]store.FeedState, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+feedCols+`, `+itemsLast24h+` FROM feeds WHERE configured = 1 ORDER BY key`)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+feedCols+`, `+leaseCols+`, `+itemsLast24h+` FROM feeds WHERE configured = 1 ORDER BY key`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: feeds: %w", err)
 	}
@@ -446,7 +458,7 @@ func (s *Store) Feeds(ctx context.Context) ([]store.FeedState, error) {
 	var out []store.FeedState
 	for rows.Next() {
 		var n int
-		f, err := scanFeed(rows, &n)
+		f, err := scanFeedLease(rows, &n)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite store: feeds: %w", err)
 		}
@@ -477,13 +489,13 @@ func (s *Store) ClaimDueFeeds(ctx context.Context, owner string, now time.Time, 
 		rows, err := tx.QueryContext(ctx, `UPDATE feeds SET lease_owner = ?1, lease_until = ?2
 			WHERE key IN (SELECT key FROM feeds WHERE configured = 1 AND next_due <= ?3
 				AND (lease_owner = '' OR lease_until <= ?3) ORDER BY next_due, key LIMIT ?4)
-			RETURNING `+feedCols, owner, tm(now.Add(lease)), tm(now), sqlLimit(limit))
+			RETURNING `+feedCols+`, `+leaseCols, owner, tm(now.Add(lease)), tm(now), sqlLimit(limit))
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			f, err := scanFeed(rows)
+			f, err := scanFeedLease(rows)
 			if err != nil {
 				return err
 			}
@@ -496,6 +508,30 @@ func (s *Store) ClaimDueFeeds(ctx context.Context, owner string, now time.Time, 
 	}
 	store.SortByDue(out)
 	return out, nil
+}
+
+// ExtendFeedLease implements store.Store.
+func (s *Store) ExtendFeedLease(ctx context.Context, key, owner string, now time.Time, lease time.Duration) error {
+	if owner == "" {
+		return errors.New("sqlite store: extend feed lease: empty owner")
+	}
+	// Losing the extension in a power cut costs nothing: the process that
+	// held it is gone too.
+	return s.txSync(ctx, "extend lease of feed "+key, false, func(tx *wtx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE feeds SET lease_until = ?3 WHERE key = ?1 AND lease_owner = ?2`,
+			key, owner, tm(now.Add(lease)))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			return err
+		}
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM feeds WHERE key = ?`, key).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("feed %q: %w", key, store.ErrNotFound)
+		}
+		return fmt.Errorf("feed %q: %w", key, store.ErrLeaseLost)
+	})
 }
 
 // --- items ---
@@ -518,22 +554,23 @@ func (s *Store) UnseenItems(ctx context.Context, feedKey string, ids []string) (
 		return nil, fmt.Errorf("sqlite store: unseen items of %q: %w", feedKey, err)
 	}
 	defer rows.Close()
-	seen := make(map[string]bool, len(ids))
+	var unseen []string
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
 			return nil, fmt.Errorf("sqlite store: unseen items of %q: %w", feedKey, err)
 		}
-		seen[id] = true
+		unseen = append(unseen, id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite store: unseen items of %q: %w", feedKey, err)
 	}
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
-		if !seen[id] {
+	out := make([]string, 0, len(unseen))
+	dup := make(map[string]bool, len(unseen))
+	for _, id := range unseen {
+		if !dup[id] {
 			out = append(out, id)
-			seen[id] = true // a duplicate id in the input is reported once
+			dup[id] = true // a duplicate id in the input is reported once
 		}
 	}
 	return out, nil
@@ -545,8 +582,13 @@ func (s *Store) unseenStmt(ctx context.Context) (*sql.Stmt, error) {
 	if s.unseen != nil {
 		return s.unseen, nil
 	}
-	st, err := s.r.PrepareContext(ctx, `SELECT i.item_id FROM json_each(?2) j
-		JOIN items i ON i.feed_key = ?1 AND i.item_id = j.value`)
+	// One lookup in the primary key per id, in input order, and only the
+	// unseen ids come back (usually none). As the inner loop of a join the
+	// list made SQLite walk the feed's items and scan the list for each:
+	// quadratic in the feed's size (issue 18.1).
+	st, err := s.r.PrepareContext(ctx, `SELECT j.value FROM json_each(?2) AS j
+		WHERE NOT EXISTS (SELECT 1 FROM items AS i WHERE i.feed_key = ?1 AND i.item_id = j.value)
+		ORDER BY j.key`)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -105,3 +106,16 @@ func TestUpgradeFromV1(t *testing.T) {
 }
 
 func BenchmarkStoryHeads(b *testing.B) { storetest.BenchStoryHeads(b, open(b)) }
+
+// go test -run '^$' -bench 'UnchangedPoll|Drain' -benchtime 1x -benchmem ./store/sqlite/
+func BenchmarkUnchangedPoll(b *testing.B) {
+	for _, n := range []int{1000, 5000, 10000, 40000} {
+		b.Run(fmt.Sprintf("items=%d", n), func(b *testing.B) { storetest.BenchUnchangedPoll(b, open(b), n) })
+	}
+}
+
+func BenchmarkDrain(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000} {
+		b.Run(fmt.Sprintf("backlog=%d", n), func(b *testing.B) { storetest.BenchDrain(b, open(b), n) })
+	}
+}

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FeedNotFound", testFeedNotFound},
 		{"ClaimDueFeeds", testClaimDueFeeds},
 		{"ClaimDueFeedsLimitAndOrder", testClaimDueFeedsLimitAndOrder},
+		{"ExtendFeedLease", testExtendFeedLease},
 		{"CommitPollIdempotent", testCommitPollIdempotent},
 		{"CommitPollAtomic", testCommitPollAtomic},
 		{"CommitPollKeepsNewConfigURL", testCommitPollKeepsNewConfigURL},
