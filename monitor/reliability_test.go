@@ -1,0 +1,287 @@
+package monitor
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wirewatch/wirewatch/metrics"
+	"github.com/wirewatch/wirewatch/monitor/fetch"
+	"github.com/wirewatch/wirewatch/store"
+	"github.com/wirewatch/wirewatch/store/postgres"
+	"github.com/wirewatch/wirewatch/store/sqlite"
+)
+
+// waitFor waits until cond holds, failing the test after 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A poll that outlives its lease keeps the lease, its feed takes one slot
+// only, and the other feeds go on being polled (issue 18.1: a 40,000-item
+// poll outlived its 45 s lease, the process claimed the feed again and
+// again, and with concurrency = 3 every slot held that one feed).
+func TestLongPollKeepsItsLeaseAndOneSlot(t *testing.T) {
+	release := make(chan struct{})
+	var slowHits atomic.Int32
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		slowHits.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Slow</title><item><guid>s1</guid><title>slow strike</title></item></channel></rss>`)
+	}))
+	defer slow.Close()
+	defer close(release)
+	good := &wire{}
+	gs := httptest.NewServer(good)
+	defer gs.Close()
+	h := newHarness(t, []Feed{
+		{Key: "slow", Name: "Slow", URL: slow.URL, Every: time.Minute, Backfill: time.Hour},
+		{Key: "good", Name: "Good", URL: gs.URL, Every: time.Minute, Backfill: time.Hour},
+	}, map[string]string{"Strikes": `strike`}, func(o *Options) {
+		o.Concurrency = 3
+		o.Lease = time.Minute
+		o.Fetcher = fetch.New(fetch.Options{AllowPrivate: true, Timeout: time.Minute})
+	})
+	h.mon.leaseCheck = 2 * time.Millisecond
+	good.add("g1", "Good strike", "", h.clock.Now())
+	ctx := context.Background()
+	state := func(key string) store.FeedState {
+		st, err := h.store.Feed(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	h.clock.Advance(time.Second) // both due
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- h.mon.Run(runCtx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	waitFor(t, "the slow feed is being fetched", func() bool { return slowHits.Load() == 1 })
+	waitFor(t, "the good feed is polled", func() bool { return state("good").Polls == 1 })
+
+	// Four minutes pass while the slow poll runs: four times its lease.
+	for i := range 6 {
+		h.clock.Advance(40 * time.Second)
+		waitFor(t, fmt.Sprintf("the slow feed's lease follows the clock (step %d)", i), func() bool {
+			st := state("slow")
+			return st.LeaseOwner == "test" && st.LeaseUntil.After(h.clock.Now().Add(30*time.Second))
+		})
+		if n := slowHits.Load(); n != 1 {
+			t.Fatalf("the slow feed was fetched %d times while its first poll ran", n)
+		}
+	}
+	waitFor(t, "the good feed is polled again meanwhile", func() bool {
+		st := state("good")
+		return st.Polls >= 2 && st.NextDue.After(h.clock.Now())
+	})
+	if n := slowHits.Load(); n != 1 {
+		t.Fatalf("the slow feed was fetched %d times while its first poll ran", n)
+	}
+	release <- struct{}{}
+	waitFor(t, "the slow poll is committed and its lease released", func() bool {
+		st := state("slow")
+		return st.Polls == 1 && st.LeaseOwner == ""
+	})
+}
+
+// Should the lease lapse all the same (the store did not answer the
+// extensions in time), the process that claims the feed again does not
+// start a second poll of it while the first runs.
+func TestExpiredLeaseNeverTakesASecondSlot(t *testing.T) {
+	release := make(chan struct{})
+	var slowHits atomic.Int32
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		slowHits.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Slow</title></channel></rss>`)
+	}))
+	defer slow.Close()
+	h := newHarness(t, []Feed{{Key: "slow", Name: "Slow", URL: slow.URL, Every: time.Minute}},
+		map[string]string{"Strikes": `strike`}, func(o *Options) {
+			o.Concurrency = 3
+			o.Lease = time.Minute
+			o.Fetcher = fetch.New(fetch.Options{AllowPrivate: true, Timeout: time.Minute})
+		})
+	h.mon.leaseCheck = time.Hour // no extension comes in time
+	ctx := context.Background()
+	h.clock.Advance(time.Second)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- h.mon.Run(runCtx) }()
+	waitFor(t, "the slow feed is being fetched", func() bool { return slowHits.Load() == 1 })
+	h.clock.Advance(2 * time.Minute) // the lease lapsed
+	waitFor(t, "the process claims the feed again", func() bool {
+		st, err := h.store.Feed(ctx, "slow")
+		return err == nil && st.LeaseUntil.After(h.clock.Now())
+	})
+	close(release)
+	cancel()
+	<-done // Run returns once every poll it started has ended
+	if n := slowHits.Load(); n != 1 {
+		t.Fatalf("the feed was fetched %d times: a second poll started while the first ran", n)
+	}
+}
+
+// refuseItems installs, in the store's own database, a trigger that
+// refuses to record any item whose title contains "REFUSE-ME": a real
+// refusal by the database, the way a constraint or a bad byte would be.
+func refuseItems(t *testing.T, st store.Store) {
+	t.Helper()
+	switch s := st.(type) {
+	case *sqlite.Store:
+		db, err := sql.Open("sqlite", s.Path())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(`CREATE TRIGGER refuse_items BEFORE INSERT ON items
+			WHEN NEW.title LIKE '%REFUSE-ME%' BEGIN SELECT RAISE(ABORT, 'item refused by the test trigger'); END`); err != nil {
+			t.Fatal(err)
+		}
+	case *postgres.Store:
+		for _, q := range []string{
+			`CREATE FUNCTION refuse_items() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN
+				IF NEW.title LIKE '%REFUSE-ME%' THEN RAISE EXCEPTION 'item refused by the test trigger'; END IF;
+				RETURN NEW;
+			END $$`,
+			`CREATE TRIGGER refuse_items BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION refuse_items()`,
+		} {
+			if _, err := s.Pool().Exec(t.Context(), q); err != nil {
+				t.Fatal(err)
+			}
+		}
+	default:
+		t.Fatalf("no trigger for %T", st)
+	}
+}
+
+// One item the store refuses never stops its feed: the poll records the
+// other items and their alerts, logs the skipped item with the feed's name
+// and the item's id, counts it, and the feed stays healthy (issue 17.2).
+func TestOneBadItemNeverStopsItsFeed(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			st := openBackend(t, backend)
+			refuseItems(t, st)
+			w := &wire{}
+			srv := httptest.NewServer(w)
+			defer srv.Close()
+			var logs lockedBuffer
+			ms := metrics.New()
+			h := newHarnessOn(t, st, []Feed{{Key: "wire", Name: "Wire", URL: srv.URL, Every: 5 * time.Minute, Backfill: time.Hour}},
+				map[string]string{"Strikes": `strike`}, func(o *Options) {
+					o.Metrics = ms
+					o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+				})
+			now := h.clock.Now()
+			for i := range 7 {
+				title := fmt.Sprintf("Strike number %d", i)
+				if i == 3 {
+					title = "REFUSE-ME strike"
+				}
+				w.add(fmt.Sprintf("item-%d", i), title, "", now)
+			}
+			res := h.pollAll()
+			if res[0].Err != nil || res[0].New != 6 || res[0].Queued != 6 {
+				t.Fatalf("poll with one refused item: err %v, %d new, %d queued; want no error, 6 new items and 6 alerts", res[0].Err, res[0].New, res[0].Queued)
+			}
+			ctx := context.Background()
+			unseen, err := st.UnseenItems(ctx, "wire", []string{"item-0", "item-3", "item-6"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(unseen) != 1 || unseen[0] != "item-3" {
+				t.Fatalf("unseen %v, want only the refused item-3", unseen)
+			}
+			f, err := st.Feed(ctx, "wire")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.ErrorStreak != 0 || f.LastError != "" || f.Polls != 1 || f.ETag == "" || f.LeaseOwner != "" {
+				t.Fatalf("feed after the poll: %+v, want healthy, polled once, validators kept", f)
+			}
+			if got := scrapeLine(t, ms, `wirewatch_items_skipped_total{reason="store_refused"}`); got != "1" {
+				t.Fatalf("wirewatch_items_skipped_total{reason=store_refused} = %q, want 1", got)
+			}
+			line := logs.line("skipping an item")
+			if !strings.Contains(line, "feed=Wire") || !strings.Contains(line, "item=item-3") || !strings.Contains(line, "refused by the test trigger") {
+				t.Fatalf("log of the skipped item %q, want the feed, the item and the reason", line)
+			}
+			// The next document: the new item is recorded, the bad one
+			// tried again and skipped again.
+			w.add("item-7", "Strike seven", "", now)
+			h.clock.Advance(10 * time.Minute)
+			res = h.pollAll()
+			if res[0].Err != nil || res[0].New != 1 || res[0].Queued != 1 {
+				t.Fatalf("second poll: err %v, %d new, %d queued; want item-7 only", res[0].Err, res[0].New, res[0].Queued)
+			}
+		})
+	}
+}
+
+// scrapeLine returns the value of one series in the metrics exposition.
+func scrapeLine(t *testing.T, ms *metrics.Set, series string) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	ms.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	for _, ln := range strings.Split(rec.Body.String(), "\n") {
+		if v, ok := strings.CutPrefix(ln, series+" "); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// lockedBuffer collects log lines from concurrent polls.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// line returns the first line containing s.
+func (l *lockedBuffer) line(s string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, ln := range strings.Split(l.b.String(), "\n") {
+		if strings.Contains(ln, s) {
+			return ln
+		}
+	}
+	return ""
+}
