@@ -609,25 +609,44 @@ func (s *Store) Enqueue(ctx context.Context, alerts []store.Alert) (int, error) 
 	return n, err
 }
 
-// The alerts of a channel that a claim at $1 may take: queued, or sending
-// under an expired lease (the sender died), due, and before the channel's
-// first blocker: a non-digest pending alert not yet due or still leased.
-const claimableSQL = `a.channel = %[1]s
-	AND (a.state = 'queued' OR (a.state = 'sending' AND a.lease_until <= $1))
-	AND a.next_attempt <= $1
-	AND a.seq < coalesce((SELECT min(b.seq) FROM alerts b WHERE b.channel = %[1]s
-		AND b.state IN ('queued', 'sending') AND b.digest = ''
-		AND (b.next_attempt > $1 OR (b.state = 'sending' AND b.lease_until > $1))), 9223372036854775807)`
+// Claiming: see store/sqlite for the shape (the same queries in
+// PostgreSQL's dialect). Each claim reads a few index entries per channel
+// and at most its limit of pending alerts, whatever the backlog (issue
+// 18.2), through the partial indexes of migration 5.
+const (
+	headSQL = `(SELECT CASE WHEN (a.state = 'queued' OR a.lease_until <= $1) AND a.next_attempt <= $1 THEN a.seq ELSE -a.seq END
+		FROM alerts a WHERE a.channel = c.channel AND a.state IN ('queued', 'sending') AND a.digest = ''
+		ORDER BY a.seq LIMIT 1)`
+	dueDigestSQL = `(SELECT min(a.seq) FROM alerts a WHERE a.channel = c.channel
+		AND a.state IN ('queued', 'sending') AND a.digest <> '' AND a.next_attempt <= $1
+		AND (a.state = 'queued' OR a.lease_until <= $1))`
 
-var (
+	// OFFSET 0 keeps h a subquery of its own: each index read runs once
+	// per channel, not once per mention of nd and dg.
 	pickChannelSQL = `SELECT c.channel FROM channels c
-		CROSS JOIN LATERAL (SELECT min(a.seq) AS head FROM alerts a WHERE ` + fmt.Sprintf(claimableSQL, "c.channel") + `) h
-		WHERE (c.lease_owner = '' OR c.lease_until <= $1) AND c.next_send_at <= $1 AND h.head IS NOT NULL
-		ORDER BY h.head LIMIT 1
+		CROSS JOIN LATERAL (SELECT ` + headSQL + ` AS nd, ` + dueDigestSQL + ` AS dg OFFSET 0) h
+		CROSS JOIN LATERAL (SELECT CASE WHEN h.nd > 0 THEN least(h.nd, h.dg)
+			WHEN h.dg < coalesce(-h.nd, 9223372036854775807) THEN h.dg END AS head) x
+		WHERE (c.lease_owner = '' OR c.lease_until <= $1) AND c.next_send_at <= $1 AND x.head IS NOT NULL
+		ORDER BY x.head LIMIT 1
 		FOR UPDATE OF c SKIP LOCKED`
-	claimAlertsSQL = `UPDATE alerts SET state = 'sending', lease_owner = $3, lease_until = $4,
+
+	claimAlertsSQL = `WITH nd AS (
+			SELECT seq, (state = 'queued' OR lease_until <= $1) AND next_attempt <= $1 AS ok
+			FROM alerts WHERE channel = $2 AND state IN ('queued', 'sending') AND digest = ''
+			ORDER BY seq LIMIT $5),
+		blk AS (SELECT coalesce(min(seq), 9223372036854775807) AS b FROM nd WHERE NOT ok),
+		pick AS (
+			SELECT seq FROM nd WHERE ok AND seq < (SELECT b FROM blk)
+			UNION ALL
+			SELECT seq FROM (SELECT seq FROM alerts WHERE channel = $2
+				AND state IN ('queued', 'sending') AND digest <> '' AND next_attempt <= $1
+				AND (state = 'queued' OR lease_until <= $1) AND seq < (SELECT b FROM blk)
+				ORDER BY seq LIMIT $5) d
+			ORDER BY seq LIMIT $5)
+		UPDATE alerts SET state = 'sending', lease_owner = $3, lease_until = $4,
 			uncertain = (uncertain OR state = 'sending')
-		WHERE seq IN (SELECT a.seq FROM alerts a WHERE ` + fmt.Sprintf(claimableSQL, "$2") + ` ORDER BY a.seq LIMIT $5)
+		WHERE seq IN (SELECT seq FROM pick)
 		RETURNING seq, ` + alertCols
 )
 

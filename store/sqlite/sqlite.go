@@ -576,6 +576,10 @@ func (s *Store) UnseenItems(ctx context.Context, feedKey string, ids []string) (
 	return out, nil
 }
 
+const unseenSQL = `SELECT j.value FROM json_each(?2) AS j
+	WHERE NOT EXISTS (SELECT 1 FROM items AS i WHERE i.feed_key = ?1 AND i.item_id = j.value)
+	ORDER BY j.key`
+
 func (s *Store) unseenStmt(ctx context.Context) (*sql.Stmt, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -586,9 +590,7 @@ func (s *Store) unseenStmt(ctx context.Context) (*sql.Stmt, error) {
 	// unseen ids come back (usually none). As the inner loop of a join the
 	// list made SQLite walk the feed's items and scan the list for each:
 	// quadratic in the feed's size (issue 18.1).
-	st, err := s.r.PrepareContext(ctx, `SELECT j.value FROM json_each(?2) AS j
-		WHERE NOT EXISTS (SELECT 1 FROM items AS i WHERE i.feed_key = ?1 AND i.item_id = j.value)
-		ORDER BY j.key`)
+	st, err := s.r.PrepareContext(ctx, unseenSQL)
 	if err != nil {
 		return nil, err
 	}
@@ -790,26 +792,57 @@ func (s *Store) Enqueue(ctx context.Context, alerts []store.Alert) (int, error) 
 	return n, err
 }
 
-// The alerts of a channel that a claim at ?now may take: queued, or sending
-// under an expired lease (the sender died), due, and before the channel's
-// first blocker: a non-digest pending alert not yet due or still leased.
-const claimableSQL = `a.channel = %[1]s
-	AND (a.state = 'queued' OR (a.state = 'sending' AND a.lease_until <= ?1))
-	AND a.next_attempt <= ?1
-	AND a.seq < coalesce((SELECT min(b.seq) FROM alerts b WHERE b.channel = %[1]s
-		AND b.state IN ('queued', 'sending') AND b.digest = ''
-		AND (b.next_attempt > ?1 OR (b.state = 'sending' AND b.lease_until > ?1))), 9223372036854775807)`
+// Claiming (issue 18.2: each claim used to walk the channel's whole
+// backlog, for every alert of it). A channel's alerts that a claim at ?1
+// may take are, in order: its pending (queued, or sending under an expired
+// lease) non-digest alerts that are due, up to the first one that must
+// wait (not yet due, or leased: a blocker), and its due digest alerts
+// before that blocker. Both come from partial indexes (migration 5):
+// alerts_pending gives the non-digest pending alerts in order, read only
+// up to the claim's limit; alerts_pending_digest the due digest alerts.
+const (
+	// headSQL is, for channel c, the seq of its first pending non-digest
+	// alert if it is claimable, minus that seq if it is a blocker, NULL if
+	// there is none; dueDigestSQL the first claimable digest alert.
+	headSQL = `(SELECT CASE WHEN (a.state = 'queued' OR a.lease_until <= ?1) AND a.next_attempt <= ?1 THEN a.seq ELSE -a.seq END
+		FROM alerts a WHERE a.channel = c.channel AND a.state IN ('queued', 'sending') AND a.digest = ''
+		ORDER BY a.seq LIMIT 1)`
+	dueDigestSQL = `(SELECT min(a.seq) FROM alerts a WHERE a.channel = c.channel
+		AND a.state IN ('queued', 'sending') AND a.digest <> '' AND a.next_attempt <= ?1
+		AND (a.state = 'queued' OR a.lease_until <= ?1))`
 
-var (
-	pickChannelSQL = `SELECT channel FROM (
-		SELECT c.channel AS channel,
-			(SELECT min(a.seq) FROM alerts a WHERE ` + fmt.Sprintf(claimableSQL, "c.channel") + `) AS head
-		FROM channels c
-		WHERE (c.lease_owner = '' OR c.lease_until <= ?1) AND c.next_send_at <= ?1)
-	WHERE head IS NOT NULL ORDER BY head LIMIT 1`
-	claimAlertsSQL = `UPDATE alerts SET state = 'sending', lease_owner = ?3, lease_until = ?4,
+	// pickChannelSQL: among the channels not leased and not paced, the one
+	// whose first claimable alert is oldest. One short index read per
+	// channel, whatever its backlog.
+	// (MATERIALIZED: each index read runs once per channel, not once per
+	// mention of nd and dg.)
+	pickChannelSQL = `WITH h AS MATERIALIZED (
+			SELECT c.channel AS channel, ` + headSQL + ` AS nd, ` + dueDigestSQL + ` AS dg
+			FROM channels c WHERE (c.lease_owner = '' OR c.lease_until <= ?1) AND c.next_send_at <= ?1)
+		SELECT channel FROM (
+			SELECT channel, CASE WHEN nd > 0 THEN min(nd, coalesce(dg, nd))
+				WHEN dg < coalesce(-nd, 9223372036854775807) THEN dg END AS head FROM h)
+		WHERE head IS NOT NULL ORDER BY head LIMIT 1`
+
+	// claimAlertsSQL takes channel ?2's claimable alerts, at most ?5: the
+	// first ?5 pending non-digest alerts tell where the first blocker is
+	// (if it is further, the limit is reached before it anyway).
+	claimAlertsSQL = `WITH nd AS (
+			SELECT seq, (state = 'queued' OR lease_until <= ?1) AND next_attempt <= ?1 AS ok
+			FROM alerts WHERE channel = ?2 AND state IN ('queued', 'sending') AND digest = ''
+			ORDER BY seq LIMIT ?5),
+		blk AS (SELECT coalesce(min(seq), 9223372036854775807) AS b FROM nd WHERE NOT ok),
+		pick AS (
+			SELECT seq FROM nd WHERE ok AND seq < (SELECT b FROM blk)
+			UNION ALL
+			SELECT seq FROM (SELECT seq FROM alerts WHERE channel = ?2
+				AND state IN ('queued', 'sending') AND digest <> '' AND next_attempt <= ?1
+				AND (state = 'queued' OR lease_until <= ?1) AND seq < (SELECT b FROM blk)
+				ORDER BY seq LIMIT ?5)
+			ORDER BY seq LIMIT ?5)
+		UPDATE alerts SET state = 'sending', lease_owner = ?3, lease_until = ?4,
 			uncertain = CASE WHEN state = 'sending' THEN 1 ELSE uncertain END
-		WHERE seq IN (SELECT a.seq FROM alerts a WHERE ` + fmt.Sprintf(claimableSQL, "?2") + ` ORDER BY a.seq LIMIT ?5)
+		WHERE seq IN (SELECT seq FROM pick)
 		RETURNING seq, ` + alertCols
 )
 

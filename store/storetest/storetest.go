@@ -43,6 +43,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ClaimChannelLimit", testClaimChannelLimit},
 		{"RetryBlocksOnlyItsChannel", testRetryBlocksOnlyItsChannel},
 		{"DigestDoesNotBlock", testDigestDoesNotBlock},
+		{"DigestAroundBlocker", testDigestAroundBlocker},
+		{"BacklogDoesNotDelayOthers", testBacklogDoesNotDelayOthers},
 		{"Pacing", testPacing},
 		{"StateMoves", testStateMoves},
 		{"NotFound", testNotFound},
