@@ -69,7 +69,7 @@ func get(t *testing.T, url string) (int, http.Header, string) {
 func TestHealthReadyMetrics(t *testing.T) {
 	st := openStore(t)
 	m := metrics.New()
-	s := startServer(t, opsserver.Options{Metrics: m, Source: st, Ready: opsserver.StoreReady(st)})
+	s := startServer(t, opsserver.Options{Metrics: m, Source: st, Ready: opsserver.StoreReady(st, "test")})
 	base := "http://" + s.Addr()
 
 	if code, _, body := get(t, base+"/healthz"); code != 200 || body != "ok\n" {
@@ -129,7 +129,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 // A store that does not answer makes /readyz fail with the reason.
 func TestReadyzStoreDown(t *testing.T) {
 	st := openStore(t)
-	s := startServer(t, opsserver.Options{Source: st, Ready: opsserver.StoreReady(st)})
+	s := startServer(t, opsserver.Options{Source: st, Ready: opsserver.StoreReady(st, "test")})
 	s.SetConfig(opsserver.ConfigInfo{LoadedAt: t0})
 	base := "http://" + s.Addr()
 	if code, _, _ := get(t, base+"/readyz"); code != 200 {

@@ -157,6 +157,12 @@ type Store interface {
 	// on an error, the batches before it stay deleted.
 	PruneAlerts(ctx context.Context, before time.Time) (int, error)
 
+	// Heartbeat records that owner could write at now: a one-row upsert in
+	// a table of its own. Readiness calls it with a deadline, so that a
+	// store that answers reads but cannot write (a full disk, a read-only
+	// file or database) is not reported ready.
+	Heartbeat(ctx context.Context, owner string, now time.Time) error
+
 	Close() error
 }
 

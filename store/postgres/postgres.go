@@ -119,6 +119,9 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// Schema is the schema given to WithSchema ("" without it).
+func (s *Store) Schema() string { return s.schema }
+
 // Pool is the connection pool, for tests and tools.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
@@ -880,6 +883,15 @@ func (s *Store) pruneAlerts(ctx context.Context, before time.Time, batch int) (i
 			return total, nil
 		}
 	}
+}
+
+// Heartbeat implements store.Store.
+func (s *Store) Heartbeat(ctx context.Context, owner string, now time.Time) error {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO heartbeats (owner, at) VALUES ($1, $2)
+		ON CONFLICT (owner) DO UPDATE SET at = excluded.at`, owner, now); err != nil {
+		return fmt.Errorf("postgres store: heartbeat: %w", err)
+	}
+	return nil
 }
 
 // StoryHeads returns the item alerts that opened a story, created at or

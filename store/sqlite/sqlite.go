@@ -1101,6 +1101,17 @@ func (s *Store) pruneAlerts(ctx context.Context, before time.Time, batch int) (i
 	}
 }
 
+// Heartbeat implements store.Store. It need not reach the disk (a power
+// cut loses nothing worth keeping), but it must be written to the WAL, so
+// it fails like any write on a full disk or a read-only file.
+func (s *Store) Heartbeat(ctx context.Context, owner string, now time.Time) error {
+	return s.txSync(ctx, "heartbeat", false, func(tx *wtx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO heartbeats (owner, at) VALUES (?, ?)
+			ON CONFLICT (owner) DO UPDATE SET at = excluded.at`, owner, tm(now))
+		return err
+	})
+}
+
 // Backup writes a consistent copy of the whole database to a new file at
 // path (VACUUM INTO), safe while Wirewatch runs: it reads one snapshot and
 // does not block writers. The file at path must not exist.
