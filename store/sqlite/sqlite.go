@@ -133,7 +133,11 @@ func Open(path string, opts ...Option) (*Store, error) {
 	w.SetConnMaxIdleTime(0)
 	if err := w.Ping(); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("sqlite store %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite store %s: %w", path, damaged(path, err))
+	}
+	if err := quickCheck(w, path); err != nil {
+		w.Close()
+		return nil, err
 	}
 
 	rq := url.Values{}
@@ -151,6 +155,54 @@ func Open(path string, opts ...Option) (*Store, error) {
 	return &Store{path: path, w: w, r: r, log: o.log,
 		stmts: map[string]*sql.Stmt{}, missing: map[string]bool{},
 		sync: sync, curSync: sync}, nil
+}
+
+// ErrDamaged is wrapped by Open's error for a state file with damaged
+// pages.
+var ErrDamaged = errors.New("the state file is damaged")
+
+// quickCheck runs PRAGMA quick_check (every page and b-tree, without the
+// index-to-table cross checks of integrity_check): a damaged file is
+// refused at start, not found out item by item (issue 18.10: it started
+// and logged warnings only).
+func quickCheck(db *sql.DB, path string) error {
+	rows, err := db.Query(`PRAGMA quick_check`)
+	if err != nil {
+		return fmt.Errorf("sqlite store %s: %w", path, damaged(path, err))
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return fmt.Errorf("sqlite store %s: quick_check: %w", path, err)
+		}
+		if line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite store %s: %w", path, damaged(path, err))
+	}
+	if len(problems) > 0 {
+		if len(problems) > 3 {
+			problems = append(problems[:3], fmt.Sprintf("and %d more", len(problems)-3))
+		}
+		return fmt.Errorf("sqlite store %s: %w", path, damaged(path, errors.New("PRAGMA quick_check: "+strings.Join(problems, "; "))))
+	}
+	return nil
+}
+
+// damaged explains err if it says the file is damaged (SQLite's "database
+// disk image is malformed" or "file is not a database"), with what to do.
+func damaged(path string, err error) error {
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "PRAGMA quick_check") && !strings.Contains(msg, "malformed") && !strings.Contains(msg, "not a database") {
+		return err
+	}
+	return fmt.Errorf("%w (%s). Wirewatch will not run on it: stop every process using it, then restore the last good backup "+
+		"(sqlite3 %s \"VACUUM INTO 'backup.db'\" makes one while Wirewatch runs), or keep what can still be read: "+
+		"sqlite3 %s .recover | sqlite3 recovered.db, and point [store] path at recovered.db", ErrDamaged, msg, path, path)
 }
 
 // Close closes the database.
