@@ -459,6 +459,7 @@ func (m *Monitor) poll(ctx context.Context, f Feed, claimed *store.FeedState, ow
 		if err != nil {
 			m.o.Metrics.FetchDone(metrics.ResultParseError, took)
 		} else {
+			cleanItems(doc.Items)
 			m.o.Metrics.FetchDone(metrics.ResultOK, took)
 			m.o.Metrics.ItemsParsed(len(doc.Items))
 			if doc.Truncated {
@@ -819,6 +820,25 @@ func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, now time.Time, dryR
 		}
 	}
 	return out
+}
+
+// cleanItems makes each item's text what every store accepts (the rules
+// and caps of store.CleanText) before anything reads it, so that the
+// rules, the snippets and the store see the same text, and an item id a
+// store would refuse gets a stable hash instead (issue 17.1: a NUL in a
+// JSON Feed title failed every poll of its feed on PostgreSQL).
+func cleanItems(items []parse.Item) {
+	for i := range items {
+		it := &items[i]
+		it.ID = store.CleanID(it.ID)
+		it.GUID = store.CleanText(it.GUID, store.MaxLink)
+		it.Link = store.CleanText(it.Link, store.MaxLink)
+		it.Title = store.CleanText(it.Title, store.MaxTitle)
+		it.Summary = store.CleanText(it.Summary, store.MaxSummary)
+		it.Content = store.CleanText(it.Content, store.MaxContent)
+		it.Author = store.CleanText(it.Author, store.MaxAuthor)
+		it.Categories = store.CleanList(it.Categories, store.MaxCategories, store.MaxCategory)
+	}
 }
 
 // Document is the rules' view of a parsed item.

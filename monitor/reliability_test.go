@@ -19,6 +19,7 @@ import (
 	"github.com/wirewatch/wirewatch/store"
 	"github.com/wirewatch/wirewatch/store/postgres"
 	"github.com/wirewatch/wirewatch/store/sqlite"
+	"github.com/wirewatch/wirewatch/store/storetest"
 )
 
 // waitFor waits until cond holds, failing the test after 10 s.
@@ -284,4 +285,61 @@ func (l *lockedBuffer) line(s string) string {
 		}
 	}
 	return ""
+}
+
+// A JSON Feed whose item has a NUL (\u0000) in its title and body, a 1 MB
+// title and 10,000 categories is polled into PostgreSQL: the poll
+// succeeds, every item alerts, and the hostile ones are stored cleaned
+// (issue 17.1: the NUL failed the whole poll's transaction, on every
+// poll, so none of the feed's items ever alerted).
+func TestHostileJSONFeedIntoPostgres(t *testing.T) {
+	st := storetest.OpenPostgres(t)
+	cats := make([]string, 10000)
+	for i := range cats {
+		cats[i] = fmt.Sprintf(`"category %d"`, i)
+	}
+	long := strings.Repeat("strike ", 150000) // about 1 MB
+	body := fmt.Sprintf(`{"version": "https://jsonfeed.org/version/1.1", "title": "Hostile", "items": [
+		{"id": "nul-1", "url": "https://example.org/nul-1", "title": "Strike\u0000 deep into Afghanistan",
+		 "content_text": "Asif\u0000 warned of a strike \u0000deep into Afghanistan.", "date_published": "2026-11-24T11:00:00Z"},
+		{"id": "ok-2", "url": "https://example.org/ok-2", "title": "Another strike reported",
+		 "content_text": "An ordinary strike report.", "date_published": "2026-11-24T11:00:00Z"},
+		{"id": "surrogate-3", "url": "https://example.org/s-3", "title": "Strike \ud800 and \uffff",
+		 "content_text": "strike", "date_published": "2026-11-24T11:00:00Z"},
+		{"id": "big-4", "url": "https://example.org/big-4", "title": %q,
+		 "content_text": "strike", "tags": [%s], "date_published": "2026-11-24T11:00:00Z"}
+	]}`, long, strings.Join(cats, ","))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/feed+json")
+		fmt.Fprint(w, body)
+	}))
+	defer srv.Close()
+	h := newHarnessOn(t, st, []Feed{{Key: "hostile", Name: "Hostile", URL: srv.URL, Every: 5 * time.Minute, Backfill: 24 * time.Hour}},
+		map[string]string{"Strikes": `strike`}, nil)
+	res := h.pollAll()
+	if res[0].Err != nil || res[0].New != 4 || res[0].Queued != 4 {
+		t.Fatalf("poll of the hostile JSON Feed into PostgreSQL: err %v, %d new, %d queued; want 4 and 4", res[0].Err, res[0].New, res[0].Queued)
+	}
+	byItem := map[string]store.Alert{}
+	for _, a := range h.alerts() {
+		byItem[a.ItemID] = a
+	}
+	if a := byItem["nul-1"]; a.Title != "Strike deep into Afghanistan" || strings.ContainsRune(a.Snippet, 0) || a.Snippet == "" {
+		t.Errorf("the NUL item's alert: title %q snippet %q, want them cleaned", a.Title, a.Snippet)
+	}
+	if a := byItem["ok-2"]; a.Title != "Another strike reported" {
+		t.Errorf("the ordinary item's alert: %+v", a)
+	}
+	if a := byItem["surrogate-3"]; a.Title == "" || !store.IsClean(a.Title, store.MaxTitle) {
+		t.Errorf("the surrogate item's alert title %q is not clean", a.Title)
+	}
+	if a := byItem["big-4"]; len(a.Title) > store.MaxTitle || !strings.HasSuffix(a.Title, "…") {
+		t.Errorf("the 1 MB title was stored as %d bytes", len(a.Title))
+	}
+	// And the next poll of the same document finds nothing new: the
+	// cleaned ids are the feed's stable identities.
+	h.clock.Advance(10 * time.Minute)
+	if res := h.pollAll(); res[0].Err != nil || res[0].New != 0 {
+		t.Fatalf("second poll: err %v, %d new; want nothing new", res[0].Err, res[0].New)
+	}
 }

@@ -72,6 +72,7 @@ func (s *Store) DumpAlerts(ctx context.Context, fn func(store.Alert) error) erro
 
 // LoadFeeds implements store.Loader.
 func (s *Store) LoadFeeds(ctx context.Context, feeds []store.FeedRecord) error {
+	feeds = store.CleanFeedRecords(feeds)
 	return s.tx(ctx, "load feeds", func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		for _, r := range feeds {
@@ -96,6 +97,7 @@ func (s *Store) LoadFeeds(ctx context.Context, feeds []store.FeedRecord) error {
 
 // LoadItems implements store.Loader.
 func (s *Store) LoadItems(ctx context.Context, items []store.Item) error {
+	items = store.CleanItems(items)
 	n := len(items)
 	feeds, ids, titles, links := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	pubs, seens := make([]time.Time, n), make([]time.Time, n)
@@ -112,6 +114,7 @@ func (s *Store) LoadItems(ctx context.Context, items []store.Item) error {
 
 // LoadAlerts implements store.Loader.
 func (s *Store) LoadAlerts(ctx context.Context, alerts []store.Alert) (int, error) {
+	alerts = store.CleanAlerts(alerts)
 	var n int
 	err := s.tx(ctx, "load alerts", func(tx pgx.Tx) error {
 		var err error

@@ -33,6 +33,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wirewatch/wirewatch/store"
+	"github.com/wirewatch/wirewatch/store/internal/backend"
 	"github.com/wirewatch/wirewatch/store/internal/migrate"
 	"github.com/wirewatch/wirewatch/store/internal/payload"
 )
@@ -246,6 +247,7 @@ func scanFeed(row pgx.Row, extra ...any) (store.FeedState, error) {
 
 // SyncFeeds makes the set of configured feeds match feeds.
 func (s *Store) SyncFeeds(ctx context.Context, feeds []store.FeedDef) error {
+	feeds = store.CleanFeedDefs(feeds)
 	keys := make([]string, 0, len(feeds))
 	urls := make([]string, 0, len(feeds))
 	dues := make([]time.Time, 0, len(feeds))
@@ -281,6 +283,7 @@ const itemsLast24h = `(SELECT count(*) FROM items i WHERE i.feed_key = feeds.key
 
 // Feed returns one feed's state (configured or not), or store.ErrNotFound.
 func (s *Store) Feed(ctx context.Context, key string) (store.FeedState, error) {
+	key = store.CleanID(key)
 	var n int
 	f, err := scanFeedLease(s.pool.QueryRow(ctx, `SELECT `+feedCols+`, `+leaseCols+`, `+itemsLast24h+` FROM feeds WHERE key = $1`, key), &n)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -327,6 +330,7 @@ func pgLimit(limit int) any {
 // all of them), earliest due first, skipping rows other replicas are
 // claiming at the same moment.
 func (s *Store) ClaimDueFeeds(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]store.FeedState, error) {
+	owner = store.CleanText(owner, store.MaxName)
 	if owner == "" {
 		return nil, errors.New("postgres store: claim due feeds: empty owner")
 	}
@@ -360,6 +364,7 @@ func (s *Store) ClaimDueFeeds(ctx context.Context, owner string, now time.Time, 
 
 // ExtendFeedLease implements store.Store.
 func (s *Store) ExtendFeedLease(ctx context.Context, key, owner string, now time.Time, lease time.Duration) error {
+	key, owner = store.CleanID(key), store.CleanText(owner, store.MaxName)
 	if owner == "" {
 		return errors.New("postgres store: extend feed lease: empty owner")
 	}
@@ -411,29 +416,23 @@ func (s *Store) UnseenItems(ctx context.Context, feedKey string, ids []string) (
 	if len(ids) == 0 {
 		return []string{}, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT x.id FROM unnest($2::text[]) WITH ORDINALITY AS x(id, n)
+	feedKey, clean := store.CleanID(feedKey), store.CleanIDs(ids)
+	rows, err := s.pool.Query(ctx, `SELECT x.n - 1 FROM unnest($2::text[]) WITH ORDINALITY AS x(id, n)
 		WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.feed_key = $1 AND i.item_id = x.id)
-		ORDER BY x.n`, feedKey, ids)
+		ORDER BY x.n`, feedKey, clean)
 	if err != nil {
 		return nil, fmt.Errorf("postgres store: unseen items of %q: %w", feedKey, err)
 	}
-	unseen, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	idx, err := pgx.CollectRows(rows, pgx.RowTo[int])
 	if err != nil {
 		return nil, fmt.Errorf("postgres store: unseen items of %q: %w", feedKey, err)
 	}
-	out := make([]string, 0, len(unseen))
-	dup := make(map[string]bool, len(unseen))
-	for _, id := range unseen {
-		if !dup[id] {
-			out = append(out, id)
-			dup[id] = true // a duplicate id in the input is reported once
-		}
-	}
-	return out, nil
+	return backend.Unseen(ids, clean, idx), nil
 }
 
 // CommitPoll records one poll in one transaction; see store.Store.
 func (s *Store) CommitPoll(ctx context.Context, p store.Poll) (int, error) {
+	p = store.CleanPoll(p)
 	f := p.Feed
 	if f.Key == "" {
 		return 0, errors.New("postgres store: commit poll: empty feed key")
@@ -603,6 +602,7 @@ func insertAlerts(ctx context.Context, tx pgx.Tx, alerts []store.Alert, keepStat
 
 // Enqueue queues alerts outside a poll; duplicates by id are skipped.
 func (s *Store) Enqueue(ctx context.Context, alerts []store.Alert) (int, error) {
+	alerts = store.CleanAlerts(alerts)
 	var n int
 	err := s.tx(ctx, "enqueue", func(tx pgx.Tx) error {
 		var err error
@@ -657,6 +657,7 @@ const (
 // oldest and returns its claimable alerts in order (limit <= 0: all).
 // Channels another replica is claiming at the same moment are skipped.
 func (s *Store) ClaimChannel(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) (string, []store.Alert, error) {
+	owner = store.CleanText(owner, store.MaxName)
 	if owner == "" {
 		return "", nil, errors.New("postgres store: claim channel: empty owner")
 	}
@@ -713,6 +714,7 @@ func (s *Store) ClaimChannel(ctx context.Context, owner string, now time.Time, l
 // MarkSent records Slack's acceptance. Marking a sent alert again changes
 // nothing; marking a failed one sent records the truth (it was sent).
 func (s *Store) MarkSent(ctx context.Context, id string, ts string, now time.Time) error {
+	id, ts = store.CleanID(id), store.CleanText(ts, store.MaxName)
 	return s.finish(ctx, "mark sent "+id, id, `UPDATE alerts SET state = 'sent', slack_ts = $2, done_at = $3,
 		attempts = attempts + 1, uncertain = false, lease_owner = '', lease_until = '0001-01-01 00:00:00+00'
 		WHERE id = $1 AND state <> 'sent'`, ts, now)
@@ -721,6 +723,7 @@ func (s *Store) MarkSent(ctx context.Context, id string, ts string, now time.Tim
 // Retry puts a pending alert back to "queued" for next; a sent or failed
 // alert is left as it is.
 func (s *Store) Retry(ctx context.Context, id string, next time.Time, lastErr string, uncertain bool) error {
+	id, lastErr = store.CleanID(id), store.CleanText(lastErr, store.MaxText)
 	return s.finish(ctx, "retry "+id, id, `UPDATE alerts SET state = 'queued', next_attempt = $2, last_error = $3,
 		uncertain = $4, attempts = attempts + 1, lease_owner = '', lease_until = '0001-01-01 00:00:00+00'
 		WHERE id = $1 AND state IN ('queued', 'sending')`, next, lastErr, uncertain)
@@ -728,6 +731,7 @@ func (s *Store) Retry(ctx context.Context, id string, next time.Time, lastErr st
 
 // MarkFailed gives up on a pending alert; a sent alert stays sent.
 func (s *Store) MarkFailed(ctx context.Context, id string, reason string, now time.Time) error {
+	id, reason = store.CleanID(id), store.CleanText(reason, store.MaxText)
 	return s.finish(ctx, "mark failed "+id, id, `UPDATE alerts SET state = 'failed', last_error = $2, done_at = $3,
 		attempts = attempts + 1, lease_owner = '', lease_until = '0001-01-01 00:00:00+00'
 		WHERE id = $1 AND state IN ('queued', 'sending')`, reason, now)
@@ -758,6 +762,7 @@ func (s *Store) finish(ctx context.Context, what, id, q string, args ...any) err
 // lease has passed to another owner meanwhile, that lease stays and the
 // pacing only moves later.
 func (s *Store) ReleaseChannel(ctx context.Context, channel, owner string, nextSendAt time.Time) error {
+	channel, owner = store.CleanText(channel, store.MaxName), store.CleanText(owner, store.MaxName)
 	return s.tx(ctx, "release channel "+channel, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE alerts SET state = 'queued', lease_owner = '', lease_until = '0001-01-01 00:00:00+00'
 			WHERE channel = $1 AND state = 'sending' AND lease_owner = $2`, channel, owner); err != nil {
@@ -775,6 +780,7 @@ func (s *Store) ReleaseChannel(ctx context.Context, channel, owner string, nextS
 
 // RecordPost implements store.Store.
 func (s *Store) RecordPost(ctx context.Context, channel string, at, forgetBefore time.Time) error {
+	channel = store.CleanText(channel, store.MaxName)
 	return s.tx(ctx, "record post to "+channel, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM channel_posts WHERE channel = $1 AND at < $2`, channel, forgetBefore); err != nil {
 			return err
@@ -786,6 +792,7 @@ func (s *Store) RecordPost(ctx context.Context, channel string, at, forgetBefore
 
 // Posts implements store.Store.
 func (s *Store) Posts(ctx context.Context, channel string, since time.Time) ([]time.Time, error) {
+	channel = store.CleanText(channel, store.MaxName)
 	rows, err := s.pool.Query(ctx, `SELECT at FROM channel_posts WHERE channel = $1 AND at >= $2 ORDER BY at`, channel, since)
 	if err != nil {
 		return nil, fmt.Errorf("postgres store: posts to %s: %w", channel, err)
@@ -803,6 +810,7 @@ func (s *Store) Posts(ctx context.Context, channel string, since time.Time) ([]t
 // Alerts lists alerts, newest first. The query names only the filters
 // used, so each shape gets its own plan (and index).
 func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.Alert, error) {
+	f = store.CleanFilter(f)
 	var where []string
 	var args []any
 	add := func(cond string, v any) {
@@ -852,6 +860,7 @@ func (s *Store) queryAlerts(ctx context.Context, what, q string, args ...any) ([
 
 // Alert returns one alert by id, or store.ErrNotFound.
 func (s *Store) Alert(ctx context.Context, id string) (store.Alert, error) {
+	id = store.CleanID(id)
 	a, err := scanAlert(s.pool.QueryRow(ctx, `SELECT `+alertCols+` FROM alerts WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Alert{}, fmt.Errorf("alert %s: %w", id, store.ErrNotFound)
@@ -887,6 +896,7 @@ func (s *Store) pruneAlerts(ctx context.Context, before time.Time, batch int) (i
 
 // Heartbeat implements store.Store.
 func (s *Store) Heartbeat(ctx context.Context, owner string, now time.Time) error {
+	owner = store.CleanText(owner, store.MaxName)
 	if _, err := s.pool.Exec(ctx, `INSERT INTO heartbeats (owner, at) VALUES ($1, $2)
 		ON CONFLICT (owner) DO UPDATE SET at = excluded.at`, owner, now); err != nil {
 		return fmt.Errorf("postgres store: heartbeat: %w", err)

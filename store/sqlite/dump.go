@@ -70,6 +70,7 @@ func (s *Store) DumpAlerts(ctx context.Context, fn func(store.Alert) error) erro
 
 // LoadFeeds implements store.Loader.
 func (s *Store) LoadFeeds(ctx context.Context, feeds []store.FeedRecord) error {
+	feeds = store.CleanFeedRecords(feeds)
 	return s.tx(ctx, "load feeds", func(tx *wtx) error {
 		st, err := tx.PrepareContext(ctx, `INSERT INTO feeds (`+feedCols+`, configured)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -99,6 +100,7 @@ func (s *Store) LoadFeeds(ctx context.Context, feeds []store.FeedRecord) error {
 
 // LoadItems implements store.Loader.
 func (s *Store) LoadItems(ctx context.Context, items []store.Item) error {
+	items = store.CleanItems(items)
 	return s.tx(ctx, "load items", func(tx *wtx) error {
 		st, err := tx.PrepareContext(ctx, `INSERT INTO items (feed_key, item_id, title, link, published, first_seen)
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
@@ -117,6 +119,7 @@ func (s *Store) LoadItems(ctx context.Context, items []store.Item) error {
 
 // LoadAlerts implements store.Loader.
 func (s *Store) LoadAlerts(ctx context.Context, alerts []store.Alert) (int, error) {
+	alerts = store.CleanAlerts(alerts)
 	var n int
 	err := s.tx(ctx, "load alerts", func(tx *wtx) error {
 		var err error

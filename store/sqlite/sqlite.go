@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/wirewatch/wirewatch/store"
+	"github.com/wirewatch/wirewatch/store/internal/backend"
 	"github.com/wirewatch/wirewatch/store/internal/migrate"
 	"github.com/wirewatch/wirewatch/store/internal/payload"
 
@@ -455,6 +456,7 @@ func scanFeedLease(sc scanner, extra ...any) (store.FeedState, error) {
 
 // SyncFeeds makes the set of configured feeds match feeds.
 func (s *Store) SyncFeeds(ctx context.Context, feeds []store.FeedDef) error {
+	feeds = store.CleanFeedDefs(feeds)
 	return s.tx(ctx, "sync feeds", func(tx *wtx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE feeds SET configured = 0`); err != nil {
 			return err
@@ -487,6 +489,7 @@ const itemsLast24h = `(SELECT count(*) FROM items i WHERE i.feed_key = feeds.key
 
 // Feed returns one feed's state (configured or not), or store.ErrNotFound.
 func (s *Store) Feed(ctx context.Context, key string) (store.FeedState, error) {
+	key = store.CleanID(key)
 	row := s.r.QueryRowContext(ctx, `SELECT `+feedCols+`, `+leaseCols+`, `+itemsLast24h+` FROM feeds WHERE key = ?`, key)
 	var n int
 	f, err := scanFeedLease(row, &n)
@@ -533,6 +536,7 @@ func sqlLimit(limit int) int {
 // ClaimDueFeeds leases up to limit due, unleased, configured feeds (limit <= 0:
 // all of them), earliest due first.
 func (s *Store) ClaimDueFeeds(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]store.FeedState, error) {
+	owner = store.CleanText(owner, store.MaxName)
 	if owner == "" {
 		return nil, errors.New("sqlite store: claim due feeds: empty owner")
 	}
@@ -564,6 +568,7 @@ func (s *Store) ClaimDueFeeds(ctx context.Context, owner string, now time.Time, 
 
 // ExtendFeedLease implements store.Store.
 func (s *Store) ExtendFeedLease(ctx context.Context, key, owner string, now time.Time, lease time.Duration) error {
+	key, owner = store.CleanID(key), store.CleanText(owner, store.MaxName)
 	if owner == "" {
 		return errors.New("sqlite store: extend feed lease: empty owner")
 	}
@@ -593,11 +598,12 @@ func (s *Store) UnseenItems(ctx context.Context, feedKey string, ids []string) (
 	if len(ids) == 0 {
 		return []string{}, nil
 	}
+	feedKey, clean := store.CleanID(feedKey), store.CleanIDs(ids)
 	st, err := s.unseenStmt(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: unseen items of %q: %w", feedKey, err)
 	}
-	list, err := json.Marshal(ids)
+	list, err := json.Marshal(clean)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: unseen items of %q: %w", feedKey, err)
 	}
@@ -606,29 +612,26 @@ func (s *Store) UnseenItems(ctx context.Context, feedKey string, ids []string) (
 		return nil, fmt.Errorf("sqlite store: unseen items of %q: %w", feedKey, err)
 	}
 	defer rows.Close()
-	var unseen []string
+	var idx []int
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var i int
+		if err := rows.Scan(&i); err != nil {
 			return nil, fmt.Errorf("sqlite store: unseen items of %q: %w", feedKey, err)
 		}
-		unseen = append(unseen, id)
+		idx = append(idx, i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite store: unseen items of %q: %w", feedKey, err)
 	}
-	out := make([]string, 0, len(unseen))
-	dup := make(map[string]bool, len(unseen))
-	for _, id := range unseen {
-		if !dup[id] {
-			out = append(out, id)
-			dup[id] = true // a duplicate id in the input is reported once
-		}
-	}
-	return out, nil
+	return backend.Unseen(ids, clean, idx), nil
 }
 
-const unseenSQL = `SELECT j.value FROM json_each(?2) AS j
+// unseenSQL returns the positions in the JSON array ?2 of the ids not
+// recorded for feed ?1: one lookup in the primary key per id, and only
+// the unseen come back (usually none). As the inner loop of a join the
+// list made SQLite walk the feed's items and scan the list for each:
+// quadratic in the feed's size (issue 18.1).
+const unseenSQL = `SELECT j.key FROM json_each(?2) AS j
 	WHERE NOT EXISTS (SELECT 1 FROM items AS i WHERE i.feed_key = ?1 AND i.item_id = j.value)
 	ORDER BY j.key`
 
@@ -638,10 +641,6 @@ func (s *Store) unseenStmt(ctx context.Context) (*sql.Stmt, error) {
 	if s.unseen != nil {
 		return s.unseen, nil
 	}
-	// One lookup in the primary key per id, in input order, and only the
-	// unseen ids come back (usually none). As the inner loop of a join the
-	// list made SQLite walk the feed's items and scan the list for each:
-	// quadratic in the feed's size (issue 18.1).
 	st, err := s.r.PrepareContext(ctx, unseenSQL)
 	if err != nil {
 		return nil, err
@@ -652,6 +651,7 @@ func (s *Store) unseenStmt(ctx context.Context) (*sql.Stmt, error) {
 
 // CommitPoll records one poll in one transaction; see store.Store.
 func (s *Store) CommitPoll(ctx context.Context, p store.Poll) (int, error) {
+	p = store.CleanPoll(p)
 	f := p.Feed
 	if f.Key == "" {
 		return 0, errors.New("sqlite store: commit poll: empty feed key")
@@ -835,6 +835,7 @@ func checkAlert(a *store.Alert) error {
 
 // Enqueue queues alerts outside a poll; duplicates by id are skipped.
 func (s *Store) Enqueue(ctx context.Context, alerts []store.Alert) (int, error) {
+	alerts = store.CleanAlerts(alerts)
 	var n int
 	err := s.tx(ctx, "enqueue", func(tx *wtx) error {
 		var err error
@@ -901,6 +902,7 @@ const (
 // ClaimChannel leases the claimable channel whose oldest claimable alert is
 // oldest and returns its claimable alerts in order (limit <= 0: all).
 func (s *Store) ClaimChannel(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) (string, []store.Alert, error) {
+	owner = store.CleanText(owner, store.MaxName)
 	if owner == "" {
 		return "", nil, errors.New("sqlite store: claim channel: empty owner")
 	}
@@ -965,6 +967,7 @@ func (s seqScanner) Scan(dst ...any) error {
 // MarkSent records Slack's acceptance. Marking a sent alert again changes
 // nothing; marking a failed one sent records the truth (it was sent).
 func (s *Store) MarkSent(ctx context.Context, id string, ts string, now time.Time) error {
+	id, ts = store.CleanID(id), store.CleanText(ts, store.MaxName)
 	return s.tx(ctx, "mark sent "+id, func(tx *wtx) error {
 		return finish(ctx, tx, id, `UPDATE alerts SET state = 'sent', slack_ts = ?2, done_at = ?3, attempts = attempts + 1,
 			uncertain = 0, lease_owner = '', lease_until = 0 WHERE id = ?1 AND state <> 'sent'`, ts, tm(now))
@@ -974,6 +977,7 @@ func (s *Store) MarkSent(ctx context.Context, id string, ts string, now time.Tim
 // Retry puts a pending alert back to "queued" for next; a sent or failed
 // alert is left as it is.
 func (s *Store) Retry(ctx context.Context, id string, next time.Time, lastErr string, uncertain bool) error {
+	id, lastErr = store.CleanID(id), store.CleanText(lastErr, store.MaxText)
 	return s.tx(ctx, "retry "+id, func(tx *wtx) error {
 		return finish(ctx, tx, id, `UPDATE alerts SET state = 'queued', next_attempt = ?2, last_error = ?3, uncertain = ?4,
 			attempts = attempts + 1, lease_owner = '', lease_until = 0
@@ -983,6 +987,7 @@ func (s *Store) Retry(ctx context.Context, id string, next time.Time, lastErr st
 
 // MarkFailed gives up on a pending alert; a sent alert stays sent.
 func (s *Store) MarkFailed(ctx context.Context, id string, reason string, now time.Time) error {
+	id, reason = store.CleanID(id), store.CleanText(reason, store.MaxText)
 	return s.tx(ctx, "mark failed "+id, func(tx *wtx) error {
 		return finish(ctx, tx, id, `UPDATE alerts SET state = 'failed', last_error = ?2, done_at = ?3,
 			attempts = attempts + 1, lease_owner = '', lease_until = 0
@@ -1012,6 +1017,7 @@ func finish(ctx context.Context, tx *wtx, id, q string, args ...any) error {
 // lease has passed to another owner meanwhile, that lease stays and the
 // pacing only moves later.
 func (s *Store) ReleaseChannel(ctx context.Context, channel, owner string, nextSendAt time.Time) error {
+	channel, owner = store.CleanText(channel, store.MaxName), store.CleanText(owner, store.MaxName)
 	return s.tx(ctx, "release channel "+channel, func(tx *wtx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE alerts SET state = 'queued', lease_owner = '', lease_until = 0
 			WHERE channel = ? AND state = 'sending' AND lease_owner = ?`, channel, owner); err != nil {
@@ -1029,6 +1035,7 @@ func (s *Store) ReleaseChannel(ctx context.Context, channel, owner string, nextS
 
 // RecordPost implements store.Store.
 func (s *Store) RecordPost(ctx context.Context, channel string, at, forgetBefore time.Time) error {
+	channel = store.CleanText(channel, store.MaxName)
 	// Losing the row in a power cut only lets one more message through.
 	return s.txSync(ctx, "record post to "+channel, false, func(tx *wtx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM channel_posts WHERE channel = ? AND at < ?`, channel, tm(forgetBefore)); err != nil {
@@ -1041,6 +1048,7 @@ func (s *Store) RecordPost(ctx context.Context, channel string, at, forgetBefore
 
 // Posts implements store.Store.
 func (s *Store) Posts(ctx context.Context, channel string, since time.Time) ([]time.Time, error) {
+	channel = store.CleanText(channel, store.MaxName)
 	rows, err := s.r.QueryContext(ctx, `SELECT at FROM channel_posts WHERE channel = ? AND at >= ? ORDER BY at`, channel, tm(since))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: posts to %s: %w", channel, err)
@@ -1063,6 +1071,7 @@ func (s *Store) Posts(ctx context.Context, channel string, since time.Time) ([]t
 // Alerts lists alerts, newest first. The query names only the filters
 // used, so each shape gets its own plan (and index).
 func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]store.Alert, error) {
+	f = store.CleanFilter(f)
 	var where []string
 	var args []any
 	if f.State != "" {
@@ -1108,6 +1117,7 @@ func (s *Store) queryAlerts(ctx context.Context, what, q string, args ...any) ([
 
 // Alert returns one alert by id, or store.ErrNotFound.
 func (s *Store) Alert(ctx context.Context, id string) (store.Alert, error) {
+	id = store.CleanID(id)
 	a, err := scanAlert(s.r.QueryRowContext(ctx, `SELECT `+alertCols+` FROM alerts WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Alert{}, fmt.Errorf("alert %s: %w", id, store.ErrNotFound)
@@ -1157,6 +1167,7 @@ func (s *Store) pruneAlerts(ctx context.Context, before time.Time, batch int) (i
 // cut loses nothing worth keeping), but it must be written to the WAL, so
 // it fails like any write on a full disk or a read-only file.
 func (s *Store) Heartbeat(ctx context.Context, owner string, now time.Time) error {
+	owner = store.CleanText(owner, store.MaxName)
 	return s.txSync(ctx, "heartbeat", false, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO heartbeats (owner, at) VALUES (?, ?)
 			ON CONFLICT (owner) DO UPDATE SET at = excluded.at`, owner, tm(now))

@@ -58,6 +58,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ForgetItems", testForgetItems},
 		{"PruneAlerts", testPruneAlerts},
 		{"Posts", testPosts},
+		{"HostileItems", testHostileItems},
+		{"HostileAlerts", testHostileAlerts},
 		{"ConcurrentClaimFeeds", testConcurrentClaimFeeds},
 		{"ConcurrentClaimChannels", testConcurrentClaimChannels},
 		{"ConcurrentCommitPoll", testConcurrentCommitPoll},
