@@ -72,9 +72,23 @@ type RuleSet struct {
 	Routes map[string]Route // by rule name
 }
 
+// Store is what the monitor needs of the state (store.Store has it): the
+// feeds it polls and their leases, the items it has seen, the commits of
+// its polls, the pruning of old alerts, and the story heads (stories.go).
+type Store interface {
+	SyncFeeds(ctx context.Context, feeds []store.FeedDef) error
+	Feed(ctx context.Context, key string) (store.FeedState, error)
+	ClaimDueFeeds(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]store.FeedState, error)
+	ExtendFeedLease(ctx context.Context, key, owner string, now time.Time, lease time.Duration) error
+	UnseenItems(ctx context.Context, feedKey string, ids []string) ([]string, error)
+	CommitPoll(ctx context.Context, p store.Poll) (queued int, err error)
+	PruneAlerts(ctx context.Context, before time.Time) (int, error)
+	storyHeads
+}
+
 // Options configure a Monitor. Store, Fetcher and Rules are required.
 type Options struct {
-	Store   store.Store
+	Store   Store
 	Fetcher *fetch.Fetcher
 	Feeds   []Feed
 	Rules   *RuleSet

@@ -4,7 +4,7 @@
 // interface, with two implementations that pass one contract test:
 // embedded SQLite (the default, pure Go) and PostgreSQL (for replicas).
 //
-// Identity (see DESIGN.md):
+// Identity (see docs/architecture.md):
 //   - an item is (feed key, item id); the monitor computes the item id;
 //   - an alert is (item, rule, channel); AlertID derives its id;
 //   - both are unique in the store, so recording twice is harmless.
@@ -12,6 +12,20 @@
 // Exactly-once: CommitPoll writes the seen items and the alerts they raised
 // in one transaction, and an alert becomes "sent" only through MarkSent,
 // which the notifier calls after Slack accepted the message.
+//
+// Where things are:
+//
+//	store.go            the Store interface, its types, AlertID
+//	text.go             the text every store accepts (Clean*), and its caps
+//	copy.go             Copy: moving a whole state between stores
+//	sqlite/, postgres/  the two backends, each split by entity
+//	internal/backend    what both backends share: store.Store over a Driver
+//	                    (cleaning, checks, error names, claim order, prune
+//	                    batches), column lists, row loops
+//	internal/payload    an alert's rendering fields as JSON
+//	internal/migrate    reading the numbered migrations
+//	storetest/          the contract suite, benchmarks and fuzz target both
+//	                    backends run
 package store
 
 import (

@@ -197,22 +197,11 @@ func CleanItem(it Item) Item {
 // snippet's bytes (a mark that falls outside the cleaned snippet is
 // dropped).
 func CleanAlert(a Alert) Alert {
-	a.ID = CleanID(a.ID)
-	a.Kind = CleanText(a.Kind, MaxName)
-	a.Channel = CleanText(a.Channel, MaxName)
-	a.FeedKey = CleanID(a.FeedKey)
-	a.FeedName = CleanText(a.FeedName, MaxName)
-	a.ItemID = CleanID(a.ItemID)
-	a.GUID = CleanText(a.GUID, MaxLink)
-	a.Rule = CleanText(a.Rule, MaxName)
+	cleanIDs(&a.ID, &a.FeedKey, &a.ItemID, &a.StoryID)
+	cleanTexts(MaxName, &a.Kind, &a.Channel, &a.FeedName, &a.Rule, &a.Digest, &a.State, &a.SlackTS)
+	cleanTexts(MaxLink, &a.GUID, &a.Link)
+	cleanTexts(MaxText, &a.Text, &a.LastError)
 	a.Title = CleanText(a.Title, MaxTitle)
-	a.Link = CleanText(a.Link, MaxLink)
-	a.Text = CleanText(a.Text, MaxText)
-	a.Digest = CleanText(a.Digest, MaxName)
-	a.StoryID = CleanID(a.StoryID)
-	a.State = CleanText(a.State, MaxName)
-	a.LastError = CleanText(a.LastError, MaxText)
-	a.SlackTS = CleanText(a.SlackTS, MaxName)
 	snippet, off := cleanText(a.Snippet, MaxSnippet, len(a.Marks) > 0)
 	if off != nil {
 		marks := make([][2]int, 0, len(a.Marks))
@@ -232,19 +221,25 @@ func CleanAlert(a Alert) Alert {
 
 // CleanAlerts returns alerts cleaned (alerts itself when all are clean).
 func CleanAlerts(alerts []Alert) []Alert {
-	var out []Alert
-	for i := range alerts {
-		c := CleanAlert(alerts[i])
-		if out == nil && !alertTextEqual(&c, &alerts[i]) {
-			out = make([]Alert, len(alerts))
-			copy(out, alerts[:i])
+	return cleanEach(alerts, CleanAlert, func(a, b *Alert) bool { return alertTextEqual(a, b) })
+}
+
+// cleanEach returns xs with clean applied to each, copying xs only once
+// an element changes (same reports an unchanged one).
+func cleanEach[T any](xs []T, clean func(T) T, same func(a, b *T) bool) []T {
+	var out []T
+	for i := range xs {
+		c := clean(xs[i])
+		if out == nil && !same(&c, &xs[i]) {
+			out = make([]T, len(xs))
+			copy(out, xs[:i])
 		}
 		if out != nil {
 			out[i] = c
 		}
 	}
 	if out == nil {
-		return alerts
+		return xs
 	}
 	return out
 }
@@ -260,33 +255,30 @@ func alertTextEqual(a, b *Alert) bool {
 
 // CleanFeedState returns f with every text field clean.
 func CleanFeedState(f FeedState) FeedState {
-	f.Key = CleanID(f.Key)
-	f.URL = CleanText(f.URL, MaxLink)
-	f.ConfigURL = CleanText(f.ConfigURL, MaxLink)
-	f.ETag = CleanText(f.ETag, MaxName)
-	f.LastModified = CleanText(f.LastModified, MaxName)
-	f.LastError = CleanText(f.LastError, MaxText)
-	f.LeaseOwner = CleanText(f.LeaseOwner, MaxName)
+	cleanIDs(&f.Key)
+	cleanTexts(MaxLink, &f.URL, &f.ConfigURL)
+	cleanTexts(MaxName, &f.ETag, &f.LastModified, &f.LeaseOwner)
+	cleanTexts(MaxText, &f.LastError)
 	return f
+}
+
+// cleanIDs applies CleanID to each field.
+func cleanIDs(fields ...*string) {
+	for _, p := range fields {
+		*p = CleanID(*p)
+	}
+}
+
+// cleanTexts applies CleanText, capped at max, to each field.
+func cleanTexts(max int, fields ...*string) {
+	for _, p := range fields {
+		*p = CleanText(*p, max)
+	}
 }
 
 // CleanIDs returns ids with each CleanID'd (ids itself when all are clean).
 func CleanIDs(ids []string) []string {
-	var out []string
-	for i, id := range ids {
-		c := CleanID(id)
-		if out == nil && c != id {
-			out = make([]string, len(ids))
-			copy(out, ids[:i])
-		}
-		if out != nil {
-			out[i] = c
-		}
-	}
-	if out == nil {
-		return ids
-	}
-	return out
+	return cleanEach(ids, CleanID, func(a, b *string) bool { return *a == *b })
 }
 
 // CleanPoll returns p with every text written by CommitPoll clean: the

@@ -32,7 +32,7 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		{"pick channel", pickChannelSQL, []any{now}, []string{"alerts_pending (channel=?)", "alerts_pending_digest (channel=? AND next_attempt<?)"}},
 		{"claim alerts", claimAlertsSQL, []any{now, "#c", "o", now, 200}, []string{"alerts_pending (channel=?)", "alerts_pending_digest (channel=? AND next_attempt<?)"}},
 	} {
-		rows, err := s.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q.sql, q.args...)
+		rows, err := s.db.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q.sql, q.args...)
 		if err != nil {
 			t.Fatalf("%s: %v", q.name, err)
 		}

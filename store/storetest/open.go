@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/wirewatch/wirewatch/store"
 	"github.com/wirewatch/wirewatch/store/postgres"
 	"github.com/wirewatch/wirewatch/store/sqlite"
 )
@@ -27,6 +28,12 @@ var Quiet = slog.New(slog.DiscardHandler)
 func OpenSQLite(tb testing.TB, opts ...sqlite.Option) *sqlite.Store {
 	tb.Helper()
 	s, err := sqlite.Open(filepath.Join(tb.TempDir(), "wirewatch.db"), append([]sqlite.Option{sqlite.WithLogger(Quiet)}, opts...)...)
+	return migrated(tb, s, err)
+}
+
+// migrated fails tb on err, else migrates s and closes it when tb ends.
+func migrated[S store.Store](tb testing.TB, s S, err error) S {
+	tb.Helper()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -76,11 +83,25 @@ func OpenPostgres(tb testing.TB, opts ...postgres.Option) *postgres.Store {
 	url := PostgresURL(tb)
 	opts = append([]postgres.Option{postgres.WithSchema(FreshSchema(tb, url)), postgres.WithLogger(Quiet)}, opts...)
 	s, err := postgres.Open(tb.Context(), url, opts...)
+	return migrated(tb, s, err)
+}
+
+// AtVersion fails tb on err, else migrates s (a backend's test build, with
+// MigrateToForTest) to schema version v only and closes it when tb ends:
+// the start of an upgrade test.
+func AtVersion[S store.Store](tb testing.TB, s S, err error, v int) S {
+	tb.Helper()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { s.Close() })
-	if err := s.Migrate(tb.Context()); err != nil {
+	m, ok := any(s).(interface {
+		MigrateToForTest(ctx context.Context, v int) error
+	})
+	if !ok {
+		tb.Fatalf("%T cannot migrate to a given version", s)
+	}
+	if err := m.MigrateToForTest(tb.Context(), v); err != nil {
 		tb.Fatal(err)
 	}
 	return s

@@ -138,3 +138,17 @@ func BenchDrain(b *testing.B, s store.Store, n int) {
 	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(delivered), "ns/alert")
 	b.ReportMetric(float64(claiming.Nanoseconds())/float64(claims), "ns/claim")
 }
+
+// BenchScale runs the scale benchmarks of issue 18 on stores open makes:
+// an unchanged poll of 1,000 to 40,000 items and a drain of 1,000 to
+// 100,000 queued alerts.
+//
+//	go test -run '^$' -bench 'Scale' -benchtime 1x -benchmem ./store/sqlite/ ./store/postgres/
+func BenchScale(b *testing.B, open func(testing.TB) store.Store) {
+	for _, n := range []int{1000, 5000, 10000, 40000} {
+		b.Run(fmt.Sprintf("UnchangedPoll/items=%d", n), func(b *testing.B) { BenchUnchangedPoll(b, open(b), n) })
+	}
+	for _, n := range []int{1000, 10000, 100000} {
+		b.Run(fmt.Sprintf("Drain/backlog=%d", n), func(b *testing.B) { BenchDrain(b, open(b), n) })
+	}
+}

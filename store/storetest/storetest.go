@@ -69,6 +69,18 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			tc.fn(t, open(t))
 		})
 	}
+	t.Run("PruneInBatches", func(t *testing.T) {
+		s := open(t)
+		b, ok := s.(interface {
+			PruneInBatches(ctx context.Context, before time.Time, batch int) (int, error)
+		})
+		if !ok {
+			t.Skipf("%T cannot prune in batches of another size", s)
+		}
+		RunPruneInBatches(t, s, func(ctx context.Context, before time.Time) (int, error) {
+			return b.PruneInBatches(ctx, before, 2)
+		})
+	})
 }
 
 // --- helpers ---
