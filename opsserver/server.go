@@ -1,8 +1,9 @@
 // Package opsserver owns Wirewatch's HTTP endpoint for operators:
 //
 //	/healthz  the process is alive (200 "ok")
-//	/readyz   the configuration is loaded, the store answers, and the
-//	          process is not shutting down (200), else 503 with the reasons
+//	/readyz   the configuration is loaded, the store can write (a
+//	          heartbeat row, within the deadline), and the process is not
+//	          shutting down (200), else 503 with the reasons
 //	/metrics  Prometheus metrics (from a metrics.Set)
 //	/         a read-only HTML status page: every feed's health and the
 //	          last alerts
@@ -44,8 +45,8 @@ type Options struct {
 	Metrics *metrics.Set
 	// Source feeds the status page; nil shows no feeds or alerts.
 	Source Source
-	// Ready reports whether the store answers; nil means it always does.
-	// It is called with a 2 s deadline on each /readyz.
+	// Ready reports whether the store can write (see StoreReady); nil
+	// means it always can. It is called with a 2 s deadline on each /readyz.
 	Ready func(ctx context.Context) error
 	// Version is shown on the status page.
 	Version string
@@ -247,7 +248,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // readyz answers 200 when the process can do its work: configuration
-// loaded, store reachable, not shutting down. The body lists each check.
+// loaded, store writable, not shutting down. The body lists each check.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	s.mu.RLock()
 	cfg, draining := s.cfg, s.draining

@@ -221,16 +221,17 @@ func CleanAlert(a Alert) Alert {
 
 // CleanAlerts returns alerts cleaned (alerts itself when all are clean).
 func CleanAlerts(alerts []Alert) []Alert {
-	return cleanEach(alerts, CleanAlert, func(a, b *Alert) bool { return alertTextEqual(a, b) })
+	return cleanEach(alerts, CleanAlert, func(c Alert, i int) bool { return alertTextEqual(&c, &alerts[i]) })
 }
 
 // cleanEach returns xs with clean applied to each, copying xs only once
-// an element changes (same reports an unchanged one).
-func cleanEach[T any](xs []T, clean func(T) T, same func(a, b *T) bool) []T {
+// an element changes (same reports whether c, the cleaned xs[i], is
+// unchanged).
+func cleanEach[T any](xs []T, clean func(T) T, same func(c T, i int) bool) []T {
 	var out []T
 	for i := range xs {
 		c := clean(xs[i])
-		if out == nil && !same(&c, &xs[i]) {
+		if out == nil && !same(c, i) {
 			out = make([]T, len(xs))
 			copy(out, xs[:i])
 		}
@@ -278,7 +279,7 @@ func cleanTexts(max int, fields ...*string) {
 
 // CleanIDs returns ids with each CleanID'd (ids itself when all are clean).
 func CleanIDs(ids []string) []string {
-	return cleanEach(ids, CleanID, func(a, b *string) bool { return *a == *b })
+	return cleanEach(ids, CleanID, func(c string, i int) bool { return c == ids[i] })
 }
 
 // CleanPoll returns p with every text written by CommitPoll clean: the
