@@ -34,24 +34,31 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// A poll that outlives its lease keeps the lease, its feed takes one slot
-// only, and the other feeds go on being polled (issue 18.1: a 40,000-item
-// poll outlived its 45 s lease, the process claimed the feed again and
-// again, and with concurrency = 3 every slot held that one feed).
-func TestLongPollKeepsItsLeaseAndOneSlot(t *testing.T) {
-	release := make(chan struct{})
-	var slowHits atomic.Int32
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		slowHits.Add(1)
+// slowFeed serves body once release is closed (or a value is sent on
+// it), counting the requests: a poll in progress for as long as the test
+// wants.
+func slowFeed(t *testing.T, body string) (srv *httptest.Server, release chan struct{}, hits *atomic.Int32) {
+	release, hits = make(chan struct{}), new(atomic.Int32)
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
 		select {
 		case <-release:
 		case <-r.Context().Done():
 			return
 		}
 		w.Header().Set("Content-Type", "application/rss+xml")
-		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Slow</title><item><guid>s1</guid><title>slow strike</title></item></channel></rss>`)
+		fmt.Fprint(w, body)
 	}))
-	defer slow.Close()
+	t.Cleanup(srv.Close)
+	return srv, release, hits
+}
+
+// A poll that outlives its lease keeps the lease, its feed takes one slot
+// only, and the other feeds go on being polled (issue 18.1: a 40,000-item
+// poll outlived its 45 s lease, the process claimed the feed again and
+// again, and with concurrency = 3 every slot held that one feed).
+func TestLongPollKeepsItsLeaseAndOneSlot(t *testing.T) {
+	slow, release, slowHits := slowFeed(t, `<?xml version="1.0"?><rss version="2.0"><channel><title>Slow</title><item><guid>s1</guid><title>slow strike</title></item></channel></rss>`)
 	defer close(release)
 	good := &wire{}
 	gs := httptest.NewServer(good)
@@ -114,18 +121,7 @@ func TestLongPollKeepsItsLeaseAndOneSlot(t *testing.T) {
 // extensions in time), the process that claims the feed again does not
 // start a second poll of it while the first runs.
 func TestExpiredLeaseNeverTakesASecondSlot(t *testing.T) {
-	release := make(chan struct{})
-	var slowHits atomic.Int32
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		slowHits.Add(1)
-		select {
-		case <-release:
-		case <-r.Context().Done():
-			return
-		}
-		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Slow</title></channel></rss>`)
-	}))
-	defer slow.Close()
+	slow, release, slowHits := slowFeed(t, `<?xml version="1.0"?><rss version="2.0"><channel><title>Slow</title></channel></rss>`)
 	h := newHarness(t, []Feed{{Key: "slow", Name: "Slow", URL: slow.URL, Every: time.Minute}},
 		map[string]string{"Strikes": `strike`}, func(o *Options) {
 			o.Concurrency = 3

@@ -157,14 +157,7 @@ func TestBackup(t *testing.T) {
 func openPath(t *testing.T, path string) *sqlite.Store {
 	t.Helper()
 	s, err := sqlite.Open(path, sqlite.WithLogger(quiet))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return storetest.Migrated(t, s, err)
 }
 
 // A state file with damaged pages is refused at Open with an error that

@@ -28,11 +28,12 @@ var Quiet = slog.New(slog.DiscardHandler)
 func OpenSQLite(tb testing.TB, opts ...sqlite.Option) *sqlite.Store {
 	tb.Helper()
 	s, err := sqlite.Open(filepath.Join(tb.TempDir(), "wirewatch.db"), append([]sqlite.Option{sqlite.WithLogger(Quiet)}, opts...)...)
-	return migrated(tb, s, err)
+	return Migrated(tb, s, err)
 }
 
-// migrated fails tb on err, else migrates s and closes it when tb ends.
-func migrated[S store.Store](tb testing.TB, s S, err error) S {
+// Migrated fails tb on err, else migrates s and closes it when tb ends:
+// the end of opening a store for a test.
+func Migrated[S store.Store](tb testing.TB, s S, err error) S {
 	tb.Helper()
 	if err != nil {
 		tb.Fatal(err)
@@ -83,7 +84,7 @@ func OpenPostgres(tb testing.TB, opts ...postgres.Option) *postgres.Store {
 	url := PostgresURL(tb)
 	opts = append([]postgres.Option{postgres.WithSchema(FreshSchema(tb, url)), postgres.WithLogger(Quiet)}, opts...)
 	s, err := postgres.Open(tb.Context(), url, opts...)
-	return migrated(tb, s, err)
+	return Migrated(tb, s, err)
 }
 
 // AtVersion fails tb on err, else migrates s (a backend's test build, with
