@@ -89,14 +89,14 @@ func QueryAll[R Rows, T any](q Query[R], scan func(R) (T, error)) ([]T, error) {
 // Found maps the error of a read by key: no row (errors.Is(err, noRows))
 // is store.ErrNotFound, any other error names the backend; both name what
 // was looked for.
-func Found[T any](v T, err, noRows error, backend, what string) (T, error) {
+func Found[T any](v T, err, noRows error, name, what string) (T, error) {
 	switch {
 	case err == nil:
 		return v, nil
 	case errors.Is(err, noRows):
 		return v, fmt.Errorf("%s: %w", what, store.ErrNotFound)
 	default:
-		return v, fmt.Errorf("%s store: %s: %w", backend, what, err)
+		return v, fmt.Errorf("%s store: %s: %w", name, what, err)
 	}
 }
 
