@@ -20,8 +20,7 @@
 //	feeds.go      feeds: configuration sync, state, due claims, leases
 //	items.go      seen items: which are new, a poll's commit, forgetting
 //	outbox.go     alerts: insert, channel claims, sent/retry/failed marks, release
-//	alerts.go     reading alerts: listings and by id
-//	stories.go    story heads, for the monitor's story index
+//	alerts.go     reading alerts: listings, by id, story heads (the monitor's story index)
 //	posts.go      the posts to a channel, for its hourly cap
 //	retention.go  pruning finished alerts
 //	dump.go       reading out and loading the whole state (store.Copy), backups
