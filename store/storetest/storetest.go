@@ -57,6 +57,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AlertsFilterSlackTS", testAlertsFilterSlackTS},
 		{"ForgetItems", testForgetItems},
 		{"PruneAlerts", testPruneAlerts},
+		{"ItemTexts", testItemTexts},
+		{"PruneTexts", testPruneTexts},
 		{"Posts", testPosts},
 		{"HostileItems", testHostileItems},
 		{"HostileAlerts", testHostileAlerts},
