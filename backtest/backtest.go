@@ -39,8 +39,9 @@ import (
 // Source is where a backtest reads stored items; the store satisfies it.
 type Source interface {
 	// ItemTexts calls fn for each stored item text first seen at or after
-	// since, oldest first. rec is an itemtext record, valid only during the
-	// call. An error from fn stops the walk and is returned.
+	// since, oldest first (the store: in the order it stored them). rec is
+	// an itemtext record, valid only during the call. An error from fn
+	// stops the walk and is returned.
 	ItemTexts(ctx context.Context, since time.Time, fn func(feedKey, itemID string, seen time.Time, rec []byte) error) error
 }
 

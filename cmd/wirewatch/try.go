@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/url"
 	"os"
@@ -274,9 +275,14 @@ func tryFeeds(ctx context.Context, cfg *config.Config, rs []*rules.Rule, o backt
 	return nil
 }
 
-// openTextSource opens the store's kept item texts for reading.
+// openTextSource opens the store, whose kept item texts a backtest reads.
+// Reading does not stop a daemon that writes to it (SQLite: WAL).
 func openTextSource(ctx context.Context, cfg *config.Config) (backtest.Source, func(), error) {
-	return nil, nil, errors.New("this build's store does not keep item texts yet")
+	st, err := openStore(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, func() { st.Close() }, nil
 }
 
 // parseSince reads -since: a duration back from now ("7d", "36h") or a
