@@ -10,7 +10,6 @@ import (
 
 	"github.com/wirewatch/wirewatch/backtest"
 	"github.com/wirewatch/wirewatch/internal/testsize"
-	"github.com/wirewatch/wirewatch/rules"
 	"github.com/wirewatch/wirewatch/store"
 	"github.com/wirewatch/wirewatch/store/sqlite"
 	"github.com/wirewatch/wirewatch/store/storetest"
@@ -43,27 +42,30 @@ func BenchmarkOneRuleWeekPostgres(b *testing.B) {
 
 func benchStored(b *testing.B, st store.Store) {
 	now := time.Now()
-	mem := desk(b, 100_000, now)
+	storeDesk(b, st, desk(b, 100_000, now), now, true)
+	benchRules(b, st, now)
+}
+
+// storeDesk stores mem's items in st as the monitor would: in the order
+// they were first seen, a poll at a time (here 100 items, of one of 1,000
+// feeds each), with their texts or without.
+func storeDesk(tb testing.TB, st store.Store, mem *backtest.Memory, now time.Time, withText bool) (recBytes int) {
 	ctx := context.Background()
-	var err error
 	var defs []store.FeedDef
 	for i := range 1000 {
-		defs = append(defs, store.FeedDef{Key: fmt.Sprintf("feed-%d", i), URL: fmt.Sprintf("https://example.org/%d", i), Due: now})
+		defs = append(defs, store.FeedDef{Key: fmt.Sprintf("feed-%d", i), URL: fmt.Sprintf("https://example.org/%d/feed", i), Due: now})
 	}
 	if err := st.SyncFeeds(ctx, defs); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	// As the monitor stores them: in the order they were first seen, a
-	// poll at a time (here 100 items, of one feed each).
 	var p store.Poll
-	flush := func() {
-		if _, err := st.CommitPoll(ctx, p); err != nil {
-			b.Fatal(err)
-		}
+	flush := func() error {
+		_, err := st.CommitPoll(ctx, p)
 		p.Items = p.Items[:0]
+		return err
 	}
 	n := 0
-	err = mem.ItemTexts(ctx, time.Time{}, func(_, itemID string, seen time.Time, rec []byte) error {
+	err := mem.ItemTexts(ctx, time.Time{}, func(_, itemID string, seen time.Time, rec []byte) error {
 		if len(p.Items) == 0 {
 			f, err := st.Feed(ctx, fmt.Sprintf("feed-%d", (n/100)%1000))
 			if err != nil {
@@ -72,48 +74,22 @@ func benchStored(b *testing.B, st store.Store) {
 			p.Feed = f
 		}
 		n++
-		p.Items = append(p.Items, store.Item{FeedKey: p.Feed.Key, ID: itemID, Title: "t", FirstSeen: seen, Text: append([]byte(nil), rec...)})
-		if len(p.Items) == 100 {
-			flush()
+		it := store.Item{FeedKey: p.Feed.Key, ID: "https://www.example.org/news/2026/11/" + itemID, Title: "A headline of the usual length, about seventy characters or so", FirstSeen: seen}
+		if withText {
+			it.Text, recBytes = append([]byte(nil), rec...), recBytes+len(rec)
+		}
+		if p.Items = append(p.Items, it); len(p.Items) == 100 {
+			return flush()
 		}
 		return nil
 	})
+	if err == nil && len(p.Items) > 0 {
+		err = flush()
+	}
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	if len(p.Items) > 0 {
-		flush()
-	}
-	z := rules.NewAnalyzer()
-	for _, c := range []struct{ name, q string }{{"cross-border", crossBorder}, {"talks-collapse", talksCollapse}, {"broad", broad}, {"wildcard", `negotiat*`}} {
-		r, err := rules.Compile(c.name, c.q)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Run(c.name, func(b *testing.B) {
-			var first time.Duration
-			var sum *backtest.Summary
-			for b.Loop() {
-				start := time.Now()
-				first = 0
-				sum, err = backtest.Run(ctx, st, []*rules.Rule{r}, backtest.Options{Since: now.Add(-8 * 24 * time.Hour), Analyzer: z}, func(*backtest.Result) error {
-					if first == 0 {
-						first = time.Since(start)
-					}
-					return nil
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			if sum.Scanned != 100_000 {
-				b.Fatalf("scanned %d items", sum.Scanned)
-			}
-			b.ReportMetric(float64(first.Microseconds())/1000, "ms-first")
-			b.ReportMetric(float64(sum.Matched), "matches")
-			b.ReportMetric(100*float64(sum.Skipped)/float64(sum.Scanned), "%skipped")
-		})
-	}
+	return recBytes
 }
 
 // TestStoredTextSize measures what keeping texts costs on disk: the SQLite
@@ -132,40 +108,10 @@ func TestStoredTextSize(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx := t.Context()
-		if err := st.Migrate(ctx); err != nil {
+		if err := st.Migrate(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		var defs []store.FeedDef
-		for i := range 1000 {
-			defs = append(defs, store.FeedDef{Key: fmt.Sprintf("feed-%d", i), URL: fmt.Sprintf("https://example.org/%d/feed", i), Due: now})
-		}
-		if err := st.SyncFeeds(ctx, defs); err != nil {
-			t.Fatal(err)
-		}
-		var p store.Poll
-		n := 0
-		err = mem.ItemTexts(ctx, time.Time{}, func(_, itemID string, seen time.Time, rec []byte) error {
-			if len(p.Items) == 0 {
-				if p.Feed, err = st.Feed(ctx, fmt.Sprintf("feed-%d", (n/100)%1000)); err != nil {
-					return err
-				}
-			}
-			n++
-			it := store.Item{FeedKey: p.Feed.Key, ID: "https://www.example.org/news/2026/11/" + itemID, Title: "A headline of the usual length, about seventy characters or so", FirstSeen: seen}
-			if withText {
-				it.Text, recs = append([]byte(nil), rec...), recs+len(rec)
-			}
-			if p.Items = append(p.Items, it); len(p.Items) == 100 {
-				_, err := st.CommitPoll(ctx, p)
-				p.Items = p.Items[:0]
-				return err
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		recs = storeDesk(t, st, mem, now, withText)
 		if err := st.Close(); err != nil {
 			t.Fatal(err)
 		}
