@@ -4,7 +4,8 @@
 //	wirewatch run   -config FILE             the daemon
 //	wirewatch once  -config FILE [-dry-run]  one pass over every feed, then exit
 //	wirewatch check -config FILE             validate the config and every rule
-//	wirewatch try   [-config FILE] [-query RULE | -rule NAME] [-json] SOURCE...
+//	wirewatch try   [-config FILE] [-query RULE | -rule NAME] [-against RULE] [-json] SOURCE...
+//	wirewatch try   -config FILE -since 7d [-query RULE | -rule NAME] [-against RULE] [-json]
 //	wirewatch feeds -config FILE [-json]
 //	wirewatch migrate -config FILE
 //	wirewatch healthcheck -config FILE
@@ -46,8 +47,10 @@ Usage:
   wirewatch run   -config FILE                 poll every feed on its schedule until SIGINT/SIGTERM
   wirewatch once  -config FILE [-dry-run]      one pass over every feed, deliver, exit
   wirewatch check -config FILE [-fetch]        validate the config and every rule (-fetch: and every feed)
-  wirewatch try   [-config FILE] [-query RULE | -rule NAME] [-json] SOURCE...
+  wirewatch try   [-config FILE] [-query RULE | -rule NAME] [-against RULE] [-json] SOURCE...
                                                show which items of feed files or URLs match
+  wirewatch try   -config FILE -since 7d [-query RULE | -rule NAME] [-against RULE] [-json]
+                                               the same over the items the store kept; -against: what an edit changes
   wirewatch feeds -config FILE [-json]         every feed's health: last success, errors, next due, 304 ratio
   wirewatch migrate -config FILE [-from-sqlite OLD.db]
                                                apply the store's schema migrations (and copy an SQLite state file in)
