@@ -95,10 +95,13 @@ func (c *consoleLog) String() string {
 // the error at its place; picks a configured rule; and a keystroke while a
 // search runs cancels it.
 func TestPlaygroundInBrowser(t *testing.T) {
-	ctx, console := newBrowser(t)
 	slow := &slowSource{src: wire(t, time.Now()), gate: make(chan struct{})}
 	close(slow.gate)
 	s := startPlayground(t, slow, opsserver.Options{})
+	// The browser is started after the server so that it is closed first
+	// (cleanups run last in, first out): the server then shuts down with no
+	// client connected.
+	ctx, console := newBrowser(t)
 	base := "http://" + s.Addr()
 
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
