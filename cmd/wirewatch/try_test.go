@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -24,4 +26,30 @@ func FuzzJSONString(f *testing.F) {
 			t.Fatalf("%q: got %s, encoding/json %s", s, got, want.String())
 		}
 	})
+}
+
+// TestTryJSONLines: every line of try -json is one (item, rule) match
+// with the documented fields, the item's fields shared by its lines.
+func TestTryJSONLines(t *testing.T) {
+	var out, errOut bytes.Buffer
+	srcs := []string{filepath.Join("testdata", "story-dawn.rss"), filepath.Join("testdata", "story-geo.rss")}
+	err := cmdTry(t.Context(), append([]string{"-json", "-query", "strike AND Afghanistan", "-against", "strike"}, srcs...), &out, &errOut)
+	if err != nil {
+		t.Fatalf("%v: %s", err, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 6 { // 3 items, each matched by both versions
+		t.Fatalf("%d lines:\n%s", len(lines), out.String())
+	}
+	for _, l := range lines {
+		var m tryMatch
+		dec := json.NewDecoder(strings.NewReader(l))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&m); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		if m.Rule == "" || m.Feed == "" || m.Title == "" || m.Link == "" || m.GUID == "" || m.Snippet == "" || len(m.Matched) == 0 || m.Story == "" || m.Seen.IsZero() || m.Published == nil || m.Change != "same" {
+			t.Errorf("incomplete line: %s", l)
+		}
+	}
 }
