@@ -132,14 +132,18 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		o.Against = r
 	}
-	if *path == "" {
-		for _, r := range append(rs, o.Against) {
-			if r == nil {
-				continue
-			}
-			for _, w := range r.Warnings() {
-				fmt.Fprintf(stderr, "warning: rule %q: column %d: %s\n", r.Name(), w.Col, w.Msg)
-			}
+	// check's warnings for the rules typed here (configured rules have
+	// `wirewatch check`).
+	var typed []*rules.Rule
+	if *query != "" {
+		typed = append(typed, rs[0])
+	}
+	if o.Against != nil {
+		typed = append(typed, o.Against)
+	}
+	for _, r := range typed {
+		for _, w := range r.Warnings() {
+			fmt.Fprintf(stderr, "warning: rule %q: column %d: %s\n", r.Name(), w.Col, w.Msg)
 		}
 	}
 	if cfg != nil {
