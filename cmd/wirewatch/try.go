@@ -55,16 +55,15 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintln(stderr, "usage: wirewatch try [-config FILE] [-query 'RULE' | -rule NAME] [-json] SOURCE...")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, true); err != nil {
 		return err
 	}
 	sources := fs.Args()
 	if len(sources) == 0 {
-		fs.Usage()
-		return exitError(2)
+		return usagef("give at least one feed file or URL to try")
 	}
 	if *query != "" && *ruleName != "" {
-		return errors.New("give -query or -rule, not both")
+		return usagef("give -query or -rule, not both")
 	}
 
 	var cfg *config.Config
@@ -91,11 +90,11 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			}
 		}
 		if found == nil {
-			return fmt.Errorf("no rule named %q in %s", *ruleName, *path)
+			return usagef("-rule: no rule named %q in %s", *ruleName, *path)
 		}
 		rs = []*rules.Rule{found}
 	case cfg == nil:
-		return errors.New("give -query 'RULE', or -config FILE to use its rules")
+		return usagef("give -query 'RULE', or -config FILE to use its rules")
 	}
 	for _, r := range rs {
 		for _, w := range r.Warnings() {
