@@ -76,7 +76,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err := srv.Start(ctx); err != nil {
 			return fmt.Errorf("[http] listen: %w", err)
 		}
-		log.Info("operator endpoint listening", "addr", srv.Addr())
 		if w := listenExposure(l.cfg.HTTP.Listen); w != "" {
 			log.Warn("operator endpoint exposed: " + w)
 		}
