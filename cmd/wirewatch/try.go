@@ -148,7 +148,7 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			if errors.As(err, &nf) && len(nf.Alternates) > 0 {
 				fmt.Fprintf(stderr, "  try one of the feeds it advertises:\n")
 				for _, alt := range nf.Alternates {
-					fmt.Fprintf(stderr, "    wirewatch try %s\n", alt)
+					fmt.Fprintf(stderr, "    %s\n", tryAgain(args, sources, alt))
 				}
 			}
 			failed++
