@@ -128,6 +128,13 @@ query = "x"
 		{[]string{"healthcheck", "-config", good, "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"healthcheck", "-config", good}, 1, "[http] listen is not set"},
 		{[]string{"healthcheck", "-config", down}, 1, "healthz"},
+
+		// demo
+		{[]string{"demo", "-offline"}, 2, "flag provided but not defined: -offline"},
+		{[]string{"demo", "-dir"}, 2, "flag needs an argument: -dir"},
+		{[]string{"demo", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"demo", "-dir", good}, 1, "not a directory"},
+		{[]string{"demo", "-h"}, 0, "-dir"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {

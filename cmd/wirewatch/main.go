@@ -1,6 +1,7 @@
 // Command wirewatch watches news feeds, matches new items against editors'
 // rules and posts each match to Slack, once.
 //
+//	wirewatch demo                           an offline first look
 //	wirewatch run   -config FILE             the daemon
 //	wirewatch once  -config FILE [-dry-run]  one pass over every feed, then exit
 //	wirewatch check -config FILE             validate the config and every rule
@@ -14,8 +15,8 @@
 // together and owns signals; the work itself lives in monitor, rules, story,
 // store and notify. The commands are listed once, in main.go (commands),
 // with their usage errors (exit status 2); each lives in the file of its
-// name (run.go, once.go, check.go, try.go, feeds.go, migrate.go,
-// healthcheck.go);
+// name (demo.go, run.go, once.go, check.go, try.go, feeds.go,
+// migrate.go, healthcheck.go);
 // wire.go loads the configuration and builds the parts from it, reloader.go
 // applies a changed configuration to the running daemon, ops.go connects
 // the operators' endpoint and metrics.
@@ -56,6 +57,7 @@ var commands []command
 
 func init() {
 	commands = []command{
+		{"demo", "[-dir DIR]", "an offline first look: bundled feeds, the example rules, what a desk would see", cmdDemo},
 		{"run", "-config FILE [-grace 10s] [-allow-empty-reload]", "poll every feed on its schedule until SIGINT/SIGTERM", cmdRun},
 		{"once", "-config FILE [-dry-run]", "one pass over every feed, deliver, exit (-dry-run: print what would be sent)", cmdOnce},
 		{"check", "-config FILE [-fetch]", "validate the config and every rule (-fetch: and every feed)", cmdCheck},
