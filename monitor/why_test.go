@@ -1,0 +1,88 @@
+package monitor
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a log destination shared by concurrent polls.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestWhyNoAlertIsLogged: a poll's log line counts the new items that
+// raised no alert, by reason (older than the backfill window on the first
+// poll, older than retention, muted), and at debug level each is named with
+// its feed; a dry run's line says it is one and counts as queued what it
+// prints.
+func TestWhyNoAlertIsLogged(t *testing.T) {
+	w := &wire{}
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	var logs syncBuffer
+	h := newHarness(t, []Feed{{Key: "wire", Name: "Wire", URL: srv.URL, Every: 5 * time.Minute, Backfill: 24 * time.Hour}},
+		map[string]string{"Strikes": `strike`, "Talks": `talks`}, func(o *Options) {
+			o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			o.Retention = 30 * 24 * time.Hour
+		})
+	now := h.clock.Now()
+	w.add("old", "Old strike story", "", now.Add(-48*time.Hour))
+	w.add("undated", "Undated strike story", "", time.Time{})
+	w.add("recent", "Recent strike story", "", now.Add(-time.Hour))
+	w.add("talks", "Talks in Istanbul", "", now.Add(-time.Hour))
+	rs := *h.mon.rules.Load()
+	rs.Routes = map[string]Route{"Strikes": {Channels: []string{"#desk"}}, "Talks": {Channels: []string{"#desk"}, MuteUntil: now.Add(time.Hour)}}
+	h.mon.SetRules(&rs)
+
+	// The dry run first: it says so, and queued= is what it would print.
+	res := h.mon.PollAll(context.Background(), true)
+	if res[0].Queued != 1 || len(res[0].Alerts) != 1 || res[0].Backfilled != 2 || res[0].Muted != 1 {
+		t.Fatalf("dry run: %+v", res[0])
+	}
+	if !regexp.MustCompile(`level=INFO msg="dry run: feed polled, nothing recorded" feed=Wire items=4 new=4 backfilled=2 old=0 muted=1 queued=1 `).MatchString(logs.String()) {
+		t.Errorf("dry run log:\n%s", logs.String())
+	}
+
+	res = h.pollAll()
+	if res[0].Queued != 1 || res[0].Backfilled != 2 || res[0].Muted != 1 || res[0].Old != 0 {
+		t.Fatalf("first poll: %+v", res[0])
+	}
+	log := logs.String()
+	if !regexp.MustCompile(`level=INFO msg="feed polled" feed=Wire items=4 new=4 backfilled=2 old=0 muted=1 queued=1 `).MatchString(log) {
+		t.Errorf("poll log line:\n%s", log)
+	}
+	for _, want := range []string{
+		`level=DEBUG msg="item recorded without matching: published before the backfill window of the feed's first poll" feed=Wire item=old title="Old strike story"`,
+		`level=DEBUG msg="item recorded without matching: undated, on the feed's first poll" feed=Wire item=undated`,
+		`level=DEBUG msg="match muted: no alert" feed=Wire item=talks title="Talks in Istanbul" rule=Talks`,
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %s\n%s", want, log)
+		}
+	}
+
+	// Later: an item published before the retention period is old news.
+	w.add("ancient", "Ancient strike story", "", now.Add(-60*24*time.Hour))
+	h.clock.Advance(time.Hour)
+	if res := h.pollAll(); res[0].Old != 1 || res[0].Queued != 0 {
+		t.Errorf("old news: %+v", res[0])
+	}
+	if !strings.Contains(logs.String(), `msg="item recorded without matching: published before the retention period (old news)" feed=Wire item=ancient`) {
+		t.Errorf("old news not logged:\n%s", logs.String())
+	}
+}
