@@ -166,7 +166,7 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			for _, m := range ix.Match(a) {
 				matched++
 				snippet, marks := rules.Snippet(a, m.Spans, 300)
-				words := matchedWords(a, m.Spans)
+				words := rules.MatchedWords(a, m.Spans)
 				key := it.Link
 				if key == "" {
 					key = it.GUID
@@ -237,22 +237,4 @@ func highlight(s string, marks [][2]int) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
-}
-
-// matchedWords lists the distinct matched words, in order.
-func matchedWords(a *rules.Analyzed, spans []rules.Span) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, sp := range spans {
-		t := a.Text(sp.Field)
-		if sp.Start < 0 || sp.End > len(t) || sp.Start >= sp.End {
-			continue
-		}
-		w := sp.Field.String() + ":" + t[sp.Start:sp.End]
-		if !seen[w] {
-			seen[w] = true
-			out = append(out, w)
-		}
-	}
-	return out
 }
