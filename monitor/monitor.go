@@ -783,7 +783,9 @@ func (m *Monitor) newItems(ctx context.Context, f Feed, st *store.FeedState, doc
 	for _, id := range unseen {
 		it := byID[id]
 		items = append(items, store.Item{FeedKey: f.Key, ID: id, Title: it.Title, Link: it.Link, Published: it.Published, FirstSeen: now})
+		item := &items[len(items)-1]
 		if !st.Initialized && (it.Published.IsZero() || it.Published.Before(now.Add(-f.Backfill))) {
+			item.Outcome = store.OutcomeBackfilled
 			res.Backfilled++
 			why := "published before the backfill window of the feed's first poll"
 			if it.Published.IsZero() {
@@ -795,14 +797,22 @@ func (m *Monitor) newItems(ctx context.Context, f Feed, st *store.FeedState, doc
 		}
 		if m.o.Retention > 0 && !it.Published.IsZero() && it.Published.Before(now.Add(-m.o.Retention)) {
 			// Older than anything the store remembers: old news.
+			item.Outcome = store.OutcomeOld
 			res.Old++
 			m.log.Debug("item recorded without matching: published before the retention period (old news)", "feed", f.Name, "item", id,
 				"title", it.Title, "published", it.Published, "retention", m.o.Retention.String())
 			continue
 		}
-		as, muted := m.match(rs, f, it, now, dryRun)
-		if len(as) == 0 && len(muted) > 0 {
+		as, matches := m.match(rs, f, it, now, dryRun)
+		item.Matches = matches
+		switch {
+		case len(matches) == 0:
+			item.Outcome = store.OutcomeNoMatch
+		case len(as) == 0:
+			item.Outcome = store.OutcomeMuted
 			res.Muted++
+		default:
+			item.Outcome = store.OutcomeAlerted
 		}
 		alerts = append(alerts, as...)
 	}
@@ -811,10 +821,11 @@ func (m *Monitor) newItems(ctx context.Context, f Feed, st *store.FeedState, doc
 
 // match runs the rules over one item and builds one alert per (rule,
 // channel) it matched. For a rule that groups stories, each alert either
-// opens a story in its channel or joins the one it reports. muted are the
-// rules that matched while they, or the feed, were muted (logged at debug
-// level).
-func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, now time.Time, dryRun bool) (out []store.Alert, muted []string) {
+// opens a story in its channel or joins the one it reports. matches are
+// the rules it matched, each with the mute that kept it from alerting
+// (the feed's or the rule's mute_until; logged at debug level), if one
+// did.
+func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, now time.Time, dryRun bool) (out []store.Alert, matches []store.ItemMatch) {
 	a := m.analyzer.Analyze(Document(f, it))
 	defer a.Release()
 	var sig story.Signature
@@ -823,14 +834,15 @@ func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, now time.Time, dryR
 		name := mt.Rule.Name()
 		m.o.Metrics.RuleMatched(name)
 		route := rs.Routes[name]
-		if now.Before(f.MuteUntil) || now.Before(route.MuteUntil) {
+		if why := muted(f, route, now); why != "" {
 			// Muted: the item is recorded, nobody is alerted.
-			muted = append(muted, name)
-			m.log.Debug("match muted: no alert", "feed", f.Name, "item", it.ID, "title", it.Title, "rule", name,
-				"feed_muted_until", f.MuteUntil, "rule_muted_until", route.MuteUntil)
+			matches = append(matches, store.ItemMatch{Rule: name, Muted: why})
+			m.log.Debug("match muted: no alert", "feed", f.Name, "item", it.ID, "title", it.Title, "rule", name, "muted", why)
 			continue
 		}
+		matches = append(matches, store.ItemMatch{Rule: name})
 		snippet, marks := rules.Snippet(a, mt.Spans, m.o.SnippetRunes)
+		words := rules.MatchedWords(a, mt.Spans)
 		published := it.Published
 		if published.IsZero() {
 			published = now
@@ -854,6 +866,7 @@ func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, now time.Time, dryR
 				Published:   published,
 				Snippet:     snippet,
 				Marks:       marks,
+				Matched:     words,
 				CreatedAt:   now,
 				NextAttempt: now,
 			}
@@ -870,7 +883,19 @@ func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, now time.Time, dryR
 			out = append(out, al)
 		}
 	}
-	return out, muted
+	return out, matches
+}
+
+// muted says why a match of route's rule on feed f raises no alert at
+// now ("feed muted until …", "rule muted until …"), or "" if it does.
+func muted(f Feed, route Route, now time.Time) string {
+	switch {
+	case now.Before(f.MuteUntil):
+		return "feed muted until " + f.MuteUntil.UTC().Format(time.RFC3339)
+	case now.Before(route.MuteUntil):
+		return "rule muted until " + route.MuteUntil.UTC().Format(time.RFC3339)
+	}
+	return ""
 }
 
 // cleanItems makes each item's text what every store accepts (the rules

@@ -6,10 +6,13 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wirewatch/wirewatch/store"
 )
 
 // syncBuffer is a log destination shared by concurrent polls.
@@ -69,7 +72,7 @@ func TestWhyNoAlertIsLogged(t *testing.T) {
 	for _, want := range []string{
 		`level=DEBUG msg="item recorded without matching: published before the backfill window of the feed's first poll" feed=Wire item=old title="Old strike story"`,
 		`level=DEBUG msg="item recorded without matching: undated, on the feed's first poll" feed=Wire item=undated`,
-		`level=DEBUG msg="match muted: no alert" feed=Wire item=talks title="Talks in Istanbul" rule=Talks`,
+		`level=DEBUG msg="match muted: no alert" feed=Wire item=talks title="Talks in Istanbul" rule=Talks muted="rule muted until 2026-11-24T13:00:00Z"`,
 	} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %s\n%s", want, log)
@@ -84,5 +87,28 @@ func TestWhyNoAlertIsLogged(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `msg="item recorded without matching: published before the retention period (old news)" feed=Wire item=ancient`) {
 		t.Errorf("old news not logged:\n%s", logs.String())
+	}
+
+	// The store keeps what became of each item, for explain, and each
+	// alert the words its rule matched.
+	want := map[string]struct {
+		outcome string
+		matches []store.ItemMatch
+	}{
+		"old":     {store.OutcomeBackfilled, nil},
+		"undated": {store.OutcomeBackfilled, nil},
+		"recent":  {store.OutcomeAlerted, []store.ItemMatch{{Rule: "Strikes"}}},
+		"talks":   {store.OutcomeMuted, []store.ItemMatch{{Rule: "Talks", Muted: "rule muted until 2026-11-24T13:00:00Z"}}},
+		"ancient": {store.OutcomeOld, nil},
+	}
+	for id, w := range want {
+		items, err := h.store.FindItems(context.Background(), []string{id})
+		if err != nil || len(items) != 1 || items[0].Outcome != w.outcome || !slices.Equal(items[0].Matches, w.matches) {
+			t.Errorf("item %s in the store: %+v, %v; want %s %v", id, items, err, w.outcome, w.matches)
+		}
+	}
+	as := h.alerts()
+	if len(as) != 1 || !slices.Equal(as[0].Matched, []string{"title:strike"}) {
+		t.Errorf("the alert's matched words: %+v", as)
 	}
 }
