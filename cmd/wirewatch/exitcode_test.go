@@ -55,6 +55,7 @@ query = "x"
 		t.Fatal(err)
 	}
 	feed := filepath.Join("testdata", "reference-article.rss")
+	link := "https://www.dawn.com/news/1952000"
 
 	cases := []exitCase{
 		// No command, an unknown one, help and version.
@@ -84,6 +85,7 @@ query = "x"
 		{[]string{"once", "-config", good, "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"once", "-config", down}, 1, "all 1 feeds failed"},
 		{[]string{"once", "-config", good, "-dry-run"}, 0, `"rule":"Strikes"`},
+		{[]string{"once", "-config", good}, 0, "deep into Afghanistan"}, // explain's item, below
 
 		// check
 		{[]string{"check"}, 2, "-config FILE is required"},
@@ -103,6 +105,16 @@ query = "x"
 		{[]string{"try", "-json=maybe", feed}, 2, "invalid boolean value"},
 		{[]string{"try", "-query", "x", filepath.Join(dir, "missing.rss")}, 1, "missing.rss"},
 		{[]string{"try", "-query", `"deep into Afghanistan"`, feed}, 0, "[deep into Afghanistan]"},
+
+		// explain
+		{[]string{"explain", link}, 2, "-config FILE is required"},
+		{[]string{"explain", "-config", good}, 2, "give the link or GUID of one item"},
+		{[]string{"explain", "-config", good, link, "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"explain", "-config", good, "-why", link}, 2, "flag provided but not defined: -why"},
+		{[]string{"explain", "-config", good, "-json=maybe", link}, 2, "invalid boolean value"},
+		{[]string{"explain", "-config", broken, link}, 1, "problem(s)"},
+		{[]string{"explain", "-config", good, "https://example.org/never-seen"}, 1, "no stored item"},
+		{[]string{"explain", "-config", good, link}, 0, `OUTCOME  alerted: it matched "Strikes"`},
 
 		// feeds
 		{[]string{"feeds"}, 2, "-config FILE is required"},

@@ -6,6 +6,7 @@
 //	wirewatch once  -config FILE [-dry-run]  one pass over every feed, then exit
 //	wirewatch check -config FILE             validate the config and every rule
 //	wirewatch try   [-config FILE] [-query RULE | -rule NAME] [-json] SOURCE...
+//	wirewatch explain -config FILE LINK_OR_GUID
 //	wirewatch feeds -config FILE [-json]
 //	wirewatch migrate -config FILE
 //	wirewatch healthcheck -config FILE
@@ -15,8 +16,8 @@
 // together and owns signals; the work itself lives in monitor, rules, story,
 // store and notify. The commands are listed once, in main.go (commands),
 // with their usage errors (exit status 2); each lives in the file of its
-// name (demo.go, run.go, once.go, check.go, try.go, feeds.go,
-// migrate.go, healthcheck.go);
+// name (demo.go, run.go, once.go, check.go, try.go, explain.go,
+// feeds.go, migrate.go, healthcheck.go);
 // wire.go loads the configuration and builds the parts from it, reloader.go
 // applies a changed configuration to the running daemon, ops.go connects
 // the operators' endpoint and metrics.
@@ -62,6 +63,7 @@ func init() {
 		{"once", "-config FILE [-dry-run]", "one pass over every feed, deliver, exit (-dry-run: print what would be sent)", cmdOnce},
 		{"check", "-config FILE [-fetch]", "validate the config and every rule (-fetch: and every feed)", cmdCheck},
 		{"try", "[-config FILE] [-query RULE | -rule NAME] [-json] SOURCE...", "show which items of feed files or URLs match, and why", cmdTry},
+		{"explain", "-config FILE [-json] LINK_OR_GUID", "what became of one stored item: the rules it matched or why it raised no alert, its alerts, stories and posts", cmdExplain},
 		{"feeds", "-config FILE [-json]", "every feed's health: last success, errors, next due, 304 ratio", cmdFeeds},
 		{"migrate", "-config FILE [-from-sqlite OLD.db]", "apply the store's schema migrations (and copy an SQLite state file in)", cmdMigrate},
 		{"healthcheck", "-config FILE", "probe the running daemon's /healthz (for containers)", cmdHealthcheck},
