@@ -368,7 +368,10 @@ func alertState(a explainedAlert) string {
 		if a.Digest != "" && a.Attempts == 0 {
 			return fmt.Sprintf("queued for its digest at %s", notify.FormatTime(*a.NextAttempt))
 		}
-		return fmt.Sprintf("queued, next attempt %s (%s)", notify.FormatTime(*a.NextAttempt), attempts)
+		if a.NextAttempt.After(time.Now()) {
+			return fmt.Sprintf("queued, next attempt %s (%s)", notify.FormatTime(*a.NextAttempt), attempts)
+		}
+		return fmt.Sprintf("queued, due since %s (%s): waiting for a running Wirewatch to deliver it, at the channel's pace and within [slack] channel_cap", notify.FormatTime(*a.NextAttempt), attempts)
 	}
 }
 

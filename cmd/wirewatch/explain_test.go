@@ -60,6 +60,7 @@ query = "strike"
 channels = ["#all-strikes"]
 `, filepath.Join(dir, "state.db"), slack.APIURL(), wire.URL, old.URL, mute)+exampleRules(t))
 
+	slack.Reject("diplomacy", "channel_not_found")
 	var out, errb bytes.Buffer
 	if code := run([]string{"once", "-config", cfg}, &out, &errb); code != 0 {
 		t.Fatalf("once: exit %d\n%s", code, errb.String())
@@ -94,7 +95,9 @@ channels = ["#all-strikes"]
 		`#desk-south-asia · rule "Talks collapse" · sent `,
 		"Slack ts " + parent[1].TS,
 		`joined the story opened by its alert for rule "Cross-border strikes"; a reply in its thread (ts ` + parent[0].TS + ")",
-		`#diplomacy · rule "Talks collapse"`,
+		`#diplomacy · rule "Talks collapse" · failed `,
+		"(1 attempt): given up",
+		"last error: slack: channel_not_found",
 		`#all-strikes · rule "Any strike" · sent `,
 		"Slack ts " + strikes[0].TS,
 		"message: summarised: one message with 2 other alert(s) due at once for the channel (more than [slack] group_after)",
@@ -128,5 +131,20 @@ channels = ["#all-strikes"]
 	}
 	if got, code := explain("https://example.org/never-seen"); code != 1 || !strings.Contains(got, `no stored item has the link or GUID "https://example.org/never-seen"`) {
 		t.Errorf("explain of an unknown item: exit %d\n%s", code, got)
+	}
+}
+
+// A queued alert says whether it waits for a retry or is due and waits for
+// delivery.
+func TestExplainQueuedState(t *testing.T) {
+	later, past := time.Now().Add(time.Hour), time.Now().Add(-time.Hour)
+	if got := alertState(explainedAlert{State: "queued", Attempts: 2, NextAttempt: &later}); !strings.HasPrefix(got, "queued, next attempt ") || !strings.Contains(got, "(2 attempts)") {
+		t.Errorf("retrying: %q", got)
+	}
+	if got := alertState(explainedAlert{State: "queued", NextAttempt: &past}); !strings.Contains(got, "due since") || !strings.Contains(got, "waiting for a running Wirewatch") {
+		t.Errorf("due: %q", got)
+	}
+	if got := alertState(explainedAlert{State: "queued", Digest: "0 9 * * *", NextAttempt: &later}); !strings.HasPrefix(got, "queued for its digest at ") {
+		t.Errorf("digest: %q", got)
 	}
 }
