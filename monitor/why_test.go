@@ -1,32 +1,24 @@
 package monitor
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/wirewatch/wirewatch/store"
 )
 
-// syncBuffer is a log destination shared by concurrent polls.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// String returns everything logged so far.
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // TestWhyNoAlertIsLogged: a poll's log line counts the new items that
 // raised no alert, by reason (older than the backfill window on the first
@@ -37,7 +29,7 @@ func TestWhyNoAlertIsLogged(t *testing.T) {
 	w := &wire{}
 	srv := httptest.NewServer(w)
 	defer srv.Close()
-	var logs syncBuffer
+	var logs lockedBuffer
 	h := newHarness(t, []Feed{{Key: "wire", Name: "Wire", URL: srv.URL, Every: 5 * time.Minute, Backfill: 24 * time.Hour}},
 		map[string]string{"Strikes": `strike`, "Talks": `talks`}, func(o *Options) {
 			o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
