@@ -272,7 +272,7 @@ func (b *Backtest) add(feedKey, itemID string, seen time.Time, t *itemtext.Text)
 			}
 			spans = append(spans, m.Spans...)
 		}
-		res.Hits = append(res.Hits, Hit{Rule: m.Rule.Name(), Words: matchedWords(a, m.Spans)})
+		res.Hits = append(res.Hits, Hit{Rule: m.Rule.Name(), Words: rules.MatchedWords(a, m.Spans)})
 	}
 	res.Snippet, res.Marks = rules.Snippet(a, spans, b.o.SnippetRunes)
 	switch {
@@ -292,27 +292,3 @@ func (b *Backtest) add(feedKey, itemID string, seen time.Time, t *itemtext.Text)
 
 // Summary returns what the backtest found so far.
 func (b *Backtest) Summary() *Summary { return b.sum.result() }
-
-// matchedWords lists the distinct matched words of spans, in order, as
-// "field:word".
-func matchedWords(a *rules.Analyzed, spans []rules.Span) []string {
-	var out []string
-	for _, sp := range spans {
-		t := a.Text(sp.Field)
-		if sp.Start < 0 || sp.End > len(t) || sp.Start >= sp.End {
-			continue
-		}
-		w := sp.Field.String() + ":" + t[sp.Start:sp.End]
-		dup := false
-		for _, o := range out {
-			if o == w {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			out = append(out, w)
-		}
-	}
-	return out
-}

@@ -66,28 +66,27 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintln(stderr, "       wirewatch try -config FILE -since 7d [-query 'RULE' | -rule NAME] [-against 'RULE'] [-json]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, true); err != nil {
 		return err
 	}
 	sources := fs.Args()
-	if (len(sources) == 0) == (*since == "") {
-		fs.Usage()
-		if *since != "" {
-			return fmt.Errorf("give -since or feed sources, not both")
-		}
-		return exitError(2)
+	switch {
+	case len(sources) == 0 && *since == "":
+		return usagef("give at least one feed file or URL to try, or -since to try the stored items")
+	case len(sources) > 0 && *since != "":
+		return usagef("give -since or feed sources, not both")
 	}
 	if *query != "" && *ruleName != "" {
-		return errors.New("give -query or -rule, not both")
+		return usagef("give -query or -rule, not both")
 	}
 	var from time.Time
 	if *since != "" {
 		var err error
 		if from, err = parseSince(*since, time.Now()); err != nil {
-			return err
+			return usagef("%v", err)
 		}
 		if *path == "" {
-			return errors.New("-since reads the store: give -config FILE")
+			return usagef("-since reads the store: give -config FILE")
 		}
 	}
 
@@ -115,16 +114,16 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			}
 		}
 		if found == nil {
-			return fmt.Errorf("no rule named %q in %s", *ruleName, *path)
+			return usagef("-rule: no rule named %q in %s", *ruleName, *path)
 		}
 		rs = []*rules.Rule{found}
 	case cfg == nil:
-		return errors.New("give -query 'RULE', or -config FILE to use its rules")
+		return usagef("give -query 'RULE', or -config FILE to use its rules")
 	}
 	o := backtest.Options{Since: from}
 	if *against != "" {
 		if len(rs) != 1 {
-			return errors.New("-against compares one rule: give -query or -rule")
+			return usagef("-against compares one rule: give -query or -rule")
 		}
 		r, err := rules.Compile("against", *against)
 		if err != nil {
@@ -159,7 +158,7 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if cfg == nil {
 		cfg = &config.Config{Fetch: config.Fetch{Timeout: config.DefaultTimeout, MaxBodyBytes: config.DefaultMaxBodyBytes, MaxRedirects: config.DefaultMaxRedirects, PerHost: config.DefaultPerHost}}
 	}
-	return tryFeeds(ctx, cfg, rs, o, sources, out, stderr)
+	return tryFeeds(ctx, cfg, rs, o, args, sources, out, stderr)
 }
 
 // tryStored runs the backtest over the store's kept texts.
@@ -194,7 +193,7 @@ func keepTextLabel(cfg *config.Config) string {
 
 // tryFeeds fetches or reads each source, parses it and pushes its items
 // through one backtest, streaming the matches.
-func tryFeeds(ctx context.Context, cfg *config.Config, rs []*rules.Rule, o backtest.Options, sources []string, out *tryWriter, stderr io.Writer) error {
+func tryFeeds(ctx context.Context, cfg *config.Config, rs []*rules.Rule, o backtest.Options, args, sources []string, out *tryWriter, stderr io.Writer) error {
 	b, err := backtest.New(rs, o)
 	if err != nil {
 		return err
@@ -239,7 +238,7 @@ func tryFeeds(ctx context.Context, cfg *config.Config, rs []*rules.Rule, o backt
 			if errors.As(err, &nf) && len(nf.Alternates) > 0 {
 				fmt.Fprintf(stderr, "  try one of the feeds it advertises:\n")
 				for _, alt := range nf.Alternates {
-					fmt.Fprintf(stderr, "    wirewatch try %s\n", alt)
+					fmt.Fprintf(stderr, "    %s\n", tryAgain(args, sources, alt))
 				}
 			}
 			failed++
