@@ -533,13 +533,22 @@ func (v *validator) secret(key, inline, fileKey, path, env string) string {
 }
 
 func (v *validator) channel(key, ch string) {
+	if p := ChannelProblem(ch); p != "" {
+		v.at(key, "%s: %s", key, p)
+	}
+}
+
+// ChannelProblem says what is wrong with ch as a channel name or id, or ""
+// if nothing is: the same check for the config file and for rules edited
+// in Slack.
+func ChannelProblem(ch string) string {
 	if ch == "" {
-		v.at(key, "%s: empty channel", key)
-		return
+		return "empty channel"
 	}
 	if strings.ContainsAny(ch, " \t<>&") {
-		v.at(key, "%s: %q is not a channel name or id", key, ch)
+		return fmt.Sprintf("%q is not a channel name or id", ch)
 	}
+	return ""
 }
 
 func (v *validator) fetch(c *Config, f *file) {
