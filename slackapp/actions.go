@@ -1,0 +1,300 @@
+package slackapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/wirewatch/wirewatch/store"
+)
+
+// Action ids of the buttons and menus on an alert. The notifier renders
+// them (with the alert id as the buttons' value and in the actions
+// block's id); the app handles them here.
+const (
+	ActionOpen        = "ww.open"         // a link button: nothing to do
+	ActionNotRelevant = "ww.not_relevant" // value: alert id
+	ActionMuteStory   = "ww.mute_story"   // value: alert id
+	ActionMuteRule    = "ww.mute_rule"    // static_select in block "ww.alert:ID"; options: MuteChoices
+	AlertBlockPrefix  = "ww.alert:"
+)
+
+// Action ids of the rules list (command answers, the Home tab, modals).
+const (
+	actionNewRule  = "ww.new_rule"
+	actionRuleMenu = "ww.rule_menu" // overflow; value "verb|rule name"
+	actionEditRule = "ww.edit_rule" // value: rule name
+	actionRefresh  = "ww.refresh"
+)
+
+// MuteChoice is one option of the Mute rule menu.
+type MuteChoice struct {
+	Value, Label string
+	For          time.Duration // 0: until unmuted
+}
+
+// MuteChoices are the options of the Mute rule menu on every alert.
+func MuteChoices() []MuteChoice {
+	out := make([]MuteChoice, len(menuDurations))
+	for i, d := range menuDurations {
+		out[i] = MuteChoice{Value: d.value, Label: d.label, For: d.d}
+	}
+	return out
+}
+
+// interaction handles a block_actions payload (a click or menu choice),
+// after its acknowledgement.
+func (a *App) interaction(ctx context.Context, cb slack.InteractionCallback) {
+	if cb.Type != slack.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 || cb.User.ID == "" {
+		return
+	}
+	act := cb.ActionCallback.BlockActions[0]
+	to := replyTo{user: cb.User.ID, responseURL: cb.ResponseURL}
+	if to.responseURL == "" && cb.Container.Type == "message" {
+		to.channel = cb.Container.ChannelID
+	}
+	if to.responseURL == "" && to.channel == "" {
+		to.triggerID = cb.TriggerID
+	}
+	switch act.ActionID {
+	case ActionOpen:
+	case ActionNotRelevant:
+		a.notRelevant(ctx, cb, act, to)
+	case ActionMuteStory:
+		a.muteStory(ctx, cb, act, to)
+	case ActionMuteRule:
+		a.muteRuleOfAlert(ctx, cb, act, to)
+	case actionNewRule:
+		if a.mayEdit(ctx, to, "create rules") {
+			a.openRuleForm(ctx, cb.TriggerID, cb.User.ID, "", to)
+		}
+	case actionEditRule:
+		if a.mayEdit(ctx, to, "edit rules") {
+			a.editFromView(ctx, cb, act.Value, to)
+		}
+	case actionRuleMenu:
+		a.ruleMenu(ctx, cb, act, to)
+	case actionRefresh:
+		a.publishHome(ctx, cb.User.ID, "")
+	default:
+		a.log.Debug("slack: unknown action", "action_id", truncate(act.ActionID, 60))
+	}
+}
+
+// clickedAlert returns the alert a message button is about, after checking
+// that the button really is on that alert's message: its value is an
+// alert id, the alert exists, and it was posted as this message in this
+// channel. refusal is what to tell the user otherwise.
+func (a *App) clickedAlert(ctx context.Context, cb slack.InteractionCallback, value string) (al store.Alert, refusal string) {
+	const notOurs = "This button does not belong to a Wirewatch alert in this channel; nothing was changed."
+	if !isAlertID(value) || cb.Container.Type != "message" || cb.Container.MessageTs == "" {
+		a.log.Warn("slack: click with a malformed alert id refused", "user", cb.User.ID)
+		return al, notOurs
+	}
+	al, err := a.o.Store.Alert(ctx, value)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return al, "Wirewatch no longer keeps this alert (alerts are kept for the [store] retention period), so nothing was changed."
+	case err != nil:
+		a.log.Error("slack: reading an alert", "alert", value, "err", err)
+		return al, unavailable
+	}
+	channelID := cb.Container.ChannelID
+	if channelID == "" {
+		channelID = cb.Channel.ID
+	}
+	if al.Kind != store.KindItem || al.SlackTS != cb.Container.MessageTs || !sameChannel(al.Channel, channelID, cb.Channel.Name) {
+		a.log.Warn("slack: click on an alert from another message refused", "user", cb.User.ID, "alert", al.ID, "channel", channelID)
+		return al, notOurs
+	}
+	return al, ""
+}
+
+// unavailable is the answer when the store cannot be reached.
+const unavailable = "Wirewatch cannot reach its database right now; nothing was changed. Try again in a minute."
+
+// sameChannel says whether an alert's channel (an id or a name, as
+// configured) is the clicked message's channel (id and name).
+func sameChannel(configured, id, name string) bool {
+	c := strings.TrimPrefix(strings.TrimSpace(configured), "#")
+	return c != "" && (c == id || c == name)
+}
+
+func (a *App) notRelevant(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction, to replyTo) {
+	al, refusal := a.clickedAlert(ctx, cb, act.Value)
+	if refusal != "" {
+		a.say(ctx, to, refusal)
+		return
+	}
+	now := a.o.Now()
+	f := Feedback{AlertID: al.ID, Rule: al.Rule, FeedKey: al.FeedKey, ItemID: al.ItemID, Title: al.Title, Text: al.Snippet, Link: al.Link, By: cb.User.ID, At: now}
+	err := a.o.Store.AddFeedback(ctx, f, Action{Key: "not_relevant:" + al.ID, User: cb.User.ID, At: now, Action: ActNotRelevant, Target: al.Rule, Details: truncate(al.Title, 200)})
+	switch {
+	case errors.Is(err, ErrDuplicate):
+		if prev, err := a.o.Store.FeedbackFor(ctx, al.ID); err == nil && prev.By != cb.User.ID {
+			a.say(ctx, to, fmt.Sprintf("<@%s> already marked this not relevant.", prev.By))
+		}
+	case err != nil:
+		a.log.Error("slack: recording not relevant", "alert", al.ID, "err", err)
+		a.say(ctx, to, unavailable)
+		return
+	default:
+		a.log.Info("slack: alert marked not relevant", "alert", al.ID, "rule", al.Rule, "user", cb.User.ID)
+	}
+	a.updateAlertMessage(ctx, al, cb)
+}
+
+func (a *App) muteStory(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction, to replyTo) {
+	al, refusal := a.clickedAlert(ctx, cb, act.Value)
+	if refusal != "" {
+		a.say(ctx, to, refusal)
+		return
+	}
+	story := al.StoryID
+	if story == "" {
+		story = al.ID
+	}
+	now := a.o.Now()
+	m := Mute{Kind: MuteStory, Target: story, Channel: al.Channel, Forever: true, By: cb.User.ID, At: now, Title: truncate(al.Title, 200)}
+	err := a.o.Store.Mute(ctx, m, Action{Key: "mute_story:" + story, User: cb.User.ID, At: now, Action: ActMuteStory, Target: story, Details: truncate(al.Title, 200)})
+	switch {
+	case errors.Is(err, ErrDuplicate):
+	case err != nil:
+		a.log.Error("slack: muting a story", "story", story, "err", err)
+		a.say(ctx, to, unavailable)
+		return
+	default:
+		a.log.Info("slack: story muted", "story", story, "user", cb.User.ID)
+	}
+	a.updateAlertMessage(ctx, al, cb)
+}
+
+func (a *App) muteRuleOfAlert(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction, to replyTo) {
+	value := ""
+	if strings.HasPrefix(act.BlockID, AlertBlockPrefix) {
+		value = strings.TrimPrefix(act.BlockID, AlertBlockPrefix)
+	}
+	al, refusal := a.clickedAlert(ctx, cb, value)
+	if refusal != "" {
+		a.say(ctx, to, refusal)
+		return
+	}
+	if !a.mayEdit(ctx, to, "mute rules") {
+		return
+	}
+	choice := act.SelectedOption.Value
+	var d time.Duration
+	found := false
+	for _, c := range menuDurations {
+		if c.value == choice {
+			d, found = c.d, true
+		}
+	}
+	if !found {
+		a.say(ctx, to, "That is not one of the Mute rule choices; nothing was changed.")
+		return
+	}
+	key := "mute_rule:" + cb.Container.ChannelID + ":" + cb.Container.MessageTs + ":" + choice
+	if m, ok := a.muteRule(ctx, to, al.Rule, d, key); ok {
+		a.updateAlertMessage(ctx, al, cb)
+		a.say(ctx, to, muteDone(m))
+	}
+}
+
+// muteRule mutes rule for d (0: until unmuted) under the audit key; false
+// when it failed (the user was told) or the key was recorded before.
+func (a *App) muteRule(ctx context.Context, to replyTo, rule string, d time.Duration, key string) (Mute, bool) {
+	now := a.o.Now()
+	m := Mute{Kind: MuteRule, Target: rule, Forever: d == 0, By: to.user, At: now}
+	details := "until unmuted"
+	if d > 0 {
+		m.Until = now.Add(d)
+		details = "for " + d.String() + ", until " + m.Until.UTC().Format(time.RFC3339)
+	}
+	err := a.o.Store.Mute(ctx, m, Action{Key: key, User: to.user, At: now, Action: ActMuteRule, Target: rule, Details: details})
+	switch {
+	case errors.Is(err, ErrDuplicate):
+		return m, false
+	case err != nil:
+		a.log.Error("slack: muting a rule", "rule", rule, "err", err)
+		a.say(ctx, to, unavailable)
+		return m, false
+	}
+	a.log.Info("slack: rule muted", "rule", rule, "user", to.user, "mute", details)
+	return m, true
+}
+
+// muteDone tells an editor what a rule mute does and how to undo it.
+func muteDone(m Mute) string {
+	return fmt.Sprintf("Rule *%s* is muted %s: no alerts of it from any Wirewatch process within seconds (items are still recorded). Undo: `/wirewatch unmute %s`",
+		esc(m.Target, 80), muteSpan(m), esc(m.Target, 80))
+}
+
+// muteSpan is "until unmuted" or "until <date>" (shown in the reader's time zone).
+func muteSpan(m Mute) string {
+	if m.Forever || m.Until.IsZero() {
+		return "until unmuted"
+	}
+	return "until " + slackDate(m.Until)
+}
+
+// slackDate formats t for Slack, which shows it in the reader's time zone.
+func slackDate(t time.Time) string {
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2 Jan 2006 15:04 UTC"))
+}
+
+// alertState reads what happened to an alert, to show it under its message.
+func (a *App) alertState(ctx context.Context, al store.Alert) (AlertState, error) {
+	var st AlertState
+	f, err := a.o.Store.FeedbackFor(ctx, al.ID)
+	switch {
+	case err == nil:
+		st.NotRelevantBy = f.By
+	case !errors.Is(err, store.ErrNotFound):
+		return st, err
+	}
+	mutes, err := a.o.Store.Mutes(ctx, a.o.Now())
+	if err != nil {
+		return st, err
+	}
+	story := al.StoryID
+	if story == "" {
+		story = al.ID
+	}
+	for _, m := range mutes {
+		switch {
+		case m.Kind == MuteStory && m.Target == story:
+			st.StoryMutedBy = m.By
+		case m.Kind == MuteRule && m.Target == al.Rule:
+			mc := m
+			st.RuleMute = &mc
+		}
+	}
+	return st, nil
+}
+
+// updateAlertMessage redraws a clicked alert's message with its state
+// ("Marked not relevant by @x") and the buttons still useful.
+func (a *App) updateAlertMessage(ctx context.Context, al store.Alert, cb slack.InteractionCallback) {
+	if a.o.Render == nil {
+		return
+	}
+	st, err := a.alertState(ctx, al)
+	if err != nil {
+		a.log.Error("slack: reading an alert's state", "alert", al.ID, "err", err)
+		return
+	}
+	text, blocks := a.o.Render(al, st)
+	channel := cb.Container.ChannelID
+	if channel == "" {
+		channel = cb.Channel.ID
+	}
+	if _, _, _, err := a.api.UpdateMessageContext(ctx, channel, cb.Container.MessageTs,
+		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)); err != nil {
+		a.log.Warn("slack: cannot update the alert's message", "alert", al.ID, "err", err)
+	}
+}
