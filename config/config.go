@@ -1,20 +1,25 @@
 // Package config owns Wirewatch's configuration file: decoding the TOML
-// strictly (an unknown or misspelt key is an error with its line and
-// column), applying defaults and environment overrides, and validating every
-// value, each problem located as FILE:LINE:COL. It holds no global state:
-// Load returns a value that the command passes, piece by piece, to the parts
-// that need it.
+// strictly (an unknown or misspelt key is an error, with the key it was
+// probably meant to be), applying defaults and environment overrides, and
+// validating every value. Each problem is located as FILE:LINE:COL in the
+// file, names the feed or rule it belongs to, and says what to write
+// instead; one run reports every problem of the file. Loading is linear in
+// the file's size and stops when its context is cancelled. The package
+// holds no global state: Load returns a value that the command passes,
+// piece by piece, to the parts that need it.
 package config
 
 import (
-	"bytes"
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"net/url"
 	"os"
-	"sort"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +37,8 @@ const (
 	DefaultBackfill     = 24 * time.Hour
 	DefaultPerHost      = 2
 	DefaultMaxRedirects = 5
-	MinEvery            = 30 * time.Second
+	MinEvery            = 30 * time.Second // default [monitor] min_poll_interval
+	MinPollInterval     = time.Second      // the lowest min_poll_interval accepted
 	DefaultMaxBackoff   = 6 * time.Hour
 	DefaultMaxInterval  = time.Hour
 	DefaultHealthAfter  = time.Hour
@@ -46,26 +52,33 @@ type Config struct {
 	// Path is the file the configuration was read from.
 	Path string
 
-	Store    Store
-	HTTP     HTTP
-	Slack    Slack
-	Fetch    Fetch
-	Monitor  Monitor
-	Feeds    []Feed
-	Rules    []Rule
-	Problems []Problem // warnings only; errors make Load fail
+	Store   Store
+	HTTP    HTTP
+	Slack   Slack
+	Fetch   Fetch
+	Monitor Monitor
+	Feeds   []Feed
+	Rules   []Rule
+	// Problems are the warnings of a usable file; when Load fails with
+	// Problems, the partial Config it returns lists errors and warnings
+	// here, in file order.
+	Problems []Problem
 
-	raw []byte
+	raw   []byte
+	lines *lineIndex
 }
 
-// QueryPosition returns the file line and column of the byte at offset in
-// rule r's query, so that a rule error's column points into the file. It is
-// exact for literal strings ('...') and close for basic strings with escapes.
+// QueryPosition returns the line and column in the file of the byte at
+// offset in rule r's query, so that a problem inside a multi-line query is
+// reported where it is in the file. Escapes in basic strings ("\u00e9",
+// "\"") are accounted for.
 func (c *Config) QueryPosition(r Rule, offset int) (line, col int) {
-	if r.queryStart == 0 {
+	if r.query.content == 0 || c.lines == nil {
 		return r.Line, 1
 	}
-	return locate(c.raw, r.queryStart+offset)
+	off := stringOffset(c.raw, r.query.content, r.query.quote, offset)
+	x := lineIndex{data: c.raw, starts: c.lines.starts, lastLine: -1} // no shared cache: c may be shared
+	return x.at(off)
 }
 
 // Store says where state lives.
@@ -131,6 +144,10 @@ type Monitor struct {
 	MaxInterval time.Duration // ceiling for feed hints (<ttl>, max-age) stretching an interval
 	HealthAfter time.Duration // a feed failing this long raises one ops alert
 	StoryWindow time.Duration // how long an alerted story collects later reports in its thread
+	// MinPollInterval is the shortest interval any feed may be polled at
+	// (every, schedule, min_every); MinEvery unless lowered for feeds the
+	// operator owns.
+	MinPollInterval time.Duration
 }
 
 // Feed is one configured feed.
@@ -154,7 +171,7 @@ type Feed struct {
 
 // Rule is one configured rule. The query is compiled by the caller with the
 // rules package (config does not import it); Config.QueryPosition maps a
-// column of the query back into the file.
+// byte offset in the query back to its line and column in the file.
 type Rule struct {
 	Name     string
 	Query    string
@@ -173,7 +190,7 @@ type Rule struct {
 	Counterexamples []string
 	Line            int
 
-	queryStart int // byte offset of the query's first character in the file
+	query pos // where the query string is in the file
 }
 
 // Problem is one located complaint about the file.
@@ -211,121 +228,145 @@ func (ps Problems) Error() string {
 	return b.String()
 }
 
-// file mirrors the TOML layout. Durations stay strings so that a bad one is
-// reported at its own position.
+// file mirrors the TOML layout; the decoder fills it (see decode.go for the
+// tags). Durations stay strings so that a bad one is reported as written.
 type file struct {
 	Store struct {
-		Path      string `toml:"path"`
-		Postgres  string `toml:"postgres"`
-		Retention string `toml:"retention"`
+		Path      string `toml:"path" eg:"\"wirewatch.db\""`
+		Postgres  string `toml:"postgres" eg:"\"postgres://wirewatch@db:5432/wirewatch\""`
+		Retention string `toml:"retention" eg:"\"90d\"" what:"a duration in quotes"`
 	} `toml:"store"`
 	HTTP struct {
-		Listen string `toml:"listen"`
+		Listen string `toml:"listen" eg:"\"127.0.0.1:9090\""`
 	} `toml:"http"`
 	Slack struct {
-		Token          string   `toml:"token"`
-		TokenFile      string   `toml:"token_file"`
-		WebhookURL     string   `toml:"webhook_url"`
-		WebhookURLFile string   `toml:"webhook_url_file"`
-		APIURL         string   `toml:"api_url"`
-		Channel        string   `toml:"channel"`
-		OpsChannel     string   `toml:"ops_channel"`
-		Unfurl         bool     `toml:"unfurl"`
-		Interval       string   `toml:"interval"`
-		Burst          *int     `toml:"burst"`
-		GroupAfter     *int     `toml:"group_after"`
-		RetryFor       string   `toml:"retry_for"`
-		Lease          string   `toml:"lease"`
-		ChannelCap     *int     `toml:"channel_cap"`
-		AppToken       string   `toml:"app_token"`
-		AppTokenFile   string   `toml:"app_token_file"`
-		Editors        []string `toml:"editors"`
+		Token          string   `toml:"token" eg:"\"xoxb-...\""`
+		TokenFile      string   `toml:"token_file" eg:"\"/run/secrets/slack_token\""`
+		WebhookURL     string   `toml:"webhook_url" eg:"\"https://hooks.slack.com/services/...\""`
+		WebhookURLFile string   `toml:"webhook_url_file" eg:"\"/run/secrets/slack_webhook\""`
+		APIURL         string   `toml:"api_url" eg:"\"https://slack.com/api/\""`
+		Channel        string   `toml:"channel" eg:"\"#news-alerts\""`
+		OpsChannel     string   `toml:"ops_channel" eg:"\"#wirewatch-ops\""`
+		Unfurl         bool     `toml:"unfurl" eg:"false"`
+		Interval       string   `toml:"interval" eg:"\"1s\"" what:"a duration in quotes"`
+		Burst          *int     `toml:"burst" eg:"3"`
+		GroupAfter     *int     `toml:"group_after" eg:"5"`
+		RetryFor       string   `toml:"retry_for" eg:"\"24h\"" what:"a duration in quotes"`
+		Lease          string   `toml:"lease" eg:"\"1m\"" what:"a duration in quotes"`
+		ChannelCap     *int     `toml:"channel_cap" eg:"20"`
+		AppToken       string   `toml:"app_token" eg:"\"xapp-...\""`
+		AppTokenFile   string   `toml:"app_token_file" eg:"\"/run/secrets/slack_app_token\""`
+		Editors        []string `toml:"editors" eg:"[\"U012AB3CD\", \"S0DESKEDITORS\"]"`
 	} `toml:"slack"`
 	Fetch struct {
-		Timeout      string   `toml:"timeout"`
-		MaxBodyMB    *int64   `toml:"max_body_mb"`
-		MaxRedirects *int     `toml:"max_redirects"`
-		PerHost      *int     `toml:"per_host"`
-		UserAgent    string   `toml:"user_agent"`
-		AllowPrivate bool     `toml:"allow_private"`
-		AllowCIDRs   []string `toml:"allow_cidrs"`
+		Timeout      string   `toml:"timeout" eg:"\"20s\"" what:"a duration in quotes"`
+		MaxBodyMB    *int64   `toml:"max_body_mb" eg:"10"`
+		MaxRedirects *int     `toml:"max_redirects" eg:"5"`
+		PerHost      *int     `toml:"per_host" eg:"2"`
+		UserAgent    string   `toml:"user_agent" eg:"\"Wirewatch (+https://news.example/desk)\""`
+		AllowPrivate bool     `toml:"allow_private" eg:"false"`
+		AllowCIDRs   []string `toml:"allow_cidrs" eg:"[\"10.20.0.0/16\"]"`
 	} `toml:"fetch"`
 	Monitor struct {
-		Backfill    string `toml:"backfill"`
-		Concurrency *int   `toml:"concurrency"`
-		MaxBackoff  string `toml:"max_backoff"`
-		MaxInterval string `toml:"max_interval"`
-		HealthAfter string `toml:"health_after"`
-		StoryWindow string `toml:"story_window"`
+		Backfill    string `toml:"backfill" eg:"\"24h\"" what:"a duration in quotes"`
+		Concurrency *int   `toml:"concurrency" eg:"16"`
+		MaxBackoff  string `toml:"max_backoff" eg:"\"6h\"" what:"a duration in quotes"`
+		MaxInterval string `toml:"max_interval" eg:"\"1h\"" what:"a duration in quotes"`
+		HealthAfter string `toml:"health_after" eg:"\"1h\"" what:"a duration in quotes"`
+		StoryWindow string `toml:"story_window" eg:"\"24h\"" what:"a duration in quotes"`
+		MinPoll     string `toml:"min_poll_interval" eg:"\"30s\"" what:"a duration in quotes"`
 	} `toml:"monitor"`
-	Feeds []struct {
-		ID        string   `toml:"id"`
-		Name      string   `toml:"name"`
-		URL       string   `toml:"url"`
-		Every     string   `toml:"every"`
-		Schedule  string   `toml:"schedule"`
-		Channels  []string `toml:"channels"`
-		Backfill  string   `toml:"backfill"`
-		MinEvery  string   `toml:"min_every"`
-		MaxEvery  string   `toml:"max_every"`
-		MuteUntil any      `toml:"mute_until"`
-	} `toml:"feeds"`
-	Rules []struct {
-		Name            string   `toml:"name"`
-		Query           string   `toml:"query"`
-		Channels        []string `toml:"channels"`
-		Digest          string   `toml:"digest"`
-		Group           *bool    `toml:"group"`
-		Cooldown        string   `toml:"cooldown"`
-		MuteUntil       any      `toml:"mute_until"`
-		Examples        []string `toml:"examples"`
-		Counterexamples []string `toml:"counterexamples"`
-	} `toml:"rules"`
+	Feeds []feedTable `toml:"feeds" noun:"feed" what:"a list of tables, one per feed"`
+	Rules []ruleTable `toml:"rules" noun:"rule" what:"a list of tables, one per rule"`
+}
+
+type feedTable struct {
+	ID        string   `toml:"id" eg:"\"dawn-home\""`
+	Name      string   `toml:"name" eg:"\"Dawn\""`
+	URL       string   `toml:"url" eg:"\"https://www.dawn.com/feeds/home\""`
+	Every     string   `toml:"every" eg:"\"5m\"" what:"a duration in quotes"`
+	Schedule  string   `toml:"schedule" eg:"\"*/2 6-23 * * *\"" what:"a cron spec in quotes"`
+	Channels  []string `toml:"channels" eg:"[\"#desk\"]"`
+	Backfill  string   `toml:"backfill" eg:"\"24h\"" what:"a duration in quotes"`
+	MinEvery  string   `toml:"min_every" eg:"\"1m\"" what:"a duration in quotes"`
+	MaxEvery  string   `toml:"max_every" eg:"\"15m\"" what:"a duration in quotes"`
+	MuteUntil any      `toml:"mute_until"`
+}
+
+type ruleTable struct {
+	Name            string   `toml:"name" eg:"\"Cross-border strikes\""`
+	Query           string   `toml:"query" eg:"'strike NEAR/10 border'"`
+	Channels        []string `toml:"channels" eg:"[\"#desk\"]"`
+	Digest          string   `toml:"digest" eg:"\"0 8 * * *\"" what:"a cron spec in quotes"`
+	Group           *bool    `toml:"group" eg:"false"`
+	Cooldown        string   `toml:"cooldown" eg:"\"6h\"" what:"a duration in quotes"`
+	MuteUntil       any      `toml:"mute_until"`
+	Examples        []string `toml:"examples" eg:"[\"Pakistan-Afghanistan talks collapse\"]"`
+	Counterexamples []string `toml:"counterexamples" eg:"[\"IMF talks fail\"]"`
 }
 
 // Env is how Load reads the environment; tests pass a map.
 type Env func(key string) string
 
 // Load reads, decodes and validates the file at path, with environment
-// overrides from getenv (os.Getenv when nil). The error, if any, is
-// Problems (located problems) or a wrapped I/O error.
+// overrides from getenv (os.Getenv when nil). See LoadContext.
 func Load(path string, getenv Env) (*Config, error) {
+	return LoadContext(context.Background(), path, getenv)
+}
+
+// LoadContext reads, decodes and validates the file at path, with
+// environment overrides from getenv (os.Getenv when nil), and gives up with
+// ctx's error when ctx is done. The error, if any, is Problems (every
+// problem of the file, each located) or a wrapped I/O or context error.
+// With Problems, the returned Config is the file as far as it could be
+// read, for reporting (its rules can still be checked); it is nil only
+// when the file is not TOML at all.
+func LoadContext(ctx context.Context, path string, getenv Env) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return Parse(path, data, getenv)
+	return ParseContext(ctx, path, data, getenv)
 }
 
 // Parse is Load on bytes already read; path only names the file in problems.
 func Parse(path string, data []byte, getenv Env) (*Config, error) {
+	return ParseContext(context.Background(), path, data, getenv)
+}
+
+// ParseContext is LoadContext on bytes already read; path only names the
+// file in problems.
+func ParseContext(ctx context.Context, path string, data []byte, getenv Env) (*Config, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
 	v := &validator{file: path}
-	var f file
-	dec := toml.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		var strict *toml.StrictMissingError
+	var doc map[string]any
+	if err := toml.Unmarshal(data, &doc); err != nil {
+		// Not TOML: nothing after the fault can be read.
 		var de *toml.DecodeError
-		switch {
-		case errors.As(err, &strict):
-			for _, e := range strict.Errors {
-				line, col := e.Position()
-				v.add(line, col, "unknown key %q", strings.Join(e.Key(), "."))
-			}
-		case errors.As(err, &de):
+		if errors.As(err, &de) {
 			line, col := de.Position()
 			v.add(line, col, "%s", strings.TrimPrefix(de.Error(), "toml: "))
-		default:
+		} else {
 			v.add(0, 0, "%v", err)
 		}
 		return nil, v.problems
 	}
-	v.pos = positions(data)
+	lines := newLineIndex(data)
+	pos, err := positions(ctx, data, lines)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	v.pos = pos
+	var f file
+	d := &decoder{ctx: ctx, v: v}
+	d.table(doc, reflect.ValueOf(&f).Elem(), scope{})
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
 
-	c := &Config{Path: path, raw: data}
+	c := &Config{Path: path, raw: data, lines: lines}
 	v.store(c, &f, getenv)
 	c.HTTP.Listen = strings.TrimSpace(f.HTTP.Listen)
 	if c.HTTP.Listen != "" {
@@ -336,9 +377,16 @@ func Parse(path string, data []byte, getenv Env) (*Config, error) {
 	v.slack(c, &f, getenv)
 	v.fetch(c, &f)
 	v.monitor(c, &f)
-	v.feeds(c, &f)
-	v.rules(c, &f)
+	if err := v.feeds(ctx, c, &f); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := v.rules(ctx, c, &f); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
 
+	slices.SortStableFunc(v.problems, func(a, b Problem) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+	})
 	var errs Problems
 	for _, p := range v.problems {
 		if p.Warning {
@@ -348,8 +396,8 @@ func Parse(path string, data []byte, getenv Env) (*Config, error) {
 		}
 	}
 	if len(errs) > 0 {
-		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
-		return nil, errs
+		c.Problems = v.problems
+		return c, errs
 	}
 	return c, nil
 }
@@ -369,8 +417,10 @@ func (v *validator) warn(key string, format string, args ...any) {
 	v.problems = append(v.problems, Problem{File: v.file, Line: p.line, Col: p.col, Msg: fmt.Sprintf(format, args...), Warning: true})
 }
 
-// at reports a problem at the value of key (a dotted path such as
-// "feeds.2.every"), or at the nearest enclosing table when the key is absent.
+// at reports a problem at the value of key (a key path such as
+// "feeds.2.every"), or at the nearest enclosing table when the key is
+// absent. The key path only locates the problem; messages name keys as a
+// person reads them (see scope.name).
 func (v *validator) at(key string, format string, args ...any) {
 	p, ok := v.pos[key]
 	for !ok && key != "" {
@@ -385,7 +435,13 @@ func (v *validator) at(key string, format string, args ...any) {
 	v.add(p.line, p.col, format, args...)
 }
 
+// top is the scope of a top-level table such as [fetch].
+func top(table string) scope {
+	return scope{path: table, keys: table + ".", table: "[" + table + "]"}
+}
+
 func (v *validator) store(c *Config, f *file, getenv Env) {
+	sc := top("store")
 	c.Store.Path = f.Store.Path
 	if c.Store.Path == "" {
 		c.Store.Path = DefaultStorePath
@@ -399,14 +455,15 @@ func (v *validator) store(c *Config, f *file, getenv Env) {
 			v.at("store.postgres", "store.postgres must be a postgres:// URL")
 		}
 	}
-	c.Store.Retention = v.duration("store.retention", f.Store.Retention, DefaultRetention, 0)
+	c.Store.Retention = v.duration(sc, "retention", f.Store.Retention, DefaultRetention, 0)
 	if r := c.Store.Retention; r != 0 && r < MinRetention {
-		v.at("store.retention", "store.retention: %s is below the minimum of 7d (use \"0\" to keep everything)", r)
+		v.at("store.retention", "store.retention: %q is below the minimum of %s (use \"0\" to keep everything)", f.Store.Retention, fmtDuration(MinRetention))
 		c.Store.Retention = MinRetention
 	}
 }
 
 func (v *validator) slack(c *Config, f *file, getenv Env) {
+	sc := top("slack")
 	s := &c.Slack
 	s.Token = v.secret("slack.token", f.Slack.Token, "slack.token_file", f.Slack.TokenFile, getenv("WIREWATCH_SLACK_TOKEN"))
 	s.WebhookURL = v.secret("slack.webhook_url", f.Slack.WebhookURL, "slack.webhook_url_file", f.Slack.WebhookURLFile, getenv("WIREWATCH_SLACK_WEBHOOK_URL"))
@@ -437,9 +494,9 @@ func (v *validator) slack(c *Config, f *file, getenv Env) {
 			s.APIURL += "/"
 		}
 	}
-	s.Interval = v.duration("slack.interval", f.Slack.Interval, 0, 10*time.Millisecond)
-	s.RetryFor = v.duration("slack.retry_for", f.Slack.RetryFor, 0, time.Minute)
-	s.Lease = v.duration("slack.lease", f.Slack.Lease, 0, time.Second)
+	s.Interval = v.duration(sc, "interval", f.Slack.Interval, 0, 10*time.Millisecond)
+	s.RetryFor = v.duration(sc, "retry_for", f.Slack.RetryFor, 0, time.Minute)
+	s.Lease = v.duration(sc, "lease", f.Slack.Lease, 0, time.Second)
 	if f.Slack.Burst != nil {
 		if *f.Slack.Burst < 1 || *f.Slack.Burst > 50 {
 			v.at("slack.burst", "slack.burst must be between 1 and 50")
@@ -461,9 +518,9 @@ func (v *validator) slack(c *Config, f *file, getenv Env) {
 			s.ChannelCap = *f.Slack.ChannelCap
 		}
 	}
-	v.channel("slack.channel", s.Channel)
+	v.channel("slack.channel", "slack.channel", s.Channel)
 	if s.OpsChannel != "" {
-		v.channel("slack.ops_channel", s.OpsChannel)
+		v.channel("slack.ops_channel", "slack.ops_channel", s.OpsChannel)
 	}
 	v.slackApp(c, f, getenv)
 }
@@ -532,9 +589,10 @@ func (v *validator) secret(key, inline, fileKey, path, env string) string {
 	return inline
 }
 
-func (v *validator) channel(key, ch string) {
+// channel checks a channel name; at locates it, name names it in messages.
+func (v *validator) channel(at, name, ch string) {
 	if p := ChannelProblem(ch); p != "" {
-		v.at(key, "%s: %s", key, p)
+		v.at(at, "%s: %s", name, p)
 	}
 }
 
@@ -553,7 +611,7 @@ func ChannelProblem(ch string) string {
 
 func (v *validator) fetch(c *Config, f *file) {
 	ft := &c.Fetch
-	ft.Timeout = v.duration("fetch.timeout", f.Fetch.Timeout, DefaultTimeout, time.Second)
+	ft.Timeout = v.duration(top("fetch"), "timeout", f.Fetch.Timeout, DefaultTimeout, time.Second)
 	ft.MaxBodyBytes = DefaultMaxBodyBytes
 	if f.Fetch.MaxBodyMB != nil {
 		if *f.Fetch.MaxBodyMB < 1 || *f.Fetch.MaxBodyMB > 1024 {
@@ -591,11 +649,13 @@ func (v *validator) fetch(c *Config, f *file) {
 }
 
 func (v *validator) monitor(c *Config, f *file) {
-	c.Monitor.Backfill = v.duration("monitor.backfill", f.Monitor.Backfill, DefaultBackfill, 0)
-	c.Monitor.MaxBackoff = v.duration("monitor.max_backoff", f.Monitor.MaxBackoff, DefaultMaxBackoff, time.Minute)
-	c.Monitor.MaxInterval = v.duration("monitor.max_interval", f.Monitor.MaxInterval, DefaultMaxInterval, MinEvery)
-	c.Monitor.HealthAfter = v.duration("monitor.health_after", f.Monitor.HealthAfter, DefaultHealthAfter, time.Minute)
-	c.Monitor.StoryWindow = v.duration("monitor.story_window", f.Monitor.StoryWindow, DefaultStoryWindow, time.Minute)
+	sc := top("monitor")
+	c.Monitor.MinPollInterval = v.duration(sc, "min_poll_interval", f.Monitor.MinPoll, MinEvery, MinPollInterval)
+	c.Monitor.Backfill = v.duration(sc, "backfill", f.Monitor.Backfill, DefaultBackfill, 0)
+	c.Monitor.MaxBackoff = v.duration(sc, "max_backoff", f.Monitor.MaxBackoff, DefaultMaxBackoff, time.Minute)
+	c.Monitor.MaxInterval = v.duration(sc, "max_interval", f.Monitor.MaxInterval, DefaultMaxInterval, c.Monitor.MinPollInterval)
+	c.Monitor.HealthAfter = v.duration(sc, "health_after", f.Monitor.HealthAfter, DefaultHealthAfter, time.Minute)
+	c.Monitor.StoryWindow = v.duration(sc, "story_window", f.Monitor.StoryWindow, DefaultStoryWindow, time.Minute)
 	c.Monitor.Concurrency = 16
 	if f.Monitor.Concurrency != nil {
 		if *f.Monitor.Concurrency < 1 || *f.Monitor.Concurrency > 1024 {
@@ -606,50 +666,66 @@ func (v *validator) monitor(c *Config, f *file) {
 	}
 }
 
-func (v *validator) feeds(c *Config, f *file) {
-	keys := map[string]int{}
+// element is the scope of element i of an array of tables, named by its
+// name key.
+func element(table, noun string, i int, name string) scope {
+	label := noun + " #" + strconv.Itoa(i+1)
+	if name != "" {
+		label = noun + " " + strconv.Quote(name)
+	}
+	return scope{path: table + "." + strconv.Itoa(i), prefix: label + ": ", table: "[[" + table + "]]"}
+}
+
+func (v *validator) feeds(ctx context.Context, c *Config, f *file) error {
+	floor := c.Monitor.MinPollInterval
+	keys := make(map[string]int, len(f.Feeds))
+	c.Feeds = make([]Feed, 0, len(f.Feeds))
 	for i, in := range f.Feeds {
-		k := "feeds." + strconv.Itoa(i)
-		fd := Feed{Name: strings.TrimSpace(in.Name), URL: strings.TrimSpace(in.URL), Line: v.pos[k].line}
+		if i%1024 == 1023 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		fd := Feed{Name: strings.TrimSpace(in.Name), URL: strings.TrimSpace(in.URL)}
+		sc := element("feeds", "feed", i, fd.Name)
+		fd.Line = v.pos[sc.path].line
 		if fd.Name == "" {
-			v.at(k+".name", "feed #%d has no name", i+1)
+			v.at(sc.at("name"), "feed #%d has no name", i+1)
 		}
 		fd.Key = strings.TrimSpace(in.ID)
 		if fd.Key == "" {
 			fd.Key = fd.Name
 		}
 		if prev, dup := keys[fd.Key]; dup && fd.Key != "" {
-			v.at(k+".name", "feed %q: a feed with this name (or id) is already defined on line %d", fd.Key, prev)
+			v.at(sc.at("name"), "%sa feed with this name (or id) is already defined on line %d", sc.prefix, prev)
 		}
 		keys[fd.Key] = fd.Line
 		if u, err := url.Parse(fd.URL); fd.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			v.at(k+".url", "feed %q: url must be an absolute http(s) URL, got %q", fd.Name, fd.URL)
+			v.at(sc.at("url"), "%s must be an absolute http(s) URL, got %q", sc.name("url"), fd.URL)
 		}
 		switch {
 		case in.Every != "" && in.Schedule != "":
-			v.at(k+".schedule", "feed %q: set every or schedule, not both", fd.Name)
+			v.at(sc.at("schedule"), "%sset every or schedule, not both", sc.prefix)
 		case in.Schedule != "":
-			if err := ValidateCron(in.Schedule); err != nil {
-				v.at(k+".schedule", "feed %q: schedule: %v", fd.Name, err)
-			}
+			v.schedule(sc, in.Schedule, c.Monitor.MinPollInterval)
 			fd.Schedule = in.Schedule
 		default:
-			fd.Every = v.duration(k+".every", in.Every, DefaultEvery, MinEvery)
+			fd.Every = v.duration(sc, "every", in.Every, DefaultEvery, floor)
 		}
 		for j, ch := range in.Channels {
-			v.channel(k+".channels."+strconv.Itoa(j), ch)
+			v.channel(sc.at("channels."+strconv.Itoa(j)), sc.name("channels"), ch)
 		}
 		fd.Channels = in.Channels
-		fd.Backfill = v.duration(k+".backfill", in.Backfill, c.Monitor.Backfill, 0)
-		fd.MuteUntil = v.when(k+".mute_until", in.MuteUntil)
+		fd.Backfill = v.duration(sc, "backfill", in.Backfill, c.Monitor.Backfill, 0)
+		fd.MuteUntil = v.when(sc, "mute_until", in.MuteUntil)
 		if in.MinEvery != "" || in.MaxEvery != "" {
 			if fd.Schedule != "" {
-				v.at(k+".min_every", "feed %q: min_every/max_every adapt an interval; they do not go with schedule", fd.Name)
+				v.at(sc.at("min_every"), "%smin_every/max_every adapt an interval; they do not go with schedule", sc.prefix)
 			}
-			fd.MinEvery = v.duration(k+".min_every", in.MinEvery, MinEvery, MinEvery)
-			fd.MaxEvery = v.duration(k+".max_every", in.MaxEvery, max(fd.Every, fd.MinEvery)*4, MinEvery)
+			fd.MinEvery = v.duration(sc, "min_every", in.MinEvery, floor, floor)
+			fd.MaxEvery = v.duration(sc, "max_every", in.MaxEvery, max(fd.Every, fd.MinEvery)*4, floor)
 			if fd.MinEvery > fd.MaxEvery {
-				v.at(k+".max_every", "feed %q: max_every (%s) is below min_every (%s)", fd.Name, fd.MaxEvery, fd.MinEvery)
+				v.at(sc.at("max_every"), "%smax_every (%s) is below min_every (%s)", sc.prefix, written(in.MaxEvery, fd.MaxEvery), written(in.MinEvery, fd.MinEvery))
 			}
 		}
 		c.Feeds = append(c.Feeds, fd)
@@ -657,56 +733,78 @@ func (v *validator) feeds(c *Config, f *file) {
 	if len(f.Feeds) == 0 {
 		v.warn("", "no [[feeds]]: nothing will be polled")
 	}
+	return nil
 }
 
-func (v *validator) rules(c *Config, f *file) {
-	names := map[string]int{}
+// schedule checks a feed's cron spec, including that it fires no more often
+// than floor, the minimum interval between polls.
+func (v *validator) schedule(sc scope, spec string, floor time.Duration) {
+	s, err := ParseCron(spec)
+	if err != nil {
+		v.at(sc.at("schedule"), "%s: %v", sc.name("schedule"), err)
+		return
+	}
+	if gap := MinGap(s); gap < floor {
+		v.at(sc.at("schedule"), "%s: %q polls every %s, more often than the minimum of %s; write \"@every %s\" or more, or every = \"%s\"", sc.name("schedule"), spec, fmtDuration(gap), fmtDuration(floor), fmtDuration(floor), fmtDuration(floor))
+	}
+}
+
+func (v *validator) rules(ctx context.Context, c *Config, f *file) error {
+	names := make(map[string]int, len(f.Rules))
+	c.Rules = make([]Rule, 0, len(f.Rules))
 	for i, in := range f.Rules {
-		k := "rules." + strconv.Itoa(i)
+		if i%1024 == 1023 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		name := strings.TrimSpace(in.Name)
+		sc := element("rules", "rule", i, name)
 		r := Rule{
-			Name:            strings.TrimSpace(in.Name),
+			Name:            name,
 			Query:           in.Query,
 			Digest:          in.Digest,
 			Examples:        in.Examples,
 			Counterexamples: in.Counterexamples,
-			Line:            v.pos[k].line,
-			queryStart:      v.pos[k+".query"].offset,
+			Line:            v.pos[sc.path].line,
+			query:           v.pos[sc.at("query")],
 		}
 		if r.Name == "" {
-			v.at(k+".name", "rule #%d has no name", i+1)
+			v.at(sc.at("name"), "rule #%d has no name", i+1)
 		}
 		if prev, dup := names[r.Name]; dup && r.Name != "" {
-			v.at(k+".name", "rule %q: a rule with this name is already defined on line %d", r.Name, prev)
+			v.at(sc.at("name"), "%sa rule with this name is already defined on line %d", sc.prefix, prev)
 		}
 		names[r.Name] = r.Line
 		if strings.TrimSpace(in.Query) == "" {
-			v.at(k+".query", "rule %q: query is empty", r.Name)
+			v.at(sc.at("query"), "%squery is empty", sc.prefix)
 		}
 		if in.Digest != "" {
 			if err := ValidateCron(in.Digest); err != nil {
-				v.at(k+".digest", "rule %q: digest: %v", r.Name, err)
+				v.at(sc.at("digest"), "%s: %v", sc.name("digest"), err)
 			}
 		}
 		r.Group = in.Group == nil || *in.Group
-		r.Cooldown = v.duration(k+".cooldown", in.Cooldown, 0, time.Minute)
-		r.MuteUntil = v.when(k+".mute_until", in.MuteUntil)
+		r.Cooldown = v.duration(sc, "cooldown", in.Cooldown, 0, time.Minute)
+		r.MuteUntil = v.when(sc, "mute_until", in.MuteUntil)
 		r.Channels = in.Channels
 		if len(r.Channels) == 0 {
 			r.Channels = []string{c.Slack.Channel}
 		}
 		for j, ch := range in.Channels {
-			v.channel(k+".channels."+strconv.Itoa(j), ch)
+			v.channel(sc.at("channels."+strconv.Itoa(j)), sc.name("channels"), ch)
 		}
 		c.Rules = append(c.Rules, r)
 	}
 	if len(f.Rules) == 0 {
 		v.warn("", "no [[rules]]: nothing will match")
 	}
+	return nil
 }
 
 // when reads a point in time: a TOML date-time (1979-05-27T07:32:00Z), a
 // local date-time or date (taken as UTC), or the same as a string.
-func (v *validator) when(key string, val any) time.Time {
+func (v *validator) when(sc scope, key string, val any) time.Time {
 	switch t := val.(type) {
 	case nil:
 		return time.Time{}
@@ -722,13 +820,13 @@ func (v *validator) when(key string, val any) time.Time {
 				return tt
 			}
 		}
+		v.at(sc.at(key), "%s: %q is not a date or date-time (examples: 2026-12-01, 2026-12-01T18:00:00Z)", sc.name(key), t)
+		return time.Time{}
 	}
-	v.at(key, "%s: %v is not a date or date-time (examples: 2026-12-01, 2026-12-01T18:00:00Z)", key, val)
+	v.at(sc.at(key), "%s must be a date or date-time, e.g. %s = 2026-12-01T18:00:00Z", sc.name(key), key)
 	return time.Time{}
 }
 
-// duration parses a Go duration ("90s", "5m", "1h30m") at key; empty means
-// def. Values below min are refused.
 // parseDuration is time.ParseDuration that also takes whole days ("90d"),
 // and "0".
 func parseDuration(s string) (time.Duration, error) {
@@ -742,18 +840,45 @@ func parseDuration(s string) (time.Duration, error) {
 	return time.ParseDuration(s)
 }
 
-func (v *validator) duration(key, s string, def, min time.Duration) time.Duration {
+// duration parses the duration s ("90s", "5m", "1h30m", "7d") of key in
+// scope sc; empty means def. Values below min are refused. Messages echo
+// the value as written.
+func (v *validator) duration(sc scope, key, s string, def, min time.Duration) time.Duration {
 	if s == "" {
 		return def
 	}
 	d, err := parseDuration(s)
 	if err != nil {
-		v.at(key, "%s: %q is not a duration (examples: \"90s\", \"5m\", \"1h\", \"7d\")", key, s)
+		v.at(sc.at(key), "%s: %q is not a duration (examples: \"90s\", \"5m\", \"1h\", \"7d\")", sc.name(key), s)
 		return def
 	}
 	if d < min || d < 0 {
-		v.at(key, "%s: %s is below the minimum of %s", key, d, min)
+		v.at(sc.at(key), "%s: %q is below the minimum of %s", sc.name(key), s, fmtDuration(min))
 		return def
 	}
 	return d
+}
+
+// written is a duration as the file wrote it, or as the default it took.
+func written(s string, d time.Duration) string {
+	if s != "" {
+		return strconv.Quote(s)
+	}
+	return fmtDuration(d) + " by default"
+}
+
+// fmtDuration writes a duration the way a person writes one in the file:
+// "7d", "30s", "1h30m", "10ms" (not "168h0m0s").
+func fmtDuration(d time.Duration) string {
+	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -87,7 +88,7 @@ func TestUnknownKeyHasLineAndColumn(t *testing.T) {
 	if len(ps) != 1 {
 		t.Fatalf("want 1 problem, got %v", ps)
 	}
-	if got := ps[0].Error(); !strings.HasPrefix(got, "c.toml:15:1: ") || !strings.Contains(got, `unknown key "feeds.evrey"`) {
+	if got := ps[0].Error(); got != `c.toml:15:1: feed "Dawn": unknown key "evrey"; did you mean "every"?` {
 		t.Errorf("got %q", got)
 	}
 }
@@ -180,11 +181,30 @@ func TestCronSpecThatPanicsIsAnError(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(good))
 	f.Add([]byte("[[feeds]]\nname=1"))
+	// Wrong types, unknown keys, tables of the wrong shape, and queries in
+	// every quoting, so that the fuzzer starts from the decoder's and the
+	// position mapper's interesting paths (more seeds in testdata/fuzz).
+	f.Add([]byte("[fetch]\nallow_private = \"yes\"\ntimout = 1\n[[feeds]]\nname = \"Dawn\"\nchannels = \"#desk\"\nevery = 5\n"))
+	f.Add([]byte("fetch = 5\n[feeds]\nname = \"x\"\nrules = [{name = \"r\", query = 'a', channels = [1, \"b\"]}]\n"))
+	f.Add([]byte("[[rules]]\nname = \"r\"\nquery = \"\"\"\nCASE(\\\"UN\\\") \\\n   AND \\u00e9lan\"\"\"\n[[rules]]\nname = \"r\"\nquery = '''\n(a OR\n b'''\n"))
+	f.Add([]byte("[[feeds]]\nname = \"F\"\nurl = \"https://x.org/\"\nschedule = \"@every 0s\"\nmute_until = 2026-12-01\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, err := Parse("f.toml", data, noEnv)
+		c, err := Parse("f.toml", data, noEnv)
 		var ps Problems
 		if err != nil && !errors.As(err, &ps) {
 			t.Fatalf("error is not Problems: %v", err)
+		}
+		if c == nil {
+			return
+		}
+		// Every rule's query maps into the file, at every offset.
+		lines := 1 + bytes.Count(data, []byte("\n"))
+		for _, r := range c.Rules {
+			for off := 0; off <= len(r.Query); off += max(1, len(r.Query)/8) {
+				if line, col := c.QueryPosition(r, off); line < 1 || line > lines || col < 1 {
+					t.Fatalf("QueryPosition(%q, %d) = %d:%d in a file of %d lines", r.Name, off, line, col, lines)
+				}
+			}
 		}
 	})
 }
@@ -216,7 +236,7 @@ story_window = "12h"
 	}
 	bad := strings.Replace(good, `every = "5m"`, "every = \"5m\"\nmute_until = \"next week\"", 1)
 	ps := problemsOf(t, bad)
-	if len(ps) != 1 || !strings.Contains(ps[0].Error(), `feeds.0.mute_until: next week is not a date`) {
+	if len(ps) != 1 || !strings.Contains(ps[0].Error(), `c.toml:16:14: feed "Dawn": mute_until: "next week" is not a date`) {
 		t.Errorf("got %v", ps)
 	}
 }
@@ -240,7 +260,7 @@ func TestRetention(t *testing.T) {
 		}
 	}
 	for in, want := range map[string]string{
-		`retention = "3d"`:     `c.toml:2:13: store.retention: 72h0m0s is below the minimum of 7d`,
+		`retention = "3d"`:     `c.toml:2:13: store.retention: "3d" is below the minimum of 7d`,
 		`retention = "ninety"`: `c.toml:2:13: store.retention: "ninety" is not a duration`,
 		`retention = "-5d"`:    `c.toml:2:13: store.retention: "-5d" is not a duration`,
 	} {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -21,6 +22,9 @@ func ParseCron(spec string) (s cron.Schedule, err error) {
 	}()
 	s, err = cronParser.Parse(spec)
 	if err != nil {
+		if len(strings.Fields(spec)) == 6 && !strings.HasPrefix(spec, "@") {
+			return nil, fmt.Errorf("invalid cron spec %q: it has 6 fields, but seconds are not supported (want 5 fields: minute hour day month weekday)", spec)
+		}
 		return nil, fmt.Errorf("invalid cron spec %q (want 5 fields: minute hour day month weekday): %w", spec, err)
 	}
 	// A spec that can never fire ("0 0 30 2 *") would silently never poll.
@@ -34,4 +38,28 @@ func ParseCron(spec string) (s cron.Schedule, err error) {
 func ValidateCron(spec string) error {
 	_, err := ParseCron(spec)
 	return err
+}
+
+// MinGap is the shortest time between two firings of s: the delay of an
+// "@every" spec (which the cron library rounds up to one second), or for
+// a calendar spec the shortest gap seen over its firings in a week (a spec
+// repeats at least weekly in its shortest gaps; at most 20,000 firings are
+// looked at).
+func MinGap(s cron.Schedule) time.Duration {
+	if c, ok := s.(cron.ConstantDelaySchedule); ok {
+		return c.Delay
+	}
+	start := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC) // a Monday
+	end := start.AddDate(0, 0, 8)
+	gap := time.Duration(1<<63 - 1)
+	prev := s.Next(start)
+	for i := 0; i < 20000 && !prev.IsZero() && prev.Before(end); i++ {
+		next := s.Next(prev)
+		if next.IsZero() {
+			break
+		}
+		gap = min(gap, next.Sub(prev))
+		prev = next
+	}
+	return gap
 }

@@ -147,6 +147,9 @@ type parser struct {
 	warnings []Diagnostic
 	norm     *normalizer
 	depth    int
+	mistyped *Diagnostic  // the first mistyped operator (see warnOp)
+	quietAt  map[int]bool // offsets of "(" whose group draws no warnings
+	quiet    int          // > 0 inside such a group
 }
 
 func (p *parser) errAt(off int, format string, args ...any) *Error {
@@ -158,6 +161,16 @@ func (p *parser) errAt(off int, format string, args ...any) *Error {
 
 func (p *parser) warnAt(off int, format string, args ...any) {
 	p.warnings = append(p.warnings, Diagnostic{Rule: p.name, Col: utf8.RuneCountInString(p.q[:off]) + 1, Msg: fmt.Sprintf(format, args...)})
+}
+
+// warnOp is warnAt for a mistyped operator; the first one is also named in
+// an error the rule may have further on, which it often explains.
+func (p *parser) warnOp(off int, format string, args ...any) {
+	p.warnAt(off, format, args...)
+	if p.mistyped == nil {
+		d := p.warnings[len(p.warnings)-1]
+		p.mistyped = &d
+	}
 }
 
 func (p *parser) lex() error {
@@ -295,8 +308,6 @@ func (p *parser) lexWord(i int) (int, error) {
 	case "NOT":
 		p.toks = append(p.toks, tok{kind: tNot, off: i})
 		return j, nil
-	case "and", "or", "not", "near", "onear":
-		p.warnAt(i, "lowercase %q is searched as a word; write %s for the operator", w, strings.ToUpper(w))
 	}
 	if strings.HasPrefix(w, "NEAR") || strings.HasPrefix(w, "ONEAR") {
 		ordered := w[0] == 'O'
@@ -317,8 +328,111 @@ func (p *parser) lexWord(i int) (int, error) {
 			return j, nil
 		}
 	}
+	p.warnMistyped(w, i, j)
 	p.toks = append(p.toks, tok{kind: tWord, off: i, text: w})
 	return j, nil
+}
+
+// warnMistyped warns about a word at q[i:j] that looks like an operator
+// written in the wrong case or shape (near/5, Near/5, NEAR5, atleast(2, …),
+// case(…), Or): it is searched as a word, which is almost never what the
+// author meant. The warning names the operator to write instead. A
+// parenthesis right after such a word opens a group that the author meant
+// as the operator's arguments, so that group draws no warning of its own
+// (such as "AND and OR mixed").
+func (p *parser) warnMistyped(w string, i, j int) {
+	q := p.q
+	upper := strings.ToUpper(w)
+	if w == upper && (w == "ATLEAST" || w == "CASE") && j < len(q) && q[j] == '(' {
+		return // the operator itself (lexWord took it already)
+	}
+	// what names the word in the message: `lowercase "near/5"`, `"Near/5"`.
+	what := strconv.Quote(w)
+	if w == strings.ToLower(w) {
+		what = "lowercase " + what
+	}
+	// open is the offset of a "(" after the word and optional blanks, or -1.
+	open := j
+	for open < len(q) && (q[open] == ' ' || q[open] == '\t') {
+		open++
+	}
+	if open >= len(q) || q[open] != '(' {
+		open = -1
+	}
+	switch upper {
+	case "AND", "OR", "NOT":
+		p.warnOp(i, "%s is searched as a word; write %s for the operator, or \"%s\" in quotes to search for the word", what, upper, strings.ToLower(w))
+		return
+	case "ATLEAST":
+		if open < 0 {
+			p.warnOp(i, "%s is searched as a word; the operator is written ATLEAST(n, words), like ATLEAST(2, talks OR negotiations)", what)
+			return
+		}
+		n := "n"
+		k := open + 1
+		for k < len(q) && (q[k] == ' ' || q[k] == '\t') {
+			k++
+		}
+		if d := k; d < len(q) && q[d] >= '0' && q[d] <= '9' {
+			for d < len(q) && q[d] >= '0' && q[d] <= '9' {
+				d++
+			}
+			n = q[k:d]
+		}
+		p.warnGroup(i, w, open, "ATLEAST("+n+", …)")
+		return
+	case "CASE":
+		if open < 0 {
+			return // "case" is an ordinary word
+		}
+		p.warnGroup(i, w, open, "CASE(…)")
+		return
+	}
+	// NEAR and ONEAR in any case: bare, with /n, or with n but no slash.
+	op := ""
+	for _, name := range []string{"ONEAR", "NEAR"} {
+		if strings.HasPrefix(upper, name) {
+			op = name
+			break
+		}
+	}
+	if op == "" {
+		return
+	}
+	digits := strings.TrimPrefix(w[len(op):], "/")
+	if strings.Trim(digits, "0123456789") != "" {
+		return // "nearly", "nearby", "Nearest": ordinary words
+	}
+	fix := op
+	if digits != "" {
+		fix += "/" + digits
+	}
+	p.warnOp(i, "%s is searched as a word; write %s for the operator", what, fix)
+}
+
+// warnGroup warns about an operator word w at i written in the wrong case
+// or with blanks before its parenthesis at open, and quiets that group.
+func (p *parser) warnGroup(i int, w string, open int, fix string) {
+	written := p.q[i : open+1]
+	what := strconv.Quote(written)
+	if w == strings.ToLower(w) {
+		what = "lowercase " + what
+	}
+	if w == strings.ToUpper(w) {
+		p.warnOp(i, "%s is searched as the word %q and a group; write %s, with no space before the parenthesis", what, w, fix)
+	} else {
+		p.warnOp(i, "%s is searched as the word %q and a group; write %s for the operator", what, w, fix)
+	}
+	p.quietGroup(open)
+}
+
+// quietGroup marks the group opened by the parenthesis at offset off as
+// one whose own warnings would mislead (see warnMistyped).
+func (p *parser) quietGroup(off int) {
+	if p.quietAt == nil {
+		p.quietAt = map[int]bool{}
+	}
+	p.quietAt[off] = true
 }
 
 func isFieldName(s string) bool {
@@ -425,7 +539,7 @@ func (p *parser) parseOr() (*node, error) {
 		mixed = mixed || m
 		or.kids = append(or.kids, k)
 	}
-	if mixed {
+	if mixed && p.quiet == 0 {
 		p.warnAt(firstOr, "AND and OR mixed without parentheses: AND binds tighter, so \"a b OR c\" means \"(a AND b) OR c\"; add parentheses to say which you mean")
 	}
 	return or, nil
@@ -538,6 +652,10 @@ func (p *parser) parsePrimary() (*node, error) {
 	case tLParen:
 		if p.peek().kind == tRParen {
 			return nil, p.errAt(t.off, "empty parentheses")
+		}
+		if p.quietAt[t.off] {
+			p.quiet++
+			defer func() { p.quiet-- }()
 		}
 		n, err := p.parseOr()
 		if err != nil {

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -40,6 +42,10 @@ func Compile(name, query string) (*Rule, error) {
 	}
 	root, err := p.parse()
 	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && p.mistyped != nil && p.mistyped.Col < e.Col {
+			e.Msg += fmt.Sprintf(" (and at column %d: %s)", p.mistyped.Col, p.mistyped.Msg)
+		}
 		return nil, err
 	}
 	setScope(root, defaultScope)
@@ -101,7 +107,9 @@ func (r *Rule) Name() string { return r.name }
 func (r *Rule) Query() string { return r.query }
 
 // Warnings returns what `check` should tell the rule's author: mixed AND
-// and OR without parentheses, lowercase operators, very common anchors.
+// and OR without parentheses, operators written in the wrong case or shape
+// (or, near/5, NEAR5, atleast(2, …), case(…)), each naming what to write,
+// and very common anchors.
 func (r *Rule) Warnings() []Diagnostic { return append([]Diagnostic(nil), r.warnings...) }
 
 // Match evaluates this one rule against an analysed item and returns the

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -235,8 +237,8 @@ func copySQLite(ctx context.Context, from, to string) error {
 }
 
 // cmdCheck validates the config and every rule, and runs the rules' own
-// examples. Each problem is printed as FILE:LINE:COL: message; warnings do
-// not fail the check.
+// examples. Each problem is printed as FILE:LINE:COL: message, in file
+// order; warnings do not fail the check. SIGINT or SIGTERM (ctx) stops it.
 func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("check", stderr)
 	path := fs.String("config", "", "configuration file (TOML)")
@@ -247,20 +249,30 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *path == "" {
 		return errors.New("-config FILE is required")
 	}
-	l, err := load(*path)
+	l, err := loadContext(ctx, *path)
+	if err == nil && l.cfg != nil {
+		var ex config.Problems
+		ex, err = checkExamples(ctx, l)
+		l.problems = append(l.problems, ex...)
+	}
 	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: interrupted", *path)
+		}
 		return err
 	}
-	problems := append(config.Problems(nil), l.problems...)
+	problems := l.problems
 	if l.cfg != nil {
 		if p, ok := listenProblem(l.cfg); ok {
 			problems = append(problems, p)
 		}
-		problems = append(problems, checkExamples(l)...)
 		if *fetchFeeds {
 			problems = append(problems, checkFeeds(ctx, l)...)
 		}
 	}
+	slices.SortStableFunc(problems, func(a, b config.Problem) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+	})
 	errs := 0
 	for _, p := range problems {
 		fmt.Fprintln(stdout, redact.Text(p.Error()))
@@ -315,14 +327,17 @@ func checkFeeds(ctx context.Context, l *loaded) config.Problems {
 }
 
 // checkExamples runs each rule's examples (must match) and counterexamples
-// (must not).
-func checkExamples(l *loaded) config.Problems {
+// (must not). It stops with ctx's error when ctx is done.
+func checkExamples(ctx context.Context, l *loaded) (config.Problems, error) {
 	byName := map[string]*rules.Rule{}
 	for _, r := range l.rules {
 		byName[r.Name()] = r
 	}
 	var out config.Problems
-	for _, rc := range l.cfg.Rules {
+	for i, rc := range l.cfg.Rules {
+		if i%1024 == 1023 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		r := byName[rc.Name]
 		if r == nil {
 			continue
@@ -331,5 +346,5 @@ func checkExamples(l *loaded) config.Problems {
 			out = append(out, config.Problem{File: l.cfg.Path, Line: rc.Line, Col: 1, Msg: fmt.Sprintf("rule %q: %s", rc.Name, p)})
 		}
 	}
-	return out
+	return out, nil
 }

@@ -342,7 +342,7 @@ func TestCheck(t *testing.T) {
 	if code != 1 {
 		t.Errorf("typo'd key: exit %d, want 1", code)
 	}
-	if want := fmt.Sprintf("%s:%d:1: unknown key \"fetch.allow_privat\"", path, line); !strings.Contains(stdout, want) {
+	if want := fmt.Sprintf("%s:%d:1: unknown key \"allow_privat\" in [fetch]; did you mean \"allow_private\"?", path, line); !strings.Contains(stdout, want) {
 		t.Errorf("typo'd key: output lacks %q:\n%s", want, stdout)
 	}
 

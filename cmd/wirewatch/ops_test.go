@@ -100,6 +100,8 @@ ops_channel = "#ops"
 interval = "20ms"
 [fetch]
 allow_private = true
+[monitor]
+min_poll_interval = "1s"
 [[feeds]]
 name = "Live"
 url = %q

@@ -20,6 +20,8 @@ ops_channel = "#ops"
 interval = "20ms"
 [fetch]
 allow_private = true
+[monitor]
+min_poll_interval = "1s"
 `
 
 // TestReloadRefusesToEmptyTheConfig is issue 18.4: an empty (or cut-off)

@@ -116,6 +116,8 @@ lease = "3s"
 [fetch]
 timeout = "2s"
 allow_private = true
+[monitor]
+min_poll_interval = "1s"
 [[rules]]
 name = "Strikes"
 query = "strike"

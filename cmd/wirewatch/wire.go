@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/wirewatch/wirewatch/config"
@@ -44,25 +45,41 @@ func (l *loaded) errors() config.Problems {
 
 // load reads the config and compiles every rule, collecting every problem
 // (config and rules) with its position in the file. A rule that does not
-// compile is reported and left out; it never hides the others' problems.
+// compile is reported and left out; it never hides the others' problems,
+// and neither does a problem of the config (its rules are compiled anyway,
+// for the report).
 func load(path string) (*loaded, error) {
-	cfg, err := config.Load(path, nil)
-	if err != nil {
-		var ps config.Problems
-		if errors.As(err, &ps) {
-			return &loaded{problems: ps}, nil
-		}
+	return loadContext(context.Background(), path)
+}
+
+// loadContext is load that gives up with ctx's error when ctx is done.
+func loadContext(ctx context.Context, path string) (*loaded, error) {
+	cfg, err := config.LoadContext(ctx, path, nil)
+	var ps config.Problems
+	if err != nil && !errors.As(err, &ps) {
 		return nil, err
+	}
+	if cfg == nil {
+		return &loaded{problems: ps}, nil
 	}
 	l := &loaded{cfg: cfg, problems: append(config.Problems(nil), cfg.Problems...)}
 	routes := map[string]monitor.Route{}
-	for _, rc := range cfg.Rules {
+	for i, rc := range cfg.Rules {
+		if i%1024 == 1023 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if strings.TrimSpace(rc.Query) == "" {
+			continue // reported by config
+		}
 		r, err := rules.Compile(rc.Name, rc.Query)
 		if err != nil {
-			var re *rules.Error
+			// The position goes in front as FILE:LINE:COL; the message
+			// does not repeat it as a column inside the query.
 			p := config.Problem{File: cfg.Path, Line: rc.Line, Col: 1, Msg: err.Error()}
+			var re *rules.Error
 			if errors.As(err, &re) {
 				p.Line, p.Col = cfg.QueryPosition(rc, re.Offset)
+				p.Msg = fmt.Sprintf("rule %q: %s", rc.Name, re.Msg)
 			}
 			l.problems = append(l.problems, p)
 			continue
