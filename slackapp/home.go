@@ -2,7 +2,7 @@ package slackapp
 
 import (
 	"context"
-		"strings"
+	"strings"
 	"time"
 
 	"github.com/slack-go/slack"

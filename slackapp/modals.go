@@ -164,7 +164,9 @@ func (a *App) submit(ctx context.Context, c acker, req *socketmode.Request, cb s
 // checkAndSave is the rule editor's submission: errors, or the saved rule.
 func (a *App) checkAndSave(ctx context.Context, cb slack.InteractionCallback) *slack.ViewSubmissionResponse {
 	user := cb.User.ID
-	errs := func(m map[string]string) *slack.ViewSubmissionResponse { return slack.NewErrorsViewSubmissionResponse(m) }
+	errs := func(m map[string]string) *slack.ViewSubmissionResponse {
+		return slack.NewErrorsViewSubmissionResponse(m)
+	}
 	meta, ok := parseMeta(cb.View.PrivateMetadata)
 	if !ok || user == "" {
 		a.log.Warn("slack: rule editor with foreign private_metadata refused", "user", user)
