@@ -182,6 +182,54 @@ func (s *Server) messageAction(user, channel, ts, actionID, value string) (strin
 	return id, nil
 }
 
+// ClickInEphemeral delivers user's click on the button actionID (value
+// "") or choice of option value in the menu actionID of the ephemeral
+// message seq, as Slack sends it: a block_actions payload whose container
+// is the ephemeral message (is_ephemeral), with a response_url and no
+// "message" (Slack keeps no copy of an ephemeral message).
+func (s *Server) ClickInEphemeral(user string, seq int, actionID, value string) (string, error) {
+	s.mu.Lock()
+	var eph *Ephemeral
+	for i := range s.surf.ephemerals {
+		if e := &s.surf.ephemerals[i]; e.Seq == seq && e.User == user {
+			eph = e
+		}
+	}
+	if eph == nil {
+		s.mu.Unlock()
+		return "", fmt.Errorf("slackfake: %s has no ephemeral message %d", user, seq)
+	}
+	el, ok := findElement(eph.Blocks, actionID)
+	if !ok {
+		s.mu.Unlock()
+		return "", fmt.Errorf("slackfake: ephemeral message %d has no element %q", seq, actionID)
+	}
+	a, err := action(el, value)
+	if err != nil {
+		s.mu.Unlock()
+		return "", err
+	}
+	c := s.channelLocked(eph.Channel, true)
+	hook := &responseHook{user: user, channel: c.id}
+	payload := map[string]any{
+		"type":       "block_actions",
+		"user":       userObj(user),
+		"api_app_id": AppID,
+		"token":      "fakeverificationtoken",
+		"container":  map[string]any{"type": "message", "message_ts": eph.TS, "channel_id": c.id, "is_ephemeral": true},
+		"trigger_id": s.issueTriggerLocked(user),
+		"team":       map[string]any{"id": TeamID, "domain": "fake-newsroom"},
+		"channel":    map[string]any{"id": c.id, "name": c.name},
+		"state":      map[string]any{"values": map[string]any{}},
+		"actions":    []any{a},
+	}
+	payload["response_url"] = s.issueHookLocked(hook)
+	s.mu.Unlock()
+	id := s.Deliver(EnvelopeInteractive, payload)
+	s.setHookEnvelope(hook, id)
+	return id, nil
+}
+
 func (s *Server) setHookEnvelope(h *responseHook, id string) {
 	s.mu.Lock()
 	h.envelope = id

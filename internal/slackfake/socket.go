@@ -478,6 +478,20 @@ func (s *Server) Acks() []Ack {
 	return slices.Clone(s.sock.acks)
 }
 
+// AckLatencies returns the latency of every acknowledged envelope, in the
+// order they were sent.
+func (s *Server) AckLatencies() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []time.Duration
+	for _, e := range s.sock.envs {
+		if e.Acked {
+			out = append(out, e.AckLatency)
+		}
+	}
+	return out
+}
+
 // WaitAck blocks until envelope id is acknowledged and returns it.
 func (s *Server) WaitAck(ctx context.Context, id string) (Envelope, error) {
 	err := s.waitCond(ctx, func() bool { e := s.sock.byEnv[id]; return e != nil && e.Acked },

@@ -83,6 +83,8 @@ type Ephemeral struct {
 	At      time.Time
 	// Envelope is the envelope the ephemeral answers (ViaAck, ViaResponseURL).
 	Envelope string
+	// TS is the ephemeral message's timestamp (clicks on it carry it).
+	TS string
 }
 
 // All returns the ephemeral's text and the texts of its blocks.
@@ -381,7 +383,7 @@ func (s *Server) postEphemeralLocked(req *request) (any, string) {
 
 func (s *Server) addEphemeralLocked(e Ephemeral) {
 	s.surf.ephSeq++
-	e.Seq, e.At = s.surf.ephSeq, time.Now()
+	e.Seq, e.At, e.TS = s.surf.ephSeq, time.Now(), s.nextTSLocked()
 	s.surf.ephemerals = append(s.surf.ephemerals, e)
 }
 
