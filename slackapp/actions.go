@@ -9,42 +9,19 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/wirewatch/wirewatch/notify"
 	"github.com/wirewatch/wirewatch/store"
 )
 
-// Action ids of the buttons and menus on an alert. The notifier renders
-// them (with the alert id as the buttons' value and in the actions
-// block's id); the app handles them here.
-const (
-	ActionOpen        = "ww.open"         // a link button: nothing to do
-	ActionNotRelevant = "ww.not_relevant" // value: alert id
-	ActionMuteStory   = "ww.mute_story"   // value: alert id
-	ActionMuteRule    = "ww.mute_rule"    // static_select in block "ww.alert:ID"; options: MuteChoices
-	AlertBlockPrefix  = "ww.alert:"
-)
-
 // Action ids of the rules list (command answers, the Home tab, modals).
+// An alert's buttons are notify's (notify.ActionNotRelevant, ...): the
+// notifier draws them, the app handles their clicks.
 const (
 	actionNewRule  = "ww.new_rule"
 	actionRuleMenu = "ww.rule_menu" // overflow; value "verb|rule name"
 	actionEditRule = "ww.edit_rule" // value: rule name
 	actionRefresh  = "ww.refresh"
 )
-
-// MuteChoice is one option of the Mute rule menu.
-type MuteChoice struct {
-	Value, Label string
-	For          time.Duration // 0: until unmuted
-}
-
-// MuteChoices are the options of the Mute rule menu on every alert.
-func MuteChoices() []MuteChoice {
-	out := make([]MuteChoice, len(menuDurations))
-	for i, d := range menuDurations {
-		out[i] = MuteChoice{Value: d.value, Label: d.label, For: d.d}
-	}
-	return out
-}
 
 // interaction handles a block_actions payload (a click or menu choice),
 // after its acknowledgement.
@@ -61,12 +38,12 @@ func (a *App) interaction(ctx context.Context, cb slack.InteractionCallback) {
 		to.triggerID = cb.TriggerID
 	}
 	switch act.ActionID {
-	case ActionOpen:
-	case ActionNotRelevant:
+	case notify.ActionOpen:
+	case notify.ActionNotRelevant:
 		a.notRelevant(ctx, cb, act, to)
-	case ActionMuteStory:
+	case notify.ActionMuteStory:
 		a.muteStory(ctx, cb, act, to)
-	case ActionMuteRule:
+	case notify.ActionMuteRule:
 		a.muteRuleOfAlert(ctx, cb, act, to)
 	case actionNewRule:
 		if a.mayEdit(ctx, to, "create rules") {
@@ -175,8 +152,8 @@ func (a *App) muteStory(ctx context.Context, cb slack.InteractionCallback, act *
 
 func (a *App) muteRuleOfAlert(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction, to replyTo) {
 	value := ""
-	if strings.HasPrefix(act.BlockID, AlertBlockPrefix) {
-		value = strings.TrimPrefix(act.BlockID, AlertBlockPrefix)
+	if strings.HasPrefix(act.BlockID, notify.AlertBlockPrefix) {
+		value = strings.TrimPrefix(act.BlockID, notify.AlertBlockPrefix)
 	}
 	al, refusal := a.clickedAlert(ctx, cb, value)
 	if refusal != "" {
@@ -189,9 +166,9 @@ func (a *App) muteRuleOfAlert(ctx context.Context, cb slack.InteractionCallback,
 	choice := act.SelectedOption.Value
 	var d time.Duration
 	found := false
-	for _, c := range menuDurations {
-		if c.value == choice {
-			d, found = c.d, true
+	for _, c := range notify.MuteChoices {
+		if c.Value == choice {
+			d, found = c.For, true
 		}
 	}
 	if !found {
@@ -243,13 +220,11 @@ func muteSpan(m Mute) string {
 }
 
 // slackDate formats t for Slack, which shows it in the reader's time zone.
-func slackDate(t time.Time) string {
-	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2 Jan 2006 15:04 UTC"))
-}
+func slackDate(t time.Time) string { return notify.SlackDate(t) }
 
 // alertState reads what happened to an alert, to show it under its message.
-func (a *App) alertState(ctx context.Context, al store.Alert) (AlertState, error) {
-	var st AlertState
+func (a *App) alertState(ctx context.Context, al store.Alert) (notify.AlertState, error) {
+	var st notify.AlertState
 	f, err := a.o.Store.FeedbackFor(ctx, al.ID)
 	switch {
 	case err == nil:
@@ -270,8 +245,7 @@ func (a *App) alertState(ctx context.Context, al store.Alert) (AlertState, error
 		case m.Kind == MuteStory && m.Target == story:
 			st.StoryMutedBy = m.By
 		case m.Kind == MuteRule && m.Target == al.Rule:
-			mc := m
-			st.RuleMute = &mc
+			st.RuleMutedBy, st.RuleMutedUntil = m.By, m.Until
 		}
 	}
 	return st, nil

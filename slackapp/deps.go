@@ -7,6 +7,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/wirewatch/wirewatch/notify"
 	"github.com/wirewatch/wirewatch/store"
 )
 
@@ -195,13 +196,6 @@ type Statuser interface {
 	DeskStatus(ctx context.Context, now time.Time) (DeskStatus, error)
 }
 
-// AlertState is what happened to an alert's message, shown under it.
-type AlertState struct {
-	NotRelevantBy string // user id
-	StoryMutedBy  string
-	RuleMute      *Mute // the rule's mute in force
-}
-
 // Renderer draws an alert's message with its buttons and its state, as the
-// notifier posts it (chat.update of the message after a click).
-type Renderer func(a store.Alert, s AlertState) (text string, blocks []slack.Block)
+// notifier posts it (notify.RenderInteractive), for chat.update after a click.
+type Renderer func(a store.Alert, s notify.AlertState) (text string, blocks []slack.Block)

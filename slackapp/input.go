@@ -154,17 +154,6 @@ func parseMuteFor(s string) (time.Duration, bool) {
 	return d, true
 }
 
-// menuDurations are the choices of the Mute rule menu.
-var menuDurations = []struct {
-	value, label string
-	d            time.Duration
-}{
-	{"1h", "1 hour", time.Hour},
-	{"6h", "6 hours", 6 * time.Hour},
-	{"24h", "24 hours", 24 * time.Hour},
-	{"forever", "Until unmuted", 0},
-}
-
 // modalMeta is what the rule modal keeps in private_metadata.
 type modalMeta struct {
 	V       int    `json:"v"`
