@@ -176,15 +176,31 @@ func (a *App) muteRuleOfAlert(ctx context.Context, cb slack.InteractionCallback,
 		return
 	}
 	key := "mute_rule:" + cb.Container.ChannelID + ":" + cb.Container.MessageTs + ":" + choice
-	if m, ok := a.muteRule(ctx, to, al.Rule, d, key); ok {
-		a.updateAlertMessage(ctx, al, cb)
+	m, done := a.muteRule(ctx, to, al.Rule, d, key)
+	if done == failed {
+		return
+	}
+	a.updateAlertMessage(ctx, al, cb)
+	if done == muted {
 		a.say(ctx, to, muteDone(m))
+	} else if st, err := a.alertState(ctx, al); err == nil && st.RuleMutedBy == "" {
+		// This choice on this message was used before, and the rule was
+		// unmuted since: say how to mute it again.
+		a.say(ctx, to, fmt.Sprintf("This message's *Mute rule* choice was used before. To mute *%s* again: `%s mute %s %s`", esc(al.Rule, 80), a.o.Command, esc(al.Rule, 80), choice))
 	}
 }
 
-// muteRule mutes rule for d (0: until unmuted) under the audit key; false
-// when it failed (the user was told) or the key was recorded before.
-func (a *App) muteRule(ctx context.Context, to replyTo, rule string, d time.Duration, key string) (Mute, bool) {
+// outcome is what a mute did.
+type outcome int
+
+const (
+	failed    outcome = iota // the user was told why
+	muted                    // a new effect
+	duplicate                // recorded before (a redelivery or double click): nothing changed
+)
+
+// muteRule mutes rule for d (0: until unmuted) under the audit key.
+func (a *App) muteRule(ctx context.Context, to replyTo, rule string, d time.Duration, key string) (Mute, outcome) {
 	now := a.o.Now()
 	m := Mute{Kind: MuteRule, Target: rule, Forever: d == 0, By: to.user, At: now}
 	details := "until unmuted"
@@ -195,14 +211,14 @@ func (a *App) muteRule(ctx context.Context, to replyTo, rule string, d time.Dura
 	err := a.o.Store.Mute(ctx, m, Action{Key: key, User: to.user, At: now, Action: ActMuteRule, Target: rule, Details: details})
 	switch {
 	case errors.Is(err, ErrDuplicate):
-		return m, false
+		return m, duplicate
 	case err != nil:
 		a.log.Error("slack: muting a rule", "rule", rule, "err", err)
 		a.say(ctx, to, unavailable)
-		return m, false
+		return m, failed
 	}
 	a.log.Info("slack: rule muted", "rule", rule, "user", to.user, "mute", details)
-	return m, true
+	return m, muted
 }
 
 // muteDone tells an editor what a rule mute does and how to undo it.

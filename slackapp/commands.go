@@ -293,7 +293,7 @@ func (a *App) muteCommand(ctx context.Context, to replyTo, rest, key string) {
 	if !ok {
 		return
 	}
-	if m, ok := a.muteRule(ctx, to, row.Name, d, key); ok {
+	if m, done := a.muteRule(ctx, to, row.Name, d, key); done == muted {
 		a.say(ctx, to, muteDone(m))
 	}
 }

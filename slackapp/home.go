@@ -84,7 +84,7 @@ func (a *App) ruleMenu(ctx context.Context, cb slack.InteractionCallback, act *s
 	case "mute1h", "mute24h", "mute":
 		d := map[string]time.Duration{"mute1h": time.Hour, "mute24h": 24 * time.Hour, "mute": 0}[verb]
 		if row, ok := a.findRule(ctx, to, name); ok {
-			if m, ok := a.muteRule(ctx, to, row.Name, d, key); ok {
+			if m, done := a.muteRule(ctx, to, row.Name, d, key); done == muted {
 				a.say(ctx, to, muteDone(m))
 			}
 		}
