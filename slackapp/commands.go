@@ -40,11 +40,9 @@ func (a *App) command(ctx context.Context, cmd slack.SlashCommand) {
 		a.say(ctx, to, fmt.Sprintf("That command is too long (at most %d characters).", maxCommandText))
 		return
 	}
-	text := normalizeQuotes(strings.TrimSpace(cmd.Text))
-	verb, rest, _ := strings.Cut(text, " ")
-	rest = strings.TrimSpace(rest)
+	verb, rest := parseCommand(cmd.Text)
 	key := "command:" + cmd.TriggerID
-	switch strings.ToLower(verb) {
+	switch verb {
 	case "", "help":
 		a.help(ctx, to)
 	case "rules", "list":
@@ -85,6 +83,25 @@ func (a *App) command(ctx context.Context, cmd slack.SlashCommand) {
 	default:
 		a.say(ctx, to, fmt.Sprintf("I don't know %q.\n\n", truncate(verb, 40))+fmt.Sprintf(helpText, a.o.Command))
 	}
+}
+
+// parseCommand splits a command's text into its verb (lower case) and the
+// rest (trimmed), with typographic quotes made plain.
+func parseCommand(text string) (verb, rest string) {
+	text = normalizeQuotes(strings.TrimSpace(text))
+	verb, rest, _ = strings.Cut(text, " ")
+	return strings.ToLower(verb), strings.TrimSpace(rest)
+}
+
+// splitMute reads "RULE [DURATION]": a last word that is a duration is
+// the duration, else the mute is until unmuted (0).
+func splitMute(rest string) (name string, d time.Duration) {
+	if f := strings.Fields(rest); len(f) >= 2 {
+		if dd, ok := parseMuteFor(f[len(f)-1]); ok {
+			return unquote(strings.Join(f[:len(f)-1], " ")), dd
+		}
+	}
+	return unquote(rest), 0
 }
 
 // normalizeQuotes turns typographic quotes (which some Slack clients type
@@ -282,13 +299,7 @@ func chunks(s string, n int) []string {
 
 // muteCommand handles "mute RULE [DURATION]".
 func (a *App) muteCommand(ctx context.Context, to replyTo, rest, key string) {
-	name := unquote(rest)
-	var d time.Duration
-	if f := strings.Fields(rest); len(f) >= 2 {
-		if dd, ok := parseMuteFor(f[len(f)-1]); ok {
-			name, d = unquote(strings.Join(f[:len(f)-1], " ")), dd
-		}
-	}
+	name, d := splitMute(rest)
 	row, ok := a.findRule(ctx, to, name)
 	if !ok {
 		return

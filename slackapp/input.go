@@ -138,7 +138,7 @@ func parseMuteFor(s string) (time.Duration, bool) {
 	var d time.Duration
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)
-		if err != nil {
+		if err != nil || n < 0 || n > 366 {
 			return 0, false
 		}
 		d = time.Duration(n) * 24 * time.Hour
