@@ -163,7 +163,11 @@ func statusText(st *DeskStatus, mutes []Mute) string {
 				fmt.Fprintf(&b, "• *%s*: failing since %s (%d polls): %s\n", esc(f.Name, 80), slackDate(f.Since), f.Streak, esc(f.LastError, 200))
 			}
 		}
-		fmt.Fprintf(&b, "*Queue:* %d alerts waiting for Slack.\n", st.Queued)
+		q := thousands(st.Queued)
+		if st.Queued > 10000 {
+			q = "more than 10,000"
+		}
+		fmt.Fprintf(&b, "*Queue:* %s alerts waiting for Slack.\n", q)
 	}
 	if len(mutes) == 0 {
 		b.WriteString("*Mutes in force:* none.")
