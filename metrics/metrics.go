@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/wirewatch/wirewatch/monitor/fetch"
 	"github.com/wirewatch/wirewatch/store"
 )
 
@@ -36,8 +37,9 @@ const MaxRuleLabels = 500
 const OtherRule = "other"
 
 // Fetch results (the result label of wirewatch_fetches_total). A failed
-// fetch is labelled with its kind: the monitor/fetch Kind names with spaces
-// turned into underscores. Anything else is labelled ResultError.
+// fetch is labelled with its kind, fetch.Kind.Label() (the kinds are
+// defined once, in monitor/fetch: see fetch.Kinds). Anything else is
+// labelled ResultError.
 const (
 	ResultOK          = "ok"
 	ResultNotModified = "not_modified"
@@ -46,19 +48,20 @@ const (
 )
 
 // fetchResults are the values the result label may take.
-var fetchResults = []string{
-	ResultOK, ResultNotModified, ResultParseError,
-	// monitor/fetch error kinds, normalised
-	"network", "timeout", "too_large", "private_address", "http_status",
-	"rate_limited", "too_many_redirects", "canceled", "invalid_url",
-	ResultError,
-}
+var fetchResults = func() []string {
+	rs := []string{ResultOK, ResultNotModified, ResultParseError}
+	for _, k := range fetch.Kinds() {
+		rs = append(rs, k.Label())
+	}
+	return append(rs, ResultError)
+}()
 
-// Alert kinds (the kind label of the alert counters).
+// Alert kinds (the kind label of the alert counters): the store's alert
+// kinds, with item alerts sent in a scheduled digest set apart.
 const (
-	AlertKindItem   = "item"   // one item for one rule and channel
-	AlertKindDigest = "digest" // an item alert sent in a scheduled digest
-	AlertKindOps    = "ops"    // a message for operators
+	AlertKindItem   = store.KindItem // one item for one rule and channel
+	AlertKindDigest = "digest"       // an item alert sent in a scheduled digest
+	AlertKindOps    = store.KindOps  // a message for operators
 )
 
 // Slack API methods that get a label of their own; any other method is
@@ -204,7 +207,8 @@ func (s *Set) SetBuildInfo(version string) {
 // FetchDone records one fetch of a feed document: result is ResultOK,
 // ResultNotModified, ResultParseError (fetched, but the document did not
 // parse; also counted in wirewatch_parse_errors_total) or the failure's
-// fetch.Kind (e.g. "timeout", "rate limited"); d is how long the fetch took.
+// fetch.Kind label (e.g. "timeout", "rate_limited"); d is how long the
+// fetch took.
 func (s *Set) FetchDone(result string, d time.Duration) {
 	if s == nil {
 		return

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -190,6 +191,14 @@ func TestFetchResultLabels(t *testing.T) {
 		want := strings.ReplaceAll(string(k), " ", "_")
 		if got := metrics.FetchResult(string(k)); got != want {
 			t.Errorf("FetchResult(%q) = %q, want %q", k, got, want)
+		}
+	}
+	if got := fetch.Kinds(); !slices.Equal(got, kinds) {
+		t.Errorf("fetch.Kinds() = %q, want %q", got, kinds)
+	}
+	for _, k := range fetch.Kinds() {
+		if got := metrics.FetchResult(k.Label()); got != k.Label() {
+			t.Errorf("FetchResult(%q) = %q", k.Label(), got)
 		}
 	}
 	for _, r := range []string{"", "https://example.com/feed.xml", "weird"} {

@@ -429,7 +429,7 @@ func (m *Monitor) poll(ctx context.Context, f Feed, claimed *store.FeedState, ow
 		result := metrics.ResultError
 		var fe *fetch.Error
 		if errors.As(err, &fe) {
-			result = string(fe.Kind)
+			result = fe.Kind.Label()
 		}
 		m.o.Metrics.FetchDone(result, took)
 	case fr.NotModified:

@@ -1,13 +1,15 @@
 // Package notify owns delivery: it takes alerts from the store's outbox and
 // gets each into Slack exactly once where Slack lets it, in order per
 // channel, without flooding a channel and without letting feed text ping
-// anyone. It reads only from store (and writes delivery state back there),
-// never from the feed or the configuration.
+// anyone. It reads only from the store (through Store, the part of it
+// delivery needs, and writes delivery state back there), never from the
+// feed or the configuration.
 //
-// The pipeline, modelled on Prometheus Alertmanager's notify stages, runs
-// for one leased channel at a time:
+// Delivery is a pipeline of stages, modelled on Prometheus Alertmanager's
+// notify package: one file per stage, assembled in one place
+// (deliverChannel in pipeline.go), run for one leased channel at a time:
 //
-//	claim    store.ClaimChannel leases a channel and its due alerts, in order
+//	claim    Store.ClaimChannel leases a channel and its due alerts, in order
 //	dedupe   alerts whose last post had an unknown outcome are looked up in the
 //	         channel's history (message metadata carries the alert ids) and
 //	         marked sent if found, instead of being posted again
@@ -15,18 +17,22 @@
 //	         than Options.BurstGroup alerts becomes grouped messages; past
 //	         Options.ChannelCap top-level messages in the last hour, the rest
 //	         becomes one summary
+//	then, for each message:
+//	lease    the batch stops when shutting down or half the lease is gone
 //	story    a story follow-up (Alert.StoryID set to another alert's id) is
 //	         posted as a reply in its parent's thread, and the parent message
 //	         is updated with the sources so far (chat.update); see Options
+//	cap      a top-level message waits while the channel cap is reached
 //	pace     about one message per second per channel, short bursts allowed
-//	render   Block Kit with every piece of feed text escaped (Render)
-//	post     chat.postMessage (bot token), an incoming webhook, or stdout
+//	post     chat.postMessage (bot token), an incoming webhook, or stdout,
+//	         rendered as Block Kit with every piece of feed text escaped
+//	         (render.go)
 //	record   MarkSent only after Slack accepted; a 429 waits its Retry-After
 //	         (never given up within RetryFor); 5xx and network errors back off
-//	         exponentially with jitter; after RetryFor, or on a permanent
-//	         error, MarkFailed and one ops message. Refused credentials
-//	         (invalid_auth, a revoked webhook) hold the alerts instead, retried
-//	         until RetryFor, so a fixed token delivers them.
+//	         exponentially with jitter (retry.go); after RetryFor, or on a
+//	         permanent error, MarkFailed and one ops message (ops.go). Refused
+//	         credentials (invalid_auth, a revoked webhook) hold the alerts
+//	         instead, retried until RetryFor, so a fixed token delivers them.
 //
 // Guarantees (bot token, with the channels:history / groups:history scopes):
 // an alert is marked sent only after Slack accepted it, and an alert whose
@@ -44,7 +50,6 @@ package notify
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -58,12 +63,11 @@ import (
 	"time"
 
 	"github.com/wirewatch/wirewatch/metrics"
-	"github.com/wirewatch/wirewatch/store"
 )
 
 // Options configures a Notifier. Only Store is required.
 type Options struct {
-	Store store.Store
+	Store Store // store.Store has all it needs
 
 	// Token is a bot token (xoxb-…): messages go through chat.postMessage
 	// with Block Kit and alert-id metadata.
@@ -109,10 +113,9 @@ type Options struct {
 	// the cap allows is one summary listing them all (RenderGroup); once
 	// the cap is reached, the channel waits until a message of the last
 	// hour ages out and then posts what is due as one summary. Thread
-	// replies, ops messages and digests are not counted. The count is kept
-	// in memory per process: with several replicas, each replica applies
-	// the cap to the messages it posts (per replica), and a restart starts
-	// counting afresh.
+	// replies, ops messages and digests are not counted. The posts are
+	// counted in the store (Store.RecordPost), so replicas share one count
+	// per channel and a restart keeps it.
 	ChannelCap int
 
 	// Workers deliver to that many channels at once in Run (default 4).
@@ -139,7 +142,7 @@ type Options struct {
 // Notifier delivers the store's outbox. Create it with New.
 type Notifier struct {
 	o   Options
-	st  store.Store
+	st  Store
 	tr  transport
 	log *slog.Logger
 	pc  *pacer
@@ -328,206 +331,4 @@ func (n *Notifier) step(ctx context.Context, owner string) (bool, error) {
 	}
 	n.deliverChannel(ctx, owner, ch, batch)
 	return true, nil
-}
-
-// Drain delivers everything due now and returns when nothing due is left:
-// alerts due when it was called, alerts it retried since, and ops messages
-// it queued. It waits through 429 Retry-After and pacing however long they
-// take (ctx permitting), and through 5xx/network backoff up to DrainWait;
-// alerts still failing after that stay queued for the next run and Drain
-// returns an error wrapping ErrUndelivered. Used by `wirewatch once`.
-func (n *Notifier) Drain(ctx context.Context) error {
-	start := n.o.Now()
-	touched := map[string]bool{}
-	for {
-		for {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			ch, batch, err := n.st.ClaimChannel(ctx, n.o.Owner, n.o.Now(), n.o.Lease, claimLimit)
-			if err != nil {
-				return fmt.Errorf("notify: drain: claim channel: %w", err)
-			}
-			if ch == "" {
-				break
-			}
-			for _, a := range batch {
-				touched[a.ID] = true
-			}
-			n.deliverChannel(ctx, n.o.Owner, ch, batch)
-		}
-		queued, err := n.st.Alerts(ctx, store.AlertFilter{State: store.StateQueued})
-		if err != nil {
-			return fmt.Errorf("notify: drain: listing queued alerts: %w", err)
-		}
-		now := n.o.Now()
-		var (
-			wake    time.Time
-			waiting int
-			left    int
-			leftAt  time.Time
-		)
-		for _, a := range queued {
-			due := !a.NextAttempt.After(start)
-			if !due && !touched[a.ID] && !(a.Kind == store.KindOps && !a.CreatedAt.Before(start)) {
-				continue // not ours to wait for (a digest later today, …)
-			}
-			t := a.NextAttempt
-			n.mu.Lock()
-			h := n.hold[a.Channel]
-			n.mu.Unlock()
-			if h.until.After(t) {
-				t = h.until
-			}
-			if h.backoff && t.After(start.Add(n.o.DrainWait)) {
-				left++
-				if leftAt.IsZero() || t.Before(leftAt) {
-					leftAt = t
-				}
-				continue
-			}
-			waiting++
-			if !t.After(now) {
-				t = now.Add(n.o.PollInterval) // leased elsewhere, or store pacing: look again soon
-			}
-			if wake.IsZero() || t.Before(wake) {
-				wake = t
-			}
-		}
-		if waiting == 0 {
-			if left > 0 {
-				return fmt.Errorf("notify: %d alerts could not be delivered yet (Slack kept failing; next attempt %s): %w",
-					left, leftAt.UTC().Format(time.RFC3339), ErrUndelivered)
-			}
-			return nil
-		}
-		if err := n.o.Sleep(ctx, wake.Sub(now)); err != nil {
-			return err
-		}
-	}
-}
-
-// opsID is the id of an ops message about key, stable for a day so that
-// several processes (or restarts) report a problem once a day.
-func opsID(now time.Time, parts ...string) string {
-	h := sha256.New()
-	h.Write([]byte(now.UTC().Format("2006-01-02")))
-	for _, p := range parts {
-		h.Write([]byte{0})
-		h.Write([]byte(p))
-	}
-	return "ops-" + hex.EncodeToString(h.Sum(nil)[:12])
-}
-
-// reportOps queues an ops message (if an ops channel is set and the
-// problem is not about the ops channel itself).
-func (n *Notifier) reportOps(ctx context.Context, about string, text string, key ...string) {
-	if n.o.OpsChannel == "" || sameChannel(about, n.o.OpsChannel) {
-		return
-	}
-	now := n.o.Now()
-	a := store.Alert{
-		ID: opsID(now, key...), Kind: store.KindOps, Channel: n.o.OpsChannel,
-		Text: text, CreatedAt: now, NextAttempt: now,
-	}
-	q, err := n.st.Enqueue(ctx, []store.Alert{a})
-	if err != nil {
-		n.log.Error("queueing ops message failed", "err", err, "channel", n.o.OpsChannel)
-	}
-	n.o.Metrics.AlertQueued(q)
-}
-
-func sameChannel(a, b string) bool { return channelArg(a) == channelArg(b) }
-
-// pacer spaces messages per channel: Interval apart on average, with up to
-// Burst at once (a generic cell-rate algorithm on a theoretical arrival
-// time per channel).
-type pacer struct {
-	mu       sync.Mutex
-	interval time.Duration
-	burst    int
-	tat      map[string]time.Time
-}
-
-// ready is when the next message to ch may go.
-func (p *pacer) ready(ch string, now time.Time) time.Time {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	tat := p.tat[ch]
-	if tat.Before(now) {
-		tat = now
-	}
-	return tat.Add(-time.Duration(p.burst-1) * p.interval)
-}
-
-// take records a message sent to ch at now.
-func (p *pacer) take(ch string, now time.Time) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	tat := p.tat[ch]
-	if tat.Before(now) {
-		tat = now
-	}
-	p.tat[ch] = tat.Add(p.interval)
-}
-
-// block holds ch until until (after a 429), then allows one message.
-func (p *pacer) block(ch string, until time.Time) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	t := until.Add(time.Duration(p.burst-1) * p.interval)
-	if t.After(p.tat[ch]) {
-		p.tat[ch] = t
-	}
-}
-
-// capWindow is the rolling period of Options.ChannelCap.
-const capWindow = time.Hour
-
-// The cap's posts live in the store (RecordPost, Posts), so that replicas
-// share one count per channel and a restart keeps it. If the store cannot
-// be read the cap is not applied this time: an extra message is better than
-// a story held back.
-
-// capRecent returns the channel's top-level posts in the window at now,
-// oldest first.
-func (n *Notifier) capRecent(ctx context.Context, ch string, now time.Time) []time.Time {
-	posts, err := n.st.Posts(ctx, channelArg(ch), now.Add(-capWindow).Add(time.Microsecond))
-	if err != nil {
-		n.log.Warn("reading the channel cap's posts failed; not capping this time", "channel", ch, "err", err)
-		return nil
-	}
-	return posts
-}
-
-// capBudget is how many more top-level messages ch may get at now (a large
-// number without a cap).
-func (n *Notifier) capBudget(ctx context.Context, ch string, now time.Time) int {
-	if n.o.ChannelCap <= 0 {
-		return int(^uint(0) >> 1)
-	}
-	return max(n.o.ChannelCap-len(n.capRecent(ctx, ch, now)), 0)
-}
-
-// capFreeAt is when ch may get its next top-level message: now if the cap
-// allows one, else when the oldest post of the window ages out.
-func (n *Notifier) capFreeAt(ctx context.Context, ch string, now time.Time) time.Time {
-	if n.o.ChannelCap <= 0 {
-		return now
-	}
-	posts := n.capRecent(ctx, ch, now)
-	if len(posts) < n.o.ChannelCap {
-		return now
-	}
-	return posts[len(posts)-n.o.ChannelCap].Add(capWindow)
-}
-
-// capTake records a top-level message posted to ch at now.
-func (n *Notifier) capTake(ctx context.Context, ch string, now time.Time) {
-	if n.o.ChannelCap <= 0 {
-		return
-	}
-	if err := n.st.RecordPost(ctx, channelArg(ch), now, now.Add(-capWindow)); err != nil {
-		n.log.Warn("recording a post for the channel cap failed", "channel", ch, "err", err)
-	}
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/wirewatch/wirewatch/internal/slackfake"
+	"github.com/wirewatch/wirewatch/internal/testsize"
 	"github.com/wirewatch/wirewatch/store"
 	"github.com/wirewatch/wirewatch/store/sqlite"
 )
@@ -152,8 +153,15 @@ func alertsByState(t testing.TB, s store.Store, state string) map[string]store.A
 // (the unknown outcome) and history failures at random, and a fourth channel
 // does not exist. Every alert of the working channels reaches Slack exactly
 // once, in order; the broken channel's alerts are failed and reported once.
+//
+// Three fault seeds by default, one with -short, eight at full size
+// (WIREWATCH_FULL=1).
 func TestExactlyOnceUnderFaults(t *testing.T) {
-	for _, seed := range []uint64{1, 2, 3} {
+	seeds := testsize.Pick([]uint64{1, 2, 3}, []uint64{1, 2, 3, 4, 5, 6, 7, 8})
+	if testing.Short() {
+		seeds = seeds[:1]
+	}
+	for _, seed := range seeds {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			testExactlyOnceUnderFaults(t, seed)
 		})

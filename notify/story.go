@@ -7,8 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/slack-go/slack"
-
+	"github.com/wirewatch/wirewatch/metrics"
 	"github.com/wirewatch/wirewatch/store"
 )
 
@@ -55,6 +54,35 @@ const (
 	fuSuppress                 // mark sent without posting
 	fuWait                     // look again shortly
 )
+
+// storyStage sends a story follow-up the way its parent's state allows
+// (see resolveFollowUp): as a reply in the parent's thread (the parent is
+// updated once the reply is posted), as an ordinary alert, suppressed, or
+// not yet, holding the channel. Other messages pass.
+func (n *Notifier) storyStage(d *delivery, m *message) next {
+	if !m.followUp {
+		return proceed
+	}
+	act, parent, err := n.resolveFollowUp(d.ctx, d.ch, m, d.later())
+	switch {
+	case err != nil:
+		n.log.Warn("looking up a story's parent alert failed; will retry", "channel", d.ch, "alert", m.ids[0], "err", err)
+		d.hold = holdInfo{until: n.retry(d.ctx, d.ch, m.alerts, false, "story parent: "+err.Error(), 0), backoff: true}
+		return stop
+	case act == fuWait:
+		d.hold = holdInfo{until: n.retry(d.ctx, d.ch, m.alerts, false, "waiting for the story's first alert to be posted", parentWait)}
+		return stop
+	case act == fuSuppress:
+		if err := n.suppress(d.ctx, d.ch, m); err != nil {
+			return stop
+		}
+		n.o.Metrics.StoryFollowUp(metrics.FollowUpSuppressed)
+		return done
+	case act == fuReply:
+		m.parent = parent
+	}
+	return proceed
+}
 
 // resolveFollowUp decides how follow-up m goes out now and renders it
 // accordingly. later are the messages after m in this batch. For fuReply
@@ -167,55 +195,6 @@ func (n *Notifier) updateParent(ctx context.Context, ch string, parent store.Ale
 		return
 	}
 	n.log.Debug("story message updated", "channel", ch, "story", parent.ID, "ts", parent.SlackTS, "reports", len(story))
-}
-
-// lookupPosted finds which of the uncertain alerts of batch are already in
-// the channel: top-level ones in its history, follow-ups whose parent was
-// posted in the parent's thread (conversations.history does not return
-// thread replies), others in the history too (they may have gone out
-// top-level).
-func (n *Notifier) lookupPosted(ctx context.Context, ch string, batch []store.Alert) (map[string]string, error) {
-	var top []string
-	threads := map[string][]string{} // parent ts → follow-up ids
-	var order []string
-	for _, a := range batch {
-		if !a.Uncertain {
-			continue
-		}
-		if isFollowUp(a) && n.tr.threads() {
-			if p, err := n.st.Alert(ctx, a.StoryID); err == nil && p.State == store.StateSent && p.SlackTS != "" {
-				if threads[p.SlackTS] == nil {
-					order = append(order, p.SlackTS)
-				}
-				threads[p.SlackTS] = append(threads[p.SlackTS], a.ID)
-				continue
-			}
-		}
-		top = append(top, a.ID)
-	}
-	found := map[string]string{}
-	if len(top) > 0 {
-		f, err := n.tr.history(ctx, ch, top)
-		if err != nil {
-			return nil, err
-		}
-		for id, ts := range f {
-			found[id] = ts
-		}
-	}
-	for _, ts := range order {
-		f, err := n.tr.replies(ctx, ch, ts, threads[ts])
-		if se, ok := errors.AsType[slack.SlackErrorResponse](err); ok && se.Err == "thread_not_found" {
-			continue // the parent message is gone, and its replies with it
-		}
-		if err != nil {
-			return nil, err
-		}
-		for id, rts := range f {
-			found[id] = rts
-		}
-	}
-	return found, nil
 }
 
 // parentsFirst moves a story's first alert ahead of its follow-ups when the

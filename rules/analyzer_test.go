@@ -5,14 +5,27 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+
+	"github.com/wirewatch/wirewatch/internal/testsize"
 )
 
 // TestAnalyzerAgreesWithAnalyze checks that an Analyzer shared by several
 // goroutines, remembering word forms and reusing released analyses, gives
 // every item the same words and the same matches (with the same spans) as
-// a fresh analysis with no memory.
+// a fresh analysis with no memory. By default it reads every fourth item
+// of the corpus (with -short every eighth); at full size (WIREWATCH_FULL=1)
+// every item.
 func TestAnalyzerAgreesWithAnalyze(t *testing.T) {
-	docs := append([]corpusDoc(nil), loadCorpus(t)...)
+	var docs []corpusDoc
+	stride := testsize.Pick(4, 1)
+	if testing.Short() {
+		stride = 8
+	}
+	for i, d := range loadCorpus(t) {
+		if i%stride == 0 {
+			docs = append(docs, d)
+		}
+	}
 	docs = append(docs, corpusDoc{doc: Document{
 		Title:      "It’s O’Brien’s U.S. ‘deal’ `quoted` TED's ПРАВДА's Türkiye’s ﬁght",
 		Content:    "پاکستان اور افغانستان کے درمیان مذاکرات ناکام ہو گئے। पाकिस्तान ने हमले की धमकी दी",

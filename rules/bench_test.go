@@ -28,7 +28,10 @@ var (
 	benchOnce  sync.Once
 	benchItems []Document
 	benchAn    []*Analyzed
-	benchRules []*Rule // 100,000 rules; smaller sets are prefixes
+	benchGen   func() string // the next generated rule's query
+
+	benchMu    sync.Mutex
+	benchRules []*Rule // the rules generated so far; smaller sets are prefixes
 	benchComp  time.Duration
 )
 
@@ -133,51 +136,70 @@ func benchSetup(b testing.TB) {
 		}
 		sortStrings(names)
 		sortStrings(topics)
-		r := rand.New(rand.NewPCG(42, 4242))
-		nm := func() string { return names[r.IntN(len(names))] }
-		w := func() string {
-			if r.IntN(3) == 0 {
-				return nm()
-			}
-			return topics[r.IntN(len(topics))]
-		}
-		ph := func() string { p := phrases[r.IntN(len(phrases))]; return `"` + p[0] + " " + p[1] + `"` }
-		start := time.Now()
-		for i := 0; len(benchRules) < 100000; i++ {
-			var q string
-			switch r.IntN(8) {
-			case 0:
-				q = nm() + " AND (" + w() + " OR " + w() + ")"
-			case 1:
-				q = "(" + nm() + " OR " + nm() + " OR " + nm() + ") AND (" + w() + " OR " + w() + ") NOT " + w()
-			case 2:
-				q = ph() + " AND " + w()
-			case 3:
-				q = nm() + " NEAR/" + strconv.Itoa(1+r.IntN(10)) + " " + w()
-			case 4:
-				q = "title:" + nm() + " OR " + ph()
-			case 5:
-				p := []rune(w())
-				for !allLetters(p) || len(p) < 6 {
-					p = []rune(w())
-				}
-				q = string(p[:5+r.IntN(len(p)-5)]) + "* AND " + nm()
-			case 6:
-				q = "ATLEAST(2, " + nm() + " OR " + nm() + ") NOT (" + w() + " OR " + w() + ")"
-			default:
-				q = "(" + nm() + " OR " + ph() + ") AND " + w() + " AND NOT " + w()
-			}
-			rule, err := Compile("bench"+strconv.Itoa(i), q)
-			if err != nil {
-				b.Fatalf("%q: %v", q, err)
-			}
-			benchRules = append(benchRules, rule)
-		}
-		benchComp = time.Since(start)
+		benchGen = newBenchRuleGen(names, topics, phrases)
 	})
 	if len(benchItems) < 50 {
 		b.Fatalf("only %d bench items", len(benchItems))
 	}
+}
+
+// newBenchRuleGen returns a generator of rules in the shapes editors
+// write, from a fixed seed, so every run sees the same rules in the same
+// order.
+func newBenchRuleGen(names, topics []string, phrases [][2]string) func() string {
+	r := rand.New(rand.NewPCG(42, 4242))
+	nm := func() string { return names[r.IntN(len(names))] }
+	w := func() string {
+		if r.IntN(3) == 0 {
+			return nm()
+		}
+		return topics[r.IntN(len(topics))]
+	}
+	ph := func() string { p := phrases[r.IntN(len(phrases))]; return `"` + p[0] + " " + p[1] + `"` }
+	return func() string {
+		switch r.IntN(8) {
+		case 0:
+			return nm() + " AND (" + w() + " OR " + w() + ")"
+		case 1:
+			return "(" + nm() + " OR " + nm() + " OR " + nm() + ") AND (" + w() + " OR " + w() + ") NOT " + w()
+		case 2:
+			return ph() + " AND " + w()
+		case 3:
+			return nm() + " NEAR/" + strconv.Itoa(1+r.IntN(10)) + " " + w()
+		case 4:
+			return "title:" + nm() + " OR " + ph()
+		case 5:
+			p := []rune(w())
+			for !allLetters(p) || len(p) < 6 {
+				p = []rune(w())
+			}
+			return string(p[:5+r.IntN(len(p)-5)]) + "* AND " + nm()
+		case 6:
+			return "ATLEAST(2, " + nm() + " OR " + nm() + ") NOT (" + w() + " OR " + w() + ")"
+		default:
+			return "(" + nm() + " OR " + ph() + ") AND " + w() + " AND NOT " + w()
+		}
+	}
+}
+
+// benchRulesN returns the first n generated rules, compiling more of them
+// if needed (the benchmarks use up to 100,000; the tests fewer).
+func benchRulesN(b testing.TB, n int) []*Rule {
+	b.Helper()
+	benchSetup(b)
+	benchMu.Lock()
+	defer benchMu.Unlock()
+	start := time.Now()
+	for i := len(benchRules); i < n; i++ {
+		q := benchGen()
+		rule, err := Compile("bench"+strconv.Itoa(i), q)
+		if err != nil {
+			b.Fatalf("%q: %v", q, err)
+		}
+		benchRules = append(benchRules, rule)
+	}
+	benchComp += time.Since(start)
+	return benchRules[:n]
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
@@ -187,10 +209,9 @@ var ruleCounts = []int{100, 1000, 10000, 100000}
 // BenchmarkIndexMatch: one op = matching one analysed item against the
 // index.
 func BenchmarkIndexMatch(b *testing.B) {
-	benchSetup(b)
 	for _, n := range ruleCounts {
 		b.Run("rules="+strconv.Itoa(n), func(b *testing.B) {
-			ix := NewIndex(benchRules[:n])
+			ix := NewIndex(benchRulesN(b, n))
 			matches := 0
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -205,10 +226,9 @@ func BenchmarkIndexMatch(b *testing.B) {
 // BenchmarkAnalyzeAndMatch: one op = analysing one item and matching it,
 // the whole per-item cost in the monitor.
 func BenchmarkAnalyzeAndMatch(b *testing.B) {
-	benchSetup(b)
 	for _, n := range ruleCounts {
 		b.Run("rules="+strconv.Itoa(n), func(b *testing.B) {
-			ix := NewIndex(benchRules[:n])
+			ix := NewIndex(benchRulesN(b, n))
 			z := NewAnalyzer()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -224,10 +244,9 @@ func BenchmarkAnalyzeAndMatch(b *testing.B) {
 // BenchmarkNaive: one op = evaluating every rule on one analysed item, the
 // loop the index replaces.
 func BenchmarkNaive(b *testing.B) {
-	benchSetup(b)
 	for _, n := range ruleCounts[:3] {
 		b.Run("rules="+strconv.Itoa(n), func(b *testing.B) {
-			rs := benchRules[:n]
+			rs := benchRulesN(b, n)
 			for i := 0; i < b.N; i++ {
 				a := benchAn[i%len(benchAn)]
 				for _, r := range rs {
@@ -244,10 +263,9 @@ func BenchmarkNaive(b *testing.B) {
 // does, but no candidate pruning: what the anchors and clause checks save,
 // apart from the faster evaluator.
 func BenchmarkNaiveProgram(b *testing.B) {
-	benchSetup(b)
 	for _, n := range ruleCounts[:3] {
 		b.Run("rules="+strconv.Itoa(n), func(b *testing.B) {
-			ix := NewIndex(benchRules[:n])
+			ix := NewIndex(benchRulesN(b, n))
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				ix.match(benchAn[i%len(benchAn)], true)
@@ -279,10 +297,10 @@ func BenchmarkAnalyze(b *testing.B) {
 // BenchmarkNewIndex: one op = building the index over 100,000 compiled
 // rules. Compiling them (once, in setup) is reported as compile-ms.
 func BenchmarkNewIndex(b *testing.B) {
-	benchSetup(b)
+	rs := benchRulesN(b, 100000)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		NewIndex(benchRules)
+		NewIndex(rs)
 	}
 	b.ReportMetric(float64(benchComp.Milliseconds()), "compile-100k-ms")
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+
+	"github.com/wirewatch/wirewatch/internal/testsize"
 )
 
 // TestIndexAgreesWithReference checks the fast matcher against the
@@ -13,12 +15,14 @@ import (
 func TestIndexAgreesWithReference(t *testing.T) {
 	docs := loadCorpus(t)
 	items := make([]*Analyzed, len(docs))
+	refs := make([]*refItem, len(docs))
 	for i, d := range docs {
 		items[i] = Analyze(d.doc)
+		refs[i] = newRefItem(items[i])
 	}
-	n := 400
-	if testing.Short() || raceEnabled {
-		n = 100
+	n := testsize.Pick(100, 400) // random rules per seed
+	if testing.Short() {
+		n = 40
 	}
 	for _, seed := range []uint64{1, 2} {
 		g := newRuleGen(seed, items)
@@ -32,7 +36,7 @@ func TestIndexAgreesWithReference(t *testing.T) {
 			}
 			for _, r := range rs {
 				pairs++
-				want, ok := refMatch(a, r)
+				want, ok := refMatch(refs[i], r)
 				spans, gotOK := got[r]
 				if gotOK != ok {
 					t.Fatalf("item %d (%s %q), rule %q: index says %v, reference says %v", i, docs[i].file, docs[i].doc.Title, r.Query(), gotOK, ok)
@@ -76,7 +80,7 @@ func FuzzMatchAgreesWithReference(f *testing.F) {
 			return
 		}
 		a := Analyze(Document{Title: title, Content: content, Summary: content, Categories: []string{title, content}, Link: title})
-		want, ok := refMatch(a, r)
+		want, ok := refMatch(newRefItem(a), r)
 		spans, gotOK := r.Match(a)
 		if gotOK != ok || (ok && !reflect.DeepEqual(spans, want)) {
 			t.Fatalf("rule %q: Rule.Match %v %v, reference %v %v", query, gotOK, spans, ok, want)
@@ -155,18 +159,15 @@ func FuzzCompile(f *testing.F) {
 
 // TestIndexAgreesWithRuleMatchAtScale checks the index's flat evaluator
 // against Rule.Match (itself checked against the reference above) on the
-// benchmark's items and its 100,000 generated rules: the same rules match,
-// with the same spans. Under the race detector it checks 10,000 rules.
+// benchmark's items and generated rules: the same rules match, with the
+// same spans. At full size (WIREWATCH_FULL=1) it checks 100,000 rules on
+// every fourth item; by default 10,000 rules on every twentieth.
 func TestIndexAgreesWithRuleMatchAtScale(t *testing.T) {
 	if testing.Short() {
-		t.Skip("compiles 100,000 rules")
+		t.Skip("compiles 10,000 rules; run without -short")
 	}
-	benchSetup(t)
-	rs := benchRules
-	step := 4
-	if raceEnabled {
-		rs, step = rs[:10000], 20
-	}
+	n, step := testsize.Pick(10000, 100000), testsize.Pick(20, 4)
+	rs := benchRulesN(t, n)
 	ix := NewIndex(rs)
 	matches := 0
 	for k := 0; k < len(benchAn); k += step {

@@ -5,8 +5,8 @@
 // show them in (Snippet).
 //
 // The package is pure: no I/O, no configuration, no logging, no mutable
-// package state, and it imports nothing else of Wirewatch, so it can be used
-// as a library. What it remembers between calls lives in values the caller
+// package state, and of Wirewatch it imports only internal/htmltext (the HTML
+// to text conversion monitor/parse shares), so it can be used as a library. What it remembers between calls lives in values the caller
 // holds: an Index (the compiled rules) and an Analyzer (the word forms of
 // the text it has read, and analyses given back with Release for reuse).
 //

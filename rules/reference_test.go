@@ -11,6 +11,23 @@ import (
 	"strings"
 )
 
+// refItem is an analysed item as the reference evaluator reads it: every
+// field's tokens, materialised once per item rather than at every leaf of
+// every rule, so that comparing many rules against the corpus stays quick.
+type refItem struct {
+	toks [numFields][]token
+}
+
+func newRefItem(a *Analyzed) *refItem {
+	it := &refItem{}
+	for f := range it.toks {
+		it.toks[f] = a.tokens(Field(f))
+	}
+	return it
+}
+
+func (it *refItem) tokens(f Field) []token { return it.toks[f] }
+
 // refSpan is an occurrence: tokens s..e (inclusive) of field f.
 type refSpan struct {
 	f    Field
@@ -48,7 +65,7 @@ func refSeqEnds(toks []token, i int, units []unit, m mode) []int {
 }
 
 // refOccs lists every occurrence of a positional node.
-func refOccs(a *Analyzed, n *node) []refSpan {
+func refOccs(it *refItem, n *node) []refSpan {
 	var out []refSpan
 	switch n.kind {
 	case kSeq:
@@ -56,7 +73,7 @@ func refOccs(a *Analyzed, n *node) []refSpan {
 			if !n.scope.has(f) {
 				continue
 			}
-			toks := a.tokens(f)
+			toks := it.tokens(f)
 			for i := range toks {
 				for _, end := range refSeqEnds(toks, i, n.units, n.mode) {
 					last := end - 1
@@ -72,7 +89,7 @@ func refOccs(a *Analyzed, n *node) []refSpan {
 			if !n.scope.has(f) {
 				continue
 			}
-			for i, t := range a.tokens(f) {
+			for i, t := range it.tokens(f) {
 				if strings.HasPrefix(t.exact, n.prefix) {
 					out = append(out, refSpan{f, i, i})
 				}
@@ -80,15 +97,15 @@ func refOccs(a *Analyzed, n *node) []refSpan {
 		}
 	case kOr:
 		for _, k := range n.kids {
-			out = append(out, refOccs(a, k)...)
+			out = append(out, refOccs(it, k)...)
 		}
 	case kNear:
-		for _, x := range refOccs(a, n.kids[0]) {
-			for _, y := range refOccs(a, n.kids[1]) {
+		for _, x := range refOccs(it, n.kids[0]) {
+			for _, y := range refOccs(it, n.kids[1]) {
 				if x.f != y.f {
 					continue
 				}
-				toks := a.tokens(x.f)
+				toks := it.tokens(x.f)
 				// words strictly between the two, counted by position
 				var between int
 				if x.e < y.s {
@@ -122,56 +139,56 @@ func refUnique(s []refSpan) []refSpan {
 }
 
 // refEval is the truth of a node for an item.
-func refEval(a *Analyzed, n *node) bool {
+func refEval(it *refItem, n *node) bool {
 	switch n.kind {
 	case kAnd:
 		all := true
 		for _, k := range n.kids {
-			all = all && refEval(a, k)
+			all = all && refEval(it, k)
 		}
 		return all
 	case kOr:
 		any := false
 		for _, k := range n.kids {
-			any = any || refEval(a, k)
+			any = any || refEval(it, k)
 		}
 		return any
 	case kNot:
-		return !refEval(a, n.kids[0])
+		return !refEval(it, n.kids[0])
 	case kAtLeast:
-		return len(refOccs(a, n.kids[0])) >= n.n
+		return len(refOccs(it, n.kids[0])) >= n.n
 	default:
-		return len(refOccs(a, n)) > 0
+		return len(refOccs(it, n)) > 0
 	}
 }
 
 // refCollect gathers the occurrences that make a true node true: every
 // positive part of an AND, the true branches of an OR, the words of a NEAR
 // that lie inside a qualifying range, and nothing under NOT.
-func refCollect(a *Analyzed, n *node) []refSpan {
+func refCollect(it *refItem, n *node) []refSpan {
 	switch n.kind {
 	case kAnd:
 		var out []refSpan
 		for _, k := range n.kids {
-			out = append(out, refCollect(a, k)...)
+			out = append(out, refCollect(it, k)...)
 		}
 		return out
 	case kOr:
 		var out []refSpan
 		for _, k := range n.kids {
-			if refEval(a, k) {
-				out = append(out, refCollect(a, k)...)
+			if refEval(it, k) {
+				out = append(out, refCollect(it, k)...)
 			}
 		}
 		return out
 	case kNot:
 		return nil
 	case kAtLeast:
-		return refCollect(a, n.kids[0])
+		return refCollect(it, n.kids[0])
 	case kNear:
-		ranges := refOccs(a, n)
+		ranges := refOccs(it, n)
 		var out []refSpan
-		for _, l := range refLeafOccs(a, n) {
+		for _, l := range refLeafOccs(it, n) {
 			for _, r := range ranges {
 				if l.f == r.f && l.s >= r.s && l.e <= r.e {
 					out = append(out, l)
@@ -181,30 +198,30 @@ func refCollect(a *Analyzed, n *node) []refSpan {
 		}
 		return out
 	default:
-		return refOccs(a, n)
+		return refOccs(it, n)
 	}
 }
 
-func refLeafOccs(a *Analyzed, n *node) []refSpan {
+func refLeafOccs(it *refItem, n *node) []refSpan {
 	if n.kind == kSeq || n.kind == kPrefix {
-		return refOccs(a, n)
+		return refOccs(it, n)
 	}
 	var out []refSpan
 	for _, k := range n.kids {
-		out = append(out, refLeafOccs(a, k)...)
+		out = append(out, refLeafOccs(it, k)...)
 	}
 	return out
 }
 
 // refMatch is the reference answer for a rule: whether it matches, and its
 // spans as byte ranges, sorted, overlapping ones merged.
-func refMatch(a *Analyzed, r *Rule) ([]Span, bool) {
-	if !refEval(a, r.root) {
+func refMatch(it *refItem, r *Rule) ([]Span, bool) {
+	if !refEval(it, r.root) {
 		return nil, false
 	}
 	var spans []Span
-	for _, o := range refCollect(a, r.root) {
-		toks := a.tokens(o.f)
+	for _, o := range refCollect(it, r.root) {
+		toks := it.tokens(o.f)
 		spans = append(spans, Span{o.f, int(toks[o.s].start), int(toks[o.e].end)})
 	}
 	sort.Slice(spans, func(i, j int) bool {

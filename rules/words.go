@@ -31,3 +31,17 @@ func (a *Analyzed) Stems(f Field) []string {
 	}
 	return out
 }
+
+// CasedWords returns a field's words as CASE() matches them, in order: the
+// text's own letters (Unicode NFKC, punctuation mapped, possessives
+// removed) with their case and accents kept. The slice is new on every call.
+func (a *Analyzed) CasedWords(f Field) []string {
+	if f >= numFields {
+		return nil
+	}
+	out := make([]string, len(a.fields[f].toks))
+	for i := range out {
+		out[i] = a.casedOf(f, int32(i))
+	}
+	return out
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -15,6 +16,9 @@ import (
 	"time"
 
 	"github.com/wirewatch/wirewatch/internal/slackfake"
+	"github.com/wirewatch/wirewatch/internal/testsize"
+	"github.com/wirewatch/wirewatch/store"
+	"github.com/wirewatch/wirewatch/store/sqlite"
 )
 
 // alertIDs returns every alert id the fake Slack received, with how many
@@ -54,6 +58,7 @@ func startRunArgs(t *testing.T, logf *os.File, args ...string) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() }) // a test that fails half-way leaves no daemon behind
 	return cmd
 }
 
@@ -71,7 +76,9 @@ func TestCrashExactlyOnce(t *testing.T) {
 	rng := rand.New(rand.NewPCG(uint64(seed), 7))
 	t.Logf("seed %d", seed)
 
-	const items = 15
+	// 15 items to two channels and up to 8 kills; at full size
+	// (WIREWATCH_FULL=1) 40 items and up to 24 kills.
+	items, maxKills := testsize.Pick(15, 40), testsize.Pick(8, 24)
 	var b strings.Builder
 	for i := range items {
 		fmt.Fprintf(&b, "<item><guid>crash-%02d</guid><title>Strike %d reported near the Afghanistan border</title><link>https://news.example.org/%d</link><pubDate>%s</pubDate></item>",
@@ -84,11 +91,16 @@ func TestCrashExactlyOnce(t *testing.T) {
 	slack := slackfake.New()
 	defer slack.Close()
 	calls := 0
+	posting := make(chan struct{}, 64) // a post reached Slack
 	slack.FaultFunc(func(c slackfake.Call) *slackfake.Fault {
 		if c.Method != "chat.postMessage" {
 			return nil
 		}
 		calls++
+		select {
+		case posting <- struct{}{}:
+		default:
+		}
 		if calls%3 == 0 {
 			f := slackfake.AcceptHang(400 * time.Millisecond)
 			return &f
@@ -125,25 +137,32 @@ channels = ["#desk-a", "#desk-b"]
 	}
 	defer logf.Close()
 
+	// Each run is killed while it delivers: when its k-th post (k from 1 to
+	// 3) reaches Slack, so kills land while Slack holds a message it has
+	// accepted but not yet answered, between posts, and during the store
+	// writes around them.
 	kills := 0
-	for i := 0; i < 8; i++ {
+	for i := 0; i < maxKills && len(alertIDs(slack)) < 2*items; i++ {
+		for len(posting) > 0 {
+			<-posting // posts of the previous run
+		}
 		cmd := startRun(t, cfgPath, logf)
-		time.Sleep(time.Duration(150+rng.IntN(900)) * time.Millisecond)
+		waitPosts(t, posting, 1+rng.IntN(3), func() bool { return len(alertIDs(slack)) == 2*items })
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		_ = cmd.Wait()
 		kills++
-		if len(alertIDs(slack)) == 2*items {
-			break // everything is out; killing more proves nothing new
-		}
 	}
 
+	// The last run finishes the work; it is stopped once the store has
+	// recorded every alert as sent, so nothing is left that it could post
+	// again, and SIGTERM lets a post in flight finish before the count.
 	cmd := startRun(t, cfgPath, logf)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	for len(alertIDs(slack)) < 2*items && ctx.Err() == nil {
-		time.Sleep(100 * time.Millisecond)
+	st, err := sqlite.Open(filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	time.Sleep(1500 * time.Millisecond) // room for a duplicate to show up
+	defer st.Close()
+	waitAllSent(t, st, 2*items, 60*time.Second, filepath.Join(dir, "run.log"))
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("run after SIGTERM: %v", err)
@@ -167,6 +186,50 @@ channels = ["#desk-a", "#desk-b"]
 		t.Errorf("messages per channel: %v, want %d each", perChannel, items)
 	}
 	t.Logf("%d kills; %d messages; %d conversations.history calls", kills, slack.Len(), slack.CallCount("conversations.history"))
+}
+
+// waitPosts waits until k posts have reached Slack, or done is true (all
+// the work is out), or 30 s passed.
+func waitPosts(t *testing.T, posting <-chan struct{}, k int, done func() bool) {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for k > 0 && !done() {
+		select {
+		case <-posting:
+			k--
+		case <-tick.C:
+		case <-timeout:
+			t.Log("no post reached Slack for 30 s")
+			return
+		}
+	}
+}
+
+// waitAllSent waits until the store records at least want alerts as sent
+// and none queued or being sent, or fails after timeout with the log's tail.
+func waitAllSent(t *testing.T, st store.Store, want int, timeout time.Duration, logPath string) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(timeout)
+	for {
+		sent, err1 := st.Alerts(ctx, store.AlertFilter{State: store.StateSent})
+		queued, err2 := st.Alerts(ctx, store.AlertFilter{State: store.StateQueued})
+		sending, err3 := st.Alerts(ctx, store.AlertFilter{State: store.StateSending})
+		if err := errors.Join(err1, err2, err3); err != nil {
+			t.Fatalf("reading the outbox: %v", err)
+		}
+		if len(sent) >= want && len(queued) == 0 && len(sending) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(logPath)
+			t.Fatalf("after %v the store has %d alerts sent (want %d), %d queued, %d sending\nlog tail:\n%s",
+				timeout, len(sent), want, len(queued), len(sending), tail(string(log), 40))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func tail(s string, n int) string {

@@ -11,8 +11,12 @@
 //	wirewatch version
 //
 // This package parses flags, loads the configuration, wires the parts
-// together and owns signals; the work itself lives in monitor, rules, store
-// and notify.
+// together and owns signals; the work itself lives in monitor, rules, story,
+// store and notify. Each command lives in the file of its name (run.go,
+// once.go, check.go, try.go, feeds.go, migrate.go, healthcheck.go);
+// wire.go loads the configuration and builds the parts from it, reloader.go
+// applies a changed configuration to the running daemon, ops.go connects
+// the operators' endpoint and metrics.
 package main
 
 import (
@@ -165,7 +169,7 @@ func (d *daemonFlags) parse(fs *flag.FlagSet, args []string, stderr io.Writer) (
 	if err != nil {
 		return nil, nil, err
 	}
-	l, err := mustLoad(d.config, stderr)
+	l, err := loadValid(d.config, stderr)
 	if err != nil {
 		return nil, nil, err
 	}

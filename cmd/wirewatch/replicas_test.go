@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wirewatch/wirewatch/internal/slackfake"
+	"github.com/wirewatch/wirewatch/store/postgres"
 )
 
 // pgSchemaURL creates a fresh schema in the test database and returns a URL
@@ -144,27 +145,49 @@ channels = ["#desk-a", "#desk-b"]
 		}
 	}()
 
+	// Items are published batch after batch, each batch once the one
+	// before the last is under way in Slack, so that replicas poll and
+	// deliver at the same time. One replica is killed while a
+	// batch is being delivered: its leases on feeds and channels expire
+	// and the others take over.
 	want := 2 * feeds * perFeed
+	progress := func(what string, n int, timeout time.Duration) {
+		t.Helper()
+		deadline := time.Now().Add(timeout)
+		for len(alertIDs(slack)) < n {
+			if time.Now().After(deadline) {
+				for i := range 3 {
+					b, _ := os.ReadFile(filepath.Join(dir, fmt.Sprintf("replica%d.log", i)))
+					t.Logf("replica %d log tail:\n%s", i, tail(string(b), 15))
+				}
+				t.Fatalf("waiting for %s: Slack has %d distinct alerts after %v, want %d", what, len(alertIDs(slack)), timeout, n)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 	for n := range perFeed {
 		for f := range feeds {
 			pub.publish(f, n)
 		}
-		time.Sleep(400 * time.Millisecond)
+		// Batch n-1 is under way once one of its alerts is in Slack.
+		if n > 0 {
+			progress(fmt.Sprintf("batch %d", n-1), 2*feeds*(n-1)+1, 45*time.Second)
+		}
 		if n == perFeed/2 {
-			// Kill a replica mid-run: its leases on feeds and channels
-			// expire and the others take over.
 			procs[0].Process.Signal(syscall.SIGKILL)
 			procs[0].Wait()
 		}
 	}
 	// The survivors must finish within the lease timeouts (feeds: 2 x 2s
-	// fetch timeout + 5s; channels: 3s) plus polling and pacing.
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
-	defer cancel()
-	for len(alertIDs(slack)) < want && ctx.Err() == nil {
-		time.Sleep(100 * time.Millisecond)
+	// fetch timeout + 5s; channels: 3s) plus polling and pacing. They are
+	// stopped once the store has every alert sent and none left to post.
+	progress("every alert", want, 45*time.Second)
+	st, err := postgres.Open(context.Background(), pgURL)
+	if err != nil {
+		t.Fatal(err)
 	}
-	time.Sleep(2 * time.Second) // room for a duplicate to show up
+	defer st.Close()
+	waitAllSent(t, st, want, 30*time.Second, filepath.Join(dir, "replica1.log"))
 	for _, p := range procs[1:] {
 		p.Process.Signal(syscall.SIGTERM)
 	}

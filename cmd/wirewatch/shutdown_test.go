@@ -25,10 +25,12 @@ func TestSIGTERMDuringPoll(t *testing.T) {
 	}
 	feed, _ := feedServer(t, "reference.rss")
 	var slowStarted atomic.Int64
+	release := make(chan struct{}) // closed once the slow feed has served its purpose
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		slowStarted.Add(1)
 		select {
 		case <-r.Context().Done():
+		case <-release:
 		case <-time.After(30 * time.Second):
 		}
 	}))
@@ -88,7 +90,9 @@ url = %q
 		t.Fatalf("Slack accepted %d messages while it answered 500", n)
 	}
 
-	// Slack is back: the next process delivers the queued alerts, once.
+	// Slack is back, and the slow feed answers at once: the next process
+	// delivers the queued alerts, once.
+	close(release)
 	slack.ClearFaults()
 	slack.FaultFunc(nil)
 	if _, stderr, code := wirewatch(t, nil, "once", "-config", cfgPath); code != 0 {

@@ -70,7 +70,7 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var cfg *config.Config
 	var rs []*rules.Rule
 	if *path != "" {
-		l, err := mustLoad(*path, stderr)
+		l, err := loadValid(*path, stderr)
 		if err != nil {
 			return err
 		}

@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -125,9 +122,10 @@ func byteOffset(s string, col int) int {
 	return len(s)
 }
 
-// mustLoad loads the config and fails with every located error when it is
-// not usable.
-func mustLoad(path string, stderr io.Writer) (*loaded, error) {
+// loadValid loads the config and returns it if it is usable; if not, it
+// prints every located problem to stderr and returns an error naming the
+// file.
+func loadValid(path string, stderr io.Writer) (*loaded, error) {
 	if path == "" {
 		return nil, errors.New("-config FILE is required")
 	}
@@ -168,28 +166,17 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store
 }
 
 func newFetcher(cfg *config.Config, log *slog.Logger) *fetch.Fetcher {
-	ua := cfg.Fetch.UserAgent
-	if ua == "" {
-		ua = "Wirewatch/" + buildVersion() + " (+https://github.com/wirewatch/wirewatch)"
-	}
 	return fetch.New(fetch.Options{
 		Timeout:      cfg.Fetch.Timeout,
 		MaxBytes:     cfg.Fetch.MaxBodyBytes,
 		MaxRedirects: cfg.Fetch.MaxRedirects,
-		UserAgent:    ua,
+		UserAgent:    cfg.Fetch.UserAgent, // "": fetch.DefaultUserAgent(Version)
+		Version:      buildVersion(),
 		AllowPrivate: cfg.Fetch.AllowPrivate,
 		AllowCIDRs:   cfg.Fetch.AllowCIDRs,
 		PerHost:      cfg.Fetch.PerHost,
 		Logger:       log,
 	})
-}
-
-// ownerID names this process in leases: host, pid and a random suffix.
-func ownerID() string {
-	host, _ := os.Hostname()
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
 func newMonitor(l *loaded, st store.Store, log *slog.Logger, owner string, grace time.Duration, m *metrics.Set) (*monitor.Monitor, error) {

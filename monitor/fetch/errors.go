@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/wirewatch/wirewatch/internal/redact"
@@ -35,6 +36,17 @@ const (
 	// a scheme other than http/https, also as a redirect target).
 	KindInvalidURL Kind = "invalid url"
 )
+
+// Kinds returns every kind of fetch failure, in the order above. The
+// metrics give each its own value of the fetch result label.
+func Kinds() []Kind {
+	return []Kind{KindNetwork, KindTimeout, KindTooLarge, KindPrivateAddress, KindHTTPStatus,
+		KindRateLimited, KindTooManyRedirects, KindCanceled, KindInvalidURL}
+}
+
+// Label is the kind as a metric label value: spaces as underscores
+// ("too large" is "too_large").
+func (k Kind) Label() string { return strings.ReplaceAll(string(k), " ", "_") }
 
 // Error is the only error type Fetch returns.
 type Error struct {

@@ -29,13 +29,13 @@ import (
 	"github.com/wirewatch/wirewatch/internal/redact"
 )
 
-// Version is the Wirewatch version shown in the default User-Agent. The
-// command sets it at start.
-var Version = "dev"
-
-// DefaultUserAgent is the User-Agent sent when Options.UserAgent is empty.
-func DefaultUserAgent() string {
-	return "Wirewatch/" + Version + " (+https://github.com/wirewatch/wirewatch)"
+// DefaultUserAgent is the User-Agent sent when Options.UserAgent is empty:
+// Wirewatch/VERSION with a link to the project (version "" is "dev").
+func DefaultUserAgent(version string) string {
+	if version == "" {
+		version = "dev"
+	}
+	return "Wirewatch/" + version + " (+https://github.com/wirewatch/wirewatch)"
 }
 
 // Defaults for Options fields left zero.
@@ -55,7 +55,10 @@ type Options struct {
 	// body is a KindTooLarge error, never a truncated body.
 	MaxBytes     int64
 	MaxRedirects int    // default 5; a negative value forbids redirects
-	UserAgent    string // default DefaultUserAgent()
+	UserAgent    string // default DefaultUserAgent(Version)
+	// Version is the Wirewatch version the default User-Agent names
+	// (default "dev"); the command passes its build version.
+	Version string
 	// AllowPrivate permits loopback, private, link-local and metadata
 	// addresses.
 	AllowPrivate bool
@@ -95,7 +98,7 @@ func New(o Options) *Fetcher {
 		o.MaxRedirects = 0
 	}
 	if o.UserAgent == "" {
-		o.UserAgent = DefaultUserAgent()
+		o.UserAgent = DefaultUserAgent(o.Version)
 	}
 	if o.PerHost <= 0 {
 		o.PerHost = DefaultPerHost

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wirewatch/wirewatch/rules"
+	"github.com/wirewatch/wirewatch/internal/htmltext"
 )
 
 // RecoverDate reads a date that gofeed could not: a date wrapped in HTML
@@ -27,7 +27,7 @@ func RecoverDate(raw string) (t time.Time, ok bool) {
 				return t, true
 			}
 		}
-		s = rules.PlainText(s)
+		s = htmltext.Plain(s)
 	}
 	s = strings.Join(strings.Fields(s), " ")
 	if s == "" {

@@ -27,8 +27,8 @@ import (
 	"github.com/mmcdole/gofeed/json"
 	"github.com/mmcdole/gofeed/rss"
 
+	"github.com/wirewatch/wirewatch/internal/htmltext"
 	"github.com/wirewatch/wirewatch/internal/redact"
-	"github.com/wirewatch/wirewatch/rules"
 )
 
 // Item is one feed entry, cleaned.
@@ -40,7 +40,7 @@ type Item struct {
 	GUID string
 	Link string // absolute, resolved against the feed URL
 	// Title, Summary and Content are plain text (HTML converted with
-	// rules.PlainText), capped in size.
+	// htmltext.Plain), capped in size.
 	Title, Summary, Content string
 	Author                  string
 	Categories              []string
@@ -200,7 +200,7 @@ func Parse(body []byte, contentType, feedURL string) (feed *Feed, err error) {
 
 	base, _ := url.Parse(feedURL)
 	out := &Feed{
-		Title:     capText(rules.PlainText(gf.Title), maxTitle),
+		Title:     capText(htmltext.Plain(gf.Title), maxTitle),
 		Link:      resolveLink(base, gf.Link),
 		TTL:       ttl,
 		Format:    format,
@@ -275,9 +275,9 @@ func parseFormat(b []byte, contentType, feedURL string) (gf *gofeed.Feed, ttl ti
 func cleanItem(gi *gofeed.Item, base *url.URL) Item {
 	it := Item{
 		GUID:    strings.TrimSpace(gi.GUID),
-		Title:   capText(rules.PlainText(gi.Title), maxTitle),
-		Summary: capText(rules.PlainText(gi.Description), maxSummary),
-		Content: capText(rules.PlainText(gi.Content), maxContent),
+		Title:   capText(htmltext.Plain(gi.Title), maxTitle),
+		Summary: capText(htmltext.Plain(gi.Description), maxSummary),
+		Content: capText(htmltext.Plain(gi.Content), maxContent),
 	}
 	link := strings.TrimSpace(gi.Link)
 	if link == "" && len(gi.Links) > 0 {
@@ -295,11 +295,11 @@ func cleanItem(gi *gofeed.Item, base *url.URL) Item {
 		it.Author = personName(gi.Author)
 	}
 	if it.Author == "" && gi.DublinCoreExt != nil && len(gi.DublinCoreExt.Creator) > 0 {
-		it.Author = capText(rules.PlainText(gi.DublinCoreExt.Creator[0]), maxTitle)
+		it.Author = capText(htmltext.Plain(gi.DublinCoreExt.Creator[0]), maxTitle)
 	}
 	seenCat := map[string]bool{}
 	for _, c := range gi.Categories {
-		c = capText(rules.PlainText(c), maxTitle)
+		c = capText(htmltext.Plain(c), maxTitle)
 		if c != "" && !seenCat[c] {
 			seenCat[c] = true
 			it.Categories = append(it.Categories, c)
@@ -341,7 +341,7 @@ func personName(p *gofeed.Person) string {
 		return ""
 	}
 	if n := strings.TrimSpace(p.Name); n != "" {
-		return capText(rules.PlainText(n), maxTitle)
+		return capText(htmltext.Plain(n), maxTitle)
 	}
 	return capText(strings.TrimSpace(p.Email), maxTitle)
 }
