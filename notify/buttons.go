@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -134,4 +135,52 @@ func mention(user string) string {
 // (with a UTC fallback for clients that cannot).
 func SlackDate(t time.Time) string {
 	return "<!date^" + strconv.FormatInt(t.Unix(), 10) + "^{date_short_pretty} {time}|" + t.UTC().Format("2 Jan 2006 15:04 UTC") + ">"
+}
+
+// RenderStoryInteractive is RenderStory with the alert's buttons and state.
+func RenderStoryInteractive(parent store.Alert, line string, st AlertState) (text string, blocks []slack.Block) {
+	text, blocks = Render(parent)
+	text, blocks = withStoryLine(parent, line, text, blocks)
+	if parent.Kind == store.KindOps {
+		return text, blocks
+	}
+	return text, interactive(parent, st, blocks)
+}
+
+// RenderMessage draws alert a's own message as it stands now: its buttons,
+// what readers did with it (st) and, for a story's first alert, the
+// sources that reported the story so far. The Slack app updates a
+// message with it after a click.
+func (n *Notifier) RenderMessage(ctx context.Context, a store.Alert, st AlertState) (text string, blocks []slack.Block) {
+	line := ""
+	if a.Kind == store.KindItem && a.StoryID == a.ID {
+		story, err := n.st.Alerts(ctx, store.AlertFilter{StoryID: a.ID, State: store.StateSent})
+		if err != nil {
+			n.log.Warn("reading a story's alerts failed; its message is drawn without its sources", "story", a.ID, "err", err)
+		} else {
+			line = StoryLine(a, story)
+		}
+	}
+	return RenderStoryInteractive(a, line, st)
+}
+
+// render draws a new alert's message: with its buttons when Wirewatch runs
+// as a Slack app.
+func (n *Notifier) render(a store.Alert) (string, []slack.Block) {
+	if n.o.Interactive {
+		return RenderInteractive(a, AlertState{})
+	}
+	return Render(a)
+}
+
+// state reads what readers did with an alert (Options.States), or nothing.
+func (n *Notifier) state(ctx context.Context, a store.Alert) AlertState {
+	if n.o.States == nil {
+		return AlertState{}
+	}
+	st, err := n.o.States.AlertState(ctx, a)
+	if err != nil {
+		n.log.Warn("reading what readers did with an alert failed", "alert", a.ID, "err", err)
+	}
+	return st
 }
