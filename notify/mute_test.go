@@ -84,7 +84,9 @@ func TestMutedAlertsAreNotPosted(t *testing.T) {
 
 type stateOf map[string]AlertState
 
-func (s stateOf) AlertState(_ context.Context, a store.Alert) (AlertState, error) { return s[a.ID], nil }
+func (s stateOf) AlertState(_ context.Context, a store.Alert) (AlertState, error) {
+	return s[a.ID], nil
+}
 
 // TestStoryUpdateKeepsButtonsAndState: the update of a story's first
 // message with more sources keeps its buttons and what readers did.
