@@ -98,6 +98,7 @@ type Set struct {
 	parseErrors   prometheus.Counter
 	itemsParsed   prometheus.Counter
 	itemsNew      prometheus.Counter
+	itemsSkipped  *prometheus.CounterVec
 	matches       *prometheus.CounterVec
 	alertsQueued  prometheus.Counter
 	alertsSent    *prometheus.CounterVec
@@ -129,6 +130,7 @@ func New() *Set {
 	s.parseErrors = f.counter("parse_errors_total", "Fetched feed documents that could not be parsed.")
 	s.itemsParsed = f.counter("items_parsed_total", "Items in the feed documents fetched (200 answers that parsed).")
 	s.itemsNew = f.counter("items_new_total", "Items seen for the first time.")
+	s.itemsSkipped = f.counterVec("items_skipped_total", "Items of fetched documents left out of a poll, by reason: store_refused (the store refused the item; the feed's other items were recorded).", "reason")
 	s.matches = f.counterVec("rule_matches_total", "Items matched, by rule (configured rule names only, at most 500; others count as \"other\").", "rule")
 	s.alertsQueued = f.counter("alerts_queued_total", "Alerts newly queued in the outbox (item and ops).")
 	s.alertsSent = f.counterVec("alerts_sent_total", "Alerts Slack accepted, by kind: item, digest, ops.", "kind")
@@ -157,6 +159,9 @@ func New() *Set {
 	}
 	for _, m := range slackMethods {
 		s.slack429.WithLabelValues(m)
+	}
+	for _, r := range skipReasons {
+		s.itemsSkipped.WithLabelValues(r)
 	}
 	for _, o := range []string{FollowUpReply, FollowUpSuppressed, FollowUpTop} {
 		s.followUps.WithLabelValues(o)

@@ -73,9 +73,23 @@ type RuleSet struct {
 	Routes map[string]Route // by rule name
 }
 
+// Store is what the monitor needs of the state (store.Store has it): the
+// feeds it polls and their leases, the items it has seen, the commits of
+// its polls, the pruning of old alerts, and the story heads (stories.go).
+type Store interface {
+	SyncFeeds(ctx context.Context, feeds []store.FeedDef) error
+	Feed(ctx context.Context, key string) (store.FeedState, error)
+	ClaimDueFeeds(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]store.FeedState, error)
+	ExtendFeedLease(ctx context.Context, key, owner string, now time.Time, lease time.Duration) error
+	UnseenItems(ctx context.Context, feedKey string, ids []string) ([]string, error)
+	CommitPoll(ctx context.Context, p store.Poll) (queued int, err error)
+	PruneAlerts(ctx context.Context, before time.Time) (int, error)
+	storyHeads
+}
+
 // Options configure a Monitor. Store, Fetcher and Rules are required.
 type Options struct {
-	Store   store.Store
+	Store   Store
 	Fetcher *fetch.Fetcher
 	Feeds   []Feed
 	Rules   *RuleSet
@@ -87,8 +101,9 @@ type Options struct {
 	// Concurrency bounds how many feeds are polled at once (default 16).
 	Concurrency int
 	// Lease is how long a claimed feed stays ours (default 1m; keep it above
-	// the fetch timeout); a process that dies mid-poll loses its claim after
-	// this, and the feed is polled again.
+	// the fetch timeout); a poll in progress extends it every third of it,
+	// so a process that dies mid-poll loses its claim within this, and the
+	// feed is polled again.
 	Lease time.Duration
 	// MaxBackoff caps the delay after repeated failures (default 6h).
 	MaxBackoff time.Duration
@@ -132,6 +147,9 @@ type Monitor struct {
 	// each item's analysis stems only words it has not met before.
 	analyzer *rules.Analyzer
 	log      *slog.Logger
+	// leaseCheck is how often (real time) a poll in progress checks
+	// whether its feed's lease needs extending.
+	leaseCheck time.Duration
 }
 
 // New checks the options and returns a Monitor.
@@ -169,7 +187,8 @@ func New(o Options) (*Monitor, error) {
 	if o.Owner == "" {
 		o.Owner = "monitor"
 	}
-	m := &Monitor{o: o, log: o.Logger, stories: newStories(o.StoryWindow), analyzer: rules.NewAnalyzer()}
+	m := &Monitor{o: o, log: o.Logger, stories: newStories(o.StoryWindow), analyzer: rules.NewAnalyzer(),
+		leaseCheck: min(o.Lease/6, 5*time.Second)}
 	if m.log == nil {
 		m.log = slog.Default()
 	}
@@ -277,6 +296,10 @@ func (m *Monitor) Run(ctx context.Context) error {
 	wake := make(chan struct{}, 1)
 	saturated := false // the last claim filled every free slot: more may be due
 	var wg sync.WaitGroup
+	// polling holds the feeds being polled: one feed never takes two slots,
+	// even if its lease lapsed and this process claimed it again.
+	var pollingMu sync.Mutex
+	polling := map[string]bool{}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var pruned time.Time
@@ -303,11 +326,21 @@ func (m *Monitor) Run(ctx context.Context) error {
 					if !ok {
 						continue // removed from the config since the claim
 					}
+					pollingMu.Lock()
+					busy := polling[st.Key]
+					polling[st.Key] = true
+					pollingMu.Unlock()
+					if busy {
+						continue // still polling it: the poll in progress commits
+					}
 					m.o.Metrics.SchedulerLag(claimed.Sub(st.NextDue))
 					wg.Add(1)
 					sem <- struct{}{}
 					go func() {
 						defer func() {
+							pollingMu.Lock()
+							delete(polling, st.Key)
+							pollingMu.Unlock()
 							<-sem
 							wg.Done()
 							select {
@@ -400,6 +433,8 @@ func (m *Monitor) pollSafe(ctx context.Context, f Feed, claimed *store.FeedState
 // claimed, when the caller has it (nil: read it from the store).
 func (m *Monitor) poll(ctx context.Context, f Feed, claimed *store.FeedState, owner string, dryRun bool) Result {
 	res := Result{Feed: f.Name}
+	lease := m.keepLease(ctx, f, owner)
+	defer lease.stop()
 	var st store.FeedState
 	if claimed != nil {
 		st = *claimed
@@ -439,6 +474,7 @@ func (m *Monitor) poll(ctx context.Context, f Feed, claimed *store.FeedState, ow
 		if err != nil {
 			m.o.Metrics.FetchDone(metrics.ResultParseError, took)
 		} else {
+			cleanItems(doc.Items)
 			m.o.Metrics.FetchDone(metrics.ResultOK, took)
 			m.o.Metrics.ItemsParsed(len(doc.Items))
 			if doc.Truncated {
@@ -455,11 +491,12 @@ func (m *Monitor) poll(ctx context.Context, f Feed, claimed *store.FeedState, ow
 			// Our own shutdown, not the feed's fault: hand the feed back
 			// unchanged (lease released, due now) instead of recording a
 			// failure.
+			lease.stop()
 			m.handBack(f, owner)
 			return res
 		}
 		ops := m.failed(&st, f, now, err)
-		q, cerr := m.o.Store.CommitPoll(ctx, store.Poll{Owner: owner, Feed: st, Alerts: ops})
+		q, cerr := m.commit(ctx, f, lease, store.Poll{Owner: owner, Feed: st, Alerts: ops})
 		if cerr != nil {
 			res.Err = errors.Join(res.Err, fmt.Errorf("feed %q: recording failure: %w", f.Name, cerr))
 		}
@@ -515,15 +552,173 @@ func (m *Monitor) poll(ctx context.Context, f Feed, claimed *store.FeedState, ow
 			p.Present[i] = doc.Items[i].ID
 		}
 	}
-	q, err := m.o.Store.CommitPoll(ctx, p)
+	q, skipped, err := m.commitItems(ctx, f, lease, p)
 	if err != nil {
 		res.Err = fmt.Errorf("feed %q: recording poll: %w", f.Name, err)
 		return res
 	}
+	res.New -= skipped
 	res.Queued = q - len(ops)
-	m.o.Metrics.ItemsSeen(len(items))
+	m.o.Metrics.ItemsSeen(len(items) - skipped)
 	m.o.Metrics.AlertQueued(q)
 	return res
+}
+
+// leaseKeeper extends the lease of a feed while its poll runs (see
+// keepLease). Its mutex orders the extensions before the poll's commit,
+// which releases the lease: an extension never runs after it.
+type leaseKeeper struct {
+	mu        sync.Mutex
+	committed bool
+	cancel    context.CancelFunc
+	done      chan struct{}
+}
+
+// keepLease extends owner's lease on f every third of the lease (by the
+// monitor's clock) while the poll runs, so that neither another replica
+// nor this process claims the feed again meanwhile: a 40,000-item poll
+// used to outlive its lease and fill every slot (issue 18.1). Without an
+// owner (PollAll) there is no lease to keep.
+func (m *Monitor) keepLease(ctx context.Context, f Feed, owner string) *leaseKeeper {
+	ctx, cancel := context.WithCancel(ctx)
+	lk := &leaseKeeper{cancel: cancel, done: make(chan struct{})}
+	if owner == "" {
+		close(lk.done)
+		return lk
+	}
+	go func() {
+		defer close(lk.done)
+		t := time.NewTicker(m.leaseCheck)
+		defer t.Stop()
+		last := m.o.Now()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			now := m.o.Now()
+			if now.Sub(last) < m.o.Lease/3 {
+				continue
+			}
+			lk.mu.Lock()
+			if lk.committed {
+				lk.mu.Unlock()
+				return
+			}
+			err := m.o.Store.ExtendFeedLease(ctx, f.Key, owner, now, m.o.Lease)
+			lk.mu.Unlock()
+			switch {
+			case err == nil:
+				last = now
+			case ctx.Err() != nil:
+				return
+			case errors.Is(err, store.ErrLeaseLost), errors.Is(err, store.ErrNotFound):
+				m.log.Warn("a feed poll outlived its lease: another process may poll the feed too", "feed", f.Name, "lease", m.o.Lease.String())
+				return
+			default:
+				m.log.Warn("extending the lease of a feed being polled", "feed", f.Name, "err", err)
+			}
+		}
+	}()
+	return lk
+}
+
+// stop ends the extensions and waits for the last one. It may be called
+// more than once.
+func (lk *leaseKeeper) stop() {
+	lk.cancel()
+	<-lk.done
+}
+
+// commit records p. No lease extension runs during or after it.
+func (m *Monitor) commit(ctx context.Context, f Feed, lk *leaseKeeper, p store.Poll) (int, error) {
+	lk.mu.Lock()
+	defer lk.mu.Unlock()
+	lk.committed = true
+	return m.o.Store.CommitPoll(ctx, p)
+}
+
+// commitItems records a successful poll. If the store refuses it, and the
+// store still records the feed's state alone, the refusal is an item's:
+// the poll is then recorded without the items the store refuses, found by
+// halving (a few dozen commits for 40,000 items). Each is logged with the
+// feed and the item and counted in wirewatch_items_skipped_total, and the
+// feed stays healthy: one bad item never stops its feed (issue 17.2). A
+// skipped item is not recorded, so a later poll tries it again.
+//
+// The partial commits carry the state the feed had before this poll and
+// no owner, so until the final commit nothing of this poll's progress
+// (validators, due time) is recorded without all of its good items.
+func (m *Monitor) commitItems(ctx context.Context, f Feed, lk *leaseKeeper, p store.Poll) (queued, skipped int, err error) {
+	q, err := m.commit(ctx, f, lk, p)
+	if err == nil || len(p.Items) == 0 || ctx.Err() != nil {
+		return q, 0, err
+	}
+	before, ferr := m.o.Store.Feed(ctx, f.Key)
+	if ferr != nil {
+		return 0, 0, err
+	}
+	base := store.Poll{Feed: before}
+	if _, perr := m.o.Store.CommitPoll(ctx, base); perr != nil {
+		return 0, 0, err // the store refuses any write: not an item's fault
+	}
+	byItem := map[string][]store.Alert{}
+	var others []store.Alert
+	for _, a := range p.Alerts {
+		if a.Kind == store.KindItem && a.ItemID != "" {
+			byItem[a.ItemID] = append(byItem[a.ItemID], a)
+		} else {
+			others = append(others, a)
+		}
+	}
+	refused := map[string]bool{}
+	var record func(items []store.Item) error
+	record = func(items []store.Item) error {
+		part := base
+		part.Items = items
+		for _, it := range items {
+			part.Alerts = append(part.Alerts, byItem[it.ID]...)
+		}
+		n, err := m.o.Store.CommitPoll(ctx, part)
+		if err == nil {
+			queued += n
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if len(items) == 1 {
+			it := items[0]
+			refused[it.ID] = true
+			m.log.Warn("skipping an item the store refuses; the feed's other items are recorded",
+				"feed", f.Name, "item", it.ID, "title", it.Title, "err", err)
+			m.o.Metrics.ItemSkipped(metrics.SkipStoreRefused)
+			return nil
+		}
+		mid := len(items) / 2
+		if err := record(items[:mid]); err != nil {
+			return err
+		}
+		return record(items[mid:])
+	}
+	if err := record(p.Items); err != nil {
+		return 0, 0, err
+	}
+	final := p
+	final.Items = nil
+	final.Alerts = others
+	for _, it := range p.Items {
+		if !refused[it.ID] {
+			final.Items = append(final.Items, it)
+			final.Alerts = append(final.Alerts, byItem[it.ID]...)
+		}
+	}
+	n, err := m.commit(ctx, f, lk, final)
+	if err != nil {
+		return 0, 0, err
+	}
+	return queued + n, len(refused), nil
 }
 
 // handBack releases owner's lease on a feed whose poll was cancelled, with
@@ -639,6 +834,25 @@ func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, now time.Time, dryR
 		}
 	}
 	return out
+}
+
+// cleanItems makes each item's text what every store accepts (the rules
+// and caps of store.CleanText) before anything reads it, so that the
+// rules, the snippets and the store see the same text, and an item id a
+// store would refuse gets a stable hash instead (issue 17.1: a NUL in a
+// JSON Feed title failed every poll of its feed on PostgreSQL).
+func cleanItems(items []parse.Item) {
+	for i := range items {
+		it := &items[i]
+		it.ID = store.CleanID(it.ID)
+		it.GUID = store.CleanText(it.GUID, store.MaxLink)
+		it.Link = store.CleanText(it.Link, store.MaxLink)
+		it.Title = store.CleanText(it.Title, store.MaxTitle)
+		it.Summary = store.CleanText(it.Summary, store.MaxSummary)
+		it.Content = store.CleanText(it.Content, store.MaxContent)
+		it.Author = store.CleanText(it.Author, store.MaxAuthor)
+		it.Categories = store.CleanList(it.Categories, store.MaxCategories, store.MaxCategory)
+	}
 }
 
 // Document is the rules' view of a parsed item.

@@ -87,6 +87,12 @@ func newHarness(t *testing.T, feeds []Feed, ruleQueries map[string]string, opts 
 	if err := st.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	return newHarnessOn(t, st, feeds, ruleQueries, opts)
+}
+
+// newHarnessOn is newHarness on a given (migrated) store.
+func newHarnessOn(t *testing.T, st store.Store, feeds []Feed, ruleQueries map[string]string, opts func(*Options)) *harness {
+	t.Helper()
 	var rs []*rules.Rule
 	routes := map[string]Route{}
 	for name, q := range ruleQueries {

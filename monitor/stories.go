@@ -9,6 +9,11 @@ import (
 	"github.com/wirewatch/wirewatch/story"
 )
 
+// storyHeads is what the story index reads of the store.
+type storyHeads interface {
+	StoryHeads(ctx context.Context, since time.Time) ([]store.Alert, error)
+}
+
 // stories decides which story an alert belongs to in its channel: the
 // first alert of a story opens it (its thread parent in Slack), later
 // reports of the same story within the window join it. The decision is
@@ -65,7 +70,7 @@ func (s *stories) group(window time.Duration, alertID, channel string, sig story
 // seen: all of them within the longest window at the first call, then
 // those created since the last call (with a minute's overlap for clocks and
 // commits in flight).
-func (s *stories) refresh(ctx context.Context, st store.Store, routes map[string]Route, now time.Time) error {
+func (s *stories) refresh(ctx context.Context, st storyHeads, routes map[string]Route, now time.Time) error {
 	s.mu.Lock()
 	longest := s.def
 	for _, r := range routes {

@@ -34,7 +34,7 @@ func Example_wiring() {
 
 	srv := opsserver.New(opsserver.Options{
 		Addr: "127.0.0.1:9090", Metrics: m, Source: st,
-		Ready: opsserver.StoreReady(st), Version: "v1.0.0",
+		Ready: opsserver.StoreReady(st, "replica-1"), Version: "v1.0.0",
 	})
 	srv.SetConfig(opsserver.ConfigInfo{Path: "wirewatch.toml", LoadedAt: time.Now(), Rules: 2,
 		Feeds: map[string]string{"wire": "The Wire"}})

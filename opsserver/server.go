@@ -1,8 +1,9 @@
 // Package opsserver owns Wirewatch's HTTP endpoint for operators:
 //
 //	/healthz  the process is alive (200 "ok")
-//	/readyz   the configuration is loaded, the store answers, and the
-//	          process is not shutting down (200), else 503 with the reasons
+//	/readyz   the configuration is loaded, the store can write (a
+//	          heartbeat row, within the deadline), and the process is not
+//	          shutting down (200), else 503 with the reasons
 //	/metrics  Prometheus metrics (from a metrics.Set)
 //	/         a read-only HTML status page: every feed's health and the
 //	          last alerts
@@ -22,6 +23,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wirewatch/wirewatch/metrics"
@@ -43,8 +45,8 @@ type Options struct {
 	Metrics *metrics.Set
 	// Source feeds the status page; nil shows no feeds or alerts.
 	Source Source
-	// Ready reports whether the store answers; nil means it always does.
-	// It is called with a 2 s deadline on each /readyz.
+	// Ready reports whether the store can write (see StoreReady); nil
+	// means it always can. It is called with a 2 s deadline on each /readyz.
 	Ready func(ctx context.Context) error
 	// Version is shown on the status page.
 	Version string
@@ -89,6 +91,7 @@ const (
 	writeTimeout      = 30 * time.Second
 	idleTimeout       = 60 * time.Second
 	readyTimeout      = 2 * time.Second
+	probeLimit        = 30 * time.Second
 )
 
 // New returns a Server; it listens only once started.
@@ -245,7 +248,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // readyz answers 200 when the process can do its work: configuration
-// loaded, store reachable, not shutting down. The body lists each check.
+// loaded, store writable, not shutting down. The body lists each check.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	s.mu.RLock()
 	cfg, draining := s.cfg, s.draining
@@ -280,17 +283,47 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, strings.Join(lines, "\n")+"\n")
 }
 
-// StoreReady returns a Ready check for st: one read by key that must answer
-// (found or not found) within the deadline.
-func StoreReady(st interface {
-	Feed(ctx context.Context, key string) (store.FeedState, error)
-}) func(ctx context.Context) error {
+// StoreWriter is what readiness needs of the store (store.Store has it).
+type StoreWriter interface {
+	Heartbeat(ctx context.Context, owner string, now time.Time) error
+}
+
+// StoreReady returns a Ready check for st: a small write (owner's
+// heartbeat row) that must succeed within the deadline, so that a store
+// that answers but cannot write (a full disk, a read-only file or
+// database) is not ready. (It used to read a key beginning with a NUL
+// byte, which PostgreSQL refuses, so PostgreSQL was never ready; and a
+// read said nothing about writes.) Only one probe runs at a time: while a
+// write hangs, later checks report it instead of piling up.
+func StoreReady(st StoreWriter, owner string) func(ctx context.Context) error {
+	busy := make(chan struct{}, 1)
+	var since atomic.Int64 // when the probe in flight started (Unix ns)
 	return func(ctx context.Context) error {
-		_, err := st.Feed(ctx, "\x00wirewatch-readyz")
-		if err == nil || errors.Is(err, store.ErrNotFound) {
-			return nil
+		select {
+		case busy <- struct{}{}:
+		default:
+			return fmt.Errorf("store not reachable or not writable: the write probe started %s has not finished",
+				time.Unix(0, since.Load()).UTC().Format(time.RFC3339))
 		}
-		return fmt.Errorf("store not reachable: %w", err)
+		since.Store(time.Now().UnixNano())
+		done := make(chan error, 1)
+		go func() {
+			defer func() { <-busy }()
+			// The probe outlives this check's deadline (the next checks
+			// report it) but not probeLimit.
+			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), probeLimit)
+			defer cancel()
+			done <- st.Heartbeat(pctx, owner, time.Now())
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				return fmt.Errorf("store not reachable or not writable: %w", err)
+			}
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("store not reachable or not writable: no answer to a write within the deadline: %w", ctx.Err())
+		}
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,22 +16,12 @@ import (
 	"github.com/wirewatch/wirewatch/opsserver"
 	"github.com/wirewatch/wirewatch/store"
 	"github.com/wirewatch/wirewatch/store/sqlite"
+	"github.com/wirewatch/wirewatch/store/storetest"
 )
 
 var t0 = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 
-func openStore(t *testing.T) *sqlite.Store {
-	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "wirewatch.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
+func openStore(t *testing.T) *sqlite.Store { return storetest.OpenSQLite(t) }
 
 // startServer runs a Server on a free loopback port until the test ends.
 func startServer(t *testing.T, o opsserver.Options) *opsserver.Server {
@@ -69,7 +58,7 @@ func get(t *testing.T, url string) (int, http.Header, string) {
 func TestHealthReadyMetrics(t *testing.T) {
 	st := openStore(t)
 	m := metrics.New()
-	s := startServer(t, opsserver.Options{Metrics: m, Source: st, Ready: opsserver.StoreReady(st)})
+	s := startServer(t, opsserver.Options{Metrics: m, Source: st, Ready: opsserver.StoreReady(st, "test")})
 	base := "http://" + s.Addr()
 
 	if code, _, body := get(t, base+"/healthz"); code != 200 || body != "ok\n" {
@@ -129,7 +118,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 // A store that does not answer makes /readyz fail with the reason.
 func TestReadyzStoreDown(t *testing.T) {
 	st := openStore(t)
-	s := startServer(t, opsserver.Options{Source: st, Ready: opsserver.StoreReady(st)})
+	s := startServer(t, opsserver.Options{Source: st, Ready: opsserver.StoreReady(st, "test")})
 	s.SetConfig(opsserver.ConfigInfo{LoadedAt: t0})
 	base := "http://" + s.Addr()
 	if code, _, _ := get(t, base+"/readyz"); code != 200 {

@@ -69,73 +69,42 @@ func Copy(ctx context.Context, from, to Store) (CopyStats, error) {
 		return st, fmt.Errorf("store copy: %w", err)
 	}
 
-	feeds := make([]FeedRecord, 0, copyBatch)
-	flushFeeds := func() error {
-		if len(feeds) == 0 {
-			return nil
-		}
-		if err := l.LoadFeeds(ctx, feeds); err != nil {
-			return err
-		}
-		st.Feeds += len(feeds)
-		feeds = feeds[:0]
-		return nil
-	}
-	err := d.DumpFeeds(ctx, func(f FeedRecord) error {
-		feeds = append(feeds, f)
-		if len(feeds) == copyBatch {
-			return flushFeeds()
-		}
-		return nil
-	})
-	if err = errors.Join(err, flushFeeds()); err != nil {
+	var err error
+	if st.Feeds, err = copyRows(ctx, d.DumpFeeds, func(b []FeedRecord) error { return l.LoadFeeds(ctx, b) }); err != nil {
 		return st, fmt.Errorf("store copy: feeds: %w", err)
 	}
-
-	items := make([]Item, 0, copyBatch)
-	flushItems := func() error {
-		if len(items) == 0 {
-			return nil
-		}
-		if err := l.LoadItems(ctx, items); err != nil {
-			return err
-		}
-		st.Items += len(items)
-		items = items[:0]
-		return nil
-	}
-	err = d.DumpItems(ctx, func(it Item) error {
-		items = append(items, it)
-		if len(items) == copyBatch {
-			return flushItems()
-		}
-		return nil
-	})
-	if err = errors.Join(err, flushItems()); err != nil {
+	if st.Items, err = copyRows(ctx, d.DumpItems, func(b []Item) error { return l.LoadItems(ctx, b) }); err != nil {
 		return st, fmt.Errorf("store copy: items: %w", err)
 	}
-
-	alerts := make([]Alert, 0, copyBatch)
-	flushAlerts := func() error {
-		if len(alerts) == 0 {
-			return nil
-		}
-		if _, err := l.LoadAlerts(ctx, alerts); err != nil {
-			return err
-		}
-		st.Alerts += len(alerts)
-		alerts = alerts[:0]
-		return nil
-	}
-	err = d.DumpAlerts(ctx, func(a Alert) error {
-		alerts = append(alerts, a)
-		if len(alerts) == copyBatch {
-			return flushAlerts()
-		}
-		return nil
-	})
-	if err = errors.Join(err, flushAlerts()); err != nil {
+	load := func(b []Alert) error { _, err := l.LoadAlerts(ctx, b); return err }
+	if st.Alerts, err = copyRows(ctx, d.DumpAlerts, load); err != nil {
 		return st, fmt.Errorf("store copy: alerts: %w", err)
 	}
 	return st, nil
+}
+
+// copyRows reads every row with dump and writes them with load, copyBatch
+// rows per call, and returns how many it wrote.
+func copyRows[T any](ctx context.Context, dump func(context.Context, func(T) error) error, load func([]T) error) (int, error) {
+	n := 0
+	batch := make([]T, 0, copyBatch)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := load(batch); err != nil {
+			return err
+		}
+		n += len(batch)
+		batch = batch[:0]
+		return nil
+	}
+	err := dump(ctx, func(v T) error {
+		batch = append(batch, v)
+		if len(batch) == copyBatch {
+			return flush()
+		}
+		return nil
+	})
+	return n, errors.Join(err, flush())
 }

@@ -4,7 +4,7 @@
 // interface, with two implementations that pass one contract test:
 // embedded SQLite (the default, pure Go) and PostgreSQL (for replicas).
 //
-// Identity (see DESIGN.md):
+// Identity (see docs/architecture.md):
 //   - an item is (feed key, item id); the monitor computes the item id;
 //   - an alert is (item, rule, channel); AlertID derives its id;
 //   - both are unique in the store, so recording twice is harmless.
@@ -12,6 +12,20 @@
 // Exactly-once: CommitPoll writes the seen items and the alerts they raised
 // in one transaction, and an alert becomes "sent" only through MarkSent,
 // which the notifier calls after Slack accepted the message.
+//
+// Where things are:
+//
+//	store.go            the Store interface, its types, AlertID
+//	text.go             the text every store accepts (Clean*), and its caps
+//	copy.go             Copy: moving a whole state between stores
+//	sqlite/, postgres/  the two backends, each split by entity
+//	internal/backend    what both backends share: store.Store over a Driver
+//	                    (cleaning, checks, error names, claim order, prune
+//	                    batches), column lists, row loops
+//	internal/payload    an alert's rendering fields as JSON
+//	internal/migrate    reading the numbered migrations
+//	storetest/          the contract suite, benchmarks and fuzz target both
+//	                    backends run
 package store
 
 import (
@@ -26,6 +40,10 @@ import (
 
 // ErrNotFound is returned when a row asked for by key does not exist.
 var ErrNotFound = errors.New("store: not found")
+
+// ErrLeaseLost is returned by ExtendFeedLease when the owner no longer
+// holds the feed's lease.
+var ErrLeaseLost = errors.New("store: lease lost")
 
 // Alert states, in the only order an alert moves through them:
 // queued -> sending (claimed, under a lease) -> sent | failed.
@@ -73,6 +91,11 @@ type Store interface {
 	// owner died is claimable again once its lease expired.
 	// Feeds come earliest due first; limit <= 0 means no limit.
 	ClaimDueFeeds(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]FeedState, error)
+	// ExtendFeedLease keeps owner's claim on a feed it is still polling:
+	// the lease runs until now+lease. It returns ErrLeaseLost if owner no
+	// longer holds the feed (another owner claimed it, or the poll was
+	// committed), and ErrNotFound for an unknown key.
+	ExtendFeedLease(ctx context.Context, key, owner string, now time.Time, lease time.Duration) error
 
 	// --- items ---
 
@@ -148,6 +171,12 @@ type Store interface {
 	// on an error, the batches before it stay deleted.
 	PruneAlerts(ctx context.Context, before time.Time) (int, error)
 
+	// Heartbeat records that owner could write at now: a one-row upsert in
+	// a table of its own. Readiness calls it with a deadline, so that a
+	// store that answers reads but cannot write (a full disk, a read-only
+	// file or database) is not reported ready.
+	Heartbeat(ctx context.Context, owner string, now time.Time) error
+
 	Close() error
 }
 
@@ -199,6 +228,14 @@ type FeedState struct {
 
 	Polls       int64 // successful fetches, 200 or 304
 	NotModified int64 // of which 304
+
+	// LeaseOwner is the process polling the feed now and LeaseUntil the
+	// end of its claim ("" and zero when nobody holds it; a lease whose
+	// LeaseUntil passed is free). Feed, Feeds and ClaimDueFeeds fill them;
+	// the dump leaves them out (leases are never copied) and CommitPoll
+	// ignores them.
+	LeaseOwner string
+	LeaseUntil time.Time
 
 	// ItemsLast24h is filled by Feeds: items first seen in the 24 hours
 	// before the last poll.

@@ -2,82 +2,28 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/wirewatch/wirewatch/store"
 	"github.com/wirewatch/wirewatch/store/postgres"
-	"github.com/wirewatch/wirewatch/store/sqlite"
 	"github.com/wirewatch/wirewatch/store/storetest"
 )
 
-const envURL = "WIREWATCH_TEST_POSTGRES_URL"
-
-var quiet = slog.New(slog.DiscardHandler)
-
 // testURL is the test database, or skips the test.
-func testURL(tb testing.TB) string {
-	tb.Helper()
-	u := os.Getenv(envURL)
-	if u == "" {
-		tb.Skipf("PostgreSQL tests skipped: set %s (e.g. postgres://postgres@127.0.0.1:5432/test)", envURL)
-	}
-	return u
-}
+func testURL(tb testing.TB) string { return storetest.PostgresURL(tb) }
 
 // freshSchema returns a new schema name, dropped when tb ends.
-func freshSchema(tb testing.TB, url string) string {
-	tb.Helper()
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "wwtest_" + hex.EncodeToString(b)
-	tb.Cleanup(func() {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			tb.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-			tb.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return schema
-}
+func freshSchema(tb testing.TB, url string) string { return storetest.FreshSchema(tb, url) }
+
+var quiet = storetest.Quiet
 
 // open returns a migrated store in a fresh schema.
-func open(tb testing.TB) *postgres.Store {
-	tb.Helper()
-	url := testURL(tb)
-	s, err := postgres.Open(tb.Context(), url, postgres.WithSchema(freshSchema(tb, url)), postgres.WithLogger(quiet))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	if err := s.Migrate(tb.Context()); err != nil {
-		tb.Fatal(err)
-	}
-	return s
-}
+func open(tb testing.TB) *postgres.Store { return storetest.OpenPostgres(tb) }
 
 func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
-}
-
-func TestPruneInBatches(t *testing.T) {
-	s := open(t)
-	storetest.RunPruneInBatches(t, s, func(ctx context.Context, before time.Time) (int, error) {
-		return s.PruneAlertsInBatchesForTest(ctx, before, 2)
-	})
 }
 
 // Replicas starting together all migrate; each migration is applied once.
@@ -150,35 +96,15 @@ func contains(s, sub string) bool {
 // The documented migration path: an SQLite state file into PostgreSQL.
 func TestCopySQLiteToPostgres(t *testing.T) {
 	testURL(t)
-	from := func(t *testing.T) store.Store {
-		s, err := sqlite.Open(filepath.Join(t.TempDir(), "wirewatch.db"), sqlite.WithLogger(quiet))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		if err := s.Migrate(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	storetest.RunCopy(t, from, func(t *testing.T) store.Store { return open(t) })
+	storetest.RunCopy(t, func(t *testing.T) store.Store { return storetest.OpenSQLite(t) },
+		func(t *testing.T) store.Store { return open(t) })
 }
 
 // And back, so an operator can leave PostgreSQL too.
 func TestCopyPostgresToSQLite(t *testing.T) {
 	testURL(t)
-	to := func(t *testing.T) store.Store {
-		s, err := sqlite.Open(filepath.Join(t.TempDir(), "wirewatch.db"), sqlite.WithLogger(quiet))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		if err := s.Migrate(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	storetest.RunCopy(t, func(t *testing.T) store.Store { return open(t) }, to)
+	storetest.RunCopy(t, func(t *testing.T) store.Store { return open(t) },
+		func(t *testing.T) store.Store { return storetest.OpenSQLite(t) })
 }
 
 func BenchmarkCommitPoll(b *testing.B) { storetest.BenchCommitPoll(b, open(b)) }
@@ -208,14 +134,8 @@ func TestUpgradeFromV1(t *testing.T) {
 	url := testURL(t)
 	storetest.RunUpgrade(t, func(t *testing.T) store.Store {
 		s, err := postgres.Open(t.Context(), url, postgres.WithSchema(freshSchema(t, url)), postgres.WithLogger(quiet))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
+		s = storetest.AtVersion(t, s, err, 1)
 		ctx := t.Context()
-		if err := s.MigrateToForTest(ctx, 1); err != nil {
-			t.Fatal(err)
-		}
 		t0 := storetest.T0
 		for _, q := range []struct {
 			sql  string
@@ -241,3 +161,8 @@ func TestUpgradeFromV1(t *testing.T) {
 }
 
 func BenchmarkStoryHeads(b *testing.B) { storetest.BenchStoryHeads(b, open(b)) }
+
+// The scale benchmarks (issue 18): see storetest.BenchScale.
+func BenchmarkScale(b *testing.B) {
+	storetest.BenchScale(b, func(tb testing.TB) store.Store { return open(tb) })
+}

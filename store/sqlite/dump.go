@@ -2,85 +2,51 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"fmt"
 
 	"github.com/wirewatch/wirewatch/store"
+	"github.com/wirewatch/wirewatch/store/internal/backend"
 )
 
-// DumpFeeds implements store.Dumper.
-func (s *Store) DumpFeeds(ctx context.Context, fn func(store.FeedRecord) error) error {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+feedCols+`, configured FROM feeds ORDER BY key`)
-	if err != nil {
-		return fmt.Errorf("sqlite store: dump feeds: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+// dump reads the whole of a table with q and calls fn with each row.
+func dump[T any](ctx context.Context, s *db, q string, scan func(scanner) (T, error), fn func(T) error) error {
+	return backend.QueryEach(query(ctx, s.r, q), func(r *sql.Rows) (T, error) { return scan(r) }, fn)
+}
+
+// DumpFeeds reads every feed, ordered by key.
+func (s *db) DumpFeeds(ctx context.Context, fn func(store.FeedRecord) error) error {
+	return dump(ctx, s, `SELECT `+backend.FeedCols+`, configured FROM feeds ORDER BY key`, func(sc scanner) (store.FeedRecord, error) {
 		var conf int64
-		f, err := scanFeed(rows, &conf)
-		if err != nil {
-			return fmt.Errorf("sqlite store: dump feeds: %w", err)
-		}
-		if err := fn(store.FeedRecord{FeedState: f, Configured: conf != 0}); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+		f, err := scanFeed(sc, &conf)
+		return store.FeedRecord{FeedState: f, Configured: conf != 0}, err
+	}, fn)
 }
 
-// DumpItems implements store.Dumper.
-func (s *Store) DumpItems(ctx context.Context, fn func(store.Item) error) error {
-	rows, err := s.r.QueryContext(ctx, `SELECT feed_key, item_id, title, link, published, first_seen
-		FROM items ORDER BY feed_key, item_id`)
-	if err != nil {
-		return fmt.Errorf("sqlite store: dump items: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var it store.Item
-		var pub, seen int64
-		if err := rows.Scan(&it.FeedKey, &it.ID, &it.Title, &it.Link, &pub, &seen); err != nil {
-			return fmt.Errorf("sqlite store: dump items: %w", err)
-		}
-		it.Published, it.FirstSeen = ft(pub), ft(seen)
-		if err := fn(it); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+// DumpItems reads every item, ordered by feed and id.
+func (s *db) DumpItems(ctx context.Context, fn func(store.Item) error) error {
+	return dump(ctx, s, `SELECT `+backend.ItemCols+` FROM items ORDER BY feed_key, item_id`,
+		func(sc scanner) (store.Item, error) {
+			var it store.Item
+			var pub, seen int64
+			err := sc.Scan(&it.FeedKey, &it.ID, &it.Title, &it.Link, &pub, &seen)
+			it.Published, it.FirstSeen = ft(pub), ft(seen)
+			return it, err
+		}, fn)
 }
 
-// DumpAlerts implements store.Dumper.
-func (s *Store) DumpAlerts(ctx context.Context, fn func(store.Alert) error) error {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+alertCols+` FROM alerts ORDER BY seq`)
-	if err != nil {
-		return fmt.Errorf("sqlite store: dump alerts: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		a, err := scanAlert(rows)
-		if err != nil {
-			return fmt.Errorf("sqlite store: dump alerts: %w", err)
-		}
-		if err := fn(a); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+// DumpAlerts reads every alert in delivery order.
+func (s *db) DumpAlerts(ctx context.Context, fn func(store.Alert) error) error {
+	return dump(ctx, s, `SELECT `+backend.AlertCols+` FROM alerts ORDER BY seq`, func(sc scanner) (store.Alert, error) { return scanAlert(sc) }, fn)
 }
 
-// LoadFeeds implements store.Loader.
-func (s *Store) LoadFeeds(ctx context.Context, feeds []store.FeedRecord) error {
-	return s.tx(ctx, "load feeds", func(tx *wtx) error {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO feeds (`+feedCols+`, configured)
+// LoadFeeds writes feeds, replacing those present, without leases.
+func (s *db) LoadFeeds(ctx context.Context, feeds []store.FeedRecord) error {
+	return s.tx(ctx, func(tx *wtx) error {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO feeds (`+backend.FeedCols+`, configured)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (key) DO UPDATE SET url = excluded.url, config_url = excluded.config_url,
-				etag = excluded.etag, last_modified = excluded.last_modified, next_due = excluded.next_due,
-				last_poll = excluded.last_poll, last_success = excluded.last_success,
-				last_error = excluded.last_error, error_streak = excluded.error_streak,
-				failing_since = excluded.failing_since, health_alerted = excluded.health_alerted,
-				initialized = excluded.initialized, polls = excluded.polls,
-				not_modified = excluded.not_modified, configured = excluded.configured,
-				lease_owner = '', lease_until = 0`)
+			ON CONFLICT (key) DO UPDATE SET `+backend.LoadFeedSet+`, lease_owner = '', lease_until = 0`)
 		if err != nil {
 			return err
 		}
@@ -97,10 +63,10 @@ func (s *Store) LoadFeeds(ctx context.Context, feeds []store.FeedRecord) error {
 	})
 }
 
-// LoadItems implements store.Loader.
-func (s *Store) LoadItems(ctx context.Context, items []store.Item) error {
-	return s.tx(ctx, "load items", func(tx *wtx) error {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO items (feed_key, item_id, title, link, published, first_seen)
+// LoadItems writes items not yet present.
+func (s *db) LoadItems(ctx context.Context, items []store.Item) error {
+	return s.tx(ctx, func(tx *wtx) error {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO items (`+backend.ItemCols+`)
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
 		if err != nil {
 			return err
@@ -115,13 +81,25 @@ func (s *Store) LoadItems(ctx context.Context, items []store.Item) error {
 	})
 }
 
-// LoadAlerts implements store.Loader.
-func (s *Store) LoadAlerts(ctx context.Context, alerts []store.Alert) (int, error) {
-	var n int
-	err := s.tx(ctx, "load alerts", func(tx *wtx) error {
-		var err error
-		n, err = insertAlerts(ctx, tx, alerts, true)
-		return err
-	})
-	return n, err
+// Backup writes a consistent copy of the whole database to a new file at
+// path (VACUUM INTO), safe while Wirewatch runs: it reads one snapshot and
+// does not block writers. The file at path must not exist.
+func (s *Store) Backup(ctx context.Context, path string) error {
+	conn, err := s.db.r.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite store: backup to %s: %w", path, err)
+	}
+	defer conn.Close()
+	// Read connections are query_only, which also forbids VACUUM INTO.
+	if _, err := conn.ExecContext(ctx, `PRAGMA query_only = 0`); err != nil {
+		return fmt.Errorf("sqlite store: backup to %s: %w", path, err)
+	}
+	_, err = conn.ExecContext(ctx, `VACUUM INTO ?`, path)
+	if _, err2 := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA query_only = 1`); err2 != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn }) // never reuse it writable
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite store: backup to %s: %w", path, err)
+	}
+	return nil
 }

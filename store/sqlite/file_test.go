@@ -1,8 +1,11 @@
 package sqlite_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -154,12 +157,52 @@ func TestBackup(t *testing.T) {
 func openPath(t *testing.T, path string) *sqlite.Store {
 	t.Helper()
 	s, err := sqlite.Open(path, sqlite.WithLogger(quiet))
+	return storetest.Migrated(t, s, err)
+}
+
+// A state file with damaged pages is refused at Open with an error that
+// names the file and says how to restore it (issue 18.10: it started and
+// only logged warnings as queries met the damage).
+func TestOpenRefusesDamagedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wirewatch.db")
+	s, err := sqlite.Open(path, sqlite.WithLogger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
 	if err := s.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	return s
+	storetest.QueueBacklog(t, s, "#desk", 3000) // a few hundred pages
+	if err := s.Close(); err != nil {           // checkpoints the WAL into the file
+		t.Fatal(err)
+	}
+	// Scribble over a page in the middle of the file, as a bad disk or a
+	// cp of a live file would.
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const page = 4096
+	off := (st.Size() / page / 2) * page
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0x5a}, page), off); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	_, err = sqlite.Open(path, sqlite.WithLogger(quiet))
+	if err == nil {
+		t.Fatal("Open accepted a file with a damaged page")
+	}
+	if !errors.Is(err, sqlite.ErrDamaged) {
+		t.Errorf("Open error %q does not wrap ErrDamaged", err)
+	}
+	for _, want := range []string{path, "damaged", "backup", ".recover"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Open error lacks %q: %v", want, err)
+		}
+	}
 }

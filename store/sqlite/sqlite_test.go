@@ -1,42 +1,21 @@
 package sqlite_test
 
 import (
-	"context"
-	"log/slog"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/wirewatch/wirewatch/store"
 	"github.com/wirewatch/wirewatch/store/sqlite"
 	"github.com/wirewatch/wirewatch/store/storetest"
 )
 
-var quiet = slog.New(slog.DiscardHandler)
+var quiet = storetest.Quiet
 
 // open returns a migrated store on a fresh file in a temporary directory.
-func open(tb testing.TB) *sqlite.Store {
-	tb.Helper()
-	s, err := sqlite.Open(filepath.Join(tb.TempDir(), "wirewatch.db"), sqlite.WithLogger(quiet))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	if err := s.Migrate(tb.Context()); err != nil {
-		tb.Fatal(err)
-	}
-	return s
-}
+func open(tb testing.TB) *sqlite.Store { return storetest.OpenSQLite(tb) }
 
 func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
-}
-
-func TestPruneInBatches(t *testing.T) {
-	s := open(t)
-	storetest.RunPruneInBatches(t, s, func(ctx context.Context, before time.Time) (int, error) {
-		return s.PruneAlertsInBatchesForTest(ctx, before, 2)
-	})
 }
 
 func TestCopySQLiteToSQLite(t *testing.T) {
@@ -57,29 +36,15 @@ func BenchmarkOutbox(b *testing.B) {
 }
 
 func openSync(tb testing.TB, mode string) *sqlite.Store {
-	s, err := sqlite.Open(filepath.Join(tb.TempDir(), "wirewatch.db"), sqlite.WithLogger(quiet), sqlite.WithSynchronous(mode))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	if err := s.Migrate(tb.Context()); err != nil {
-		tb.Fatal(err)
-	}
-	return s
+	return storetest.OpenSQLite(tb, sqlite.WithSynchronous(mode))
 }
 
 // A state file written by schema version 1 migrates with its rows intact.
 func TestUpgradeFromV1(t *testing.T) {
 	storetest.RunUpgrade(t, func(t *testing.T) store.Store {
 		s, err := sqlite.Open(filepath.Join(t.TempDir(), "v1.db"), sqlite.WithLogger(quiet))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
+		s = storetest.AtVersion(t, s, err, 1)
 		ctx := t.Context()
-		if err := s.MigrateToForTest(ctx, 1); err != nil {
-			t.Fatal(err)
-		}
 		t0 := storetest.T0.UnixMicro()
 		for _, q := range []struct {
 			sql  string
@@ -105,3 +70,8 @@ func TestUpgradeFromV1(t *testing.T) {
 }
 
 func BenchmarkStoryHeads(b *testing.B) { storetest.BenchStoryHeads(b, open(b)) }
+
+// The scale benchmarks (issue 18): see storetest.BenchScale.
+func BenchmarkScale(b *testing.B) {
+	storetest.BenchScale(b, func(tb testing.TB) store.Store { return open(tb) })
+}

@@ -330,3 +330,40 @@ func testConcurrentCommitPoll(t *testing.T, s store.Store) {
 		t.Fatalf("outbox holds %d alerts, want %d", len(all), len(itemIDs))
 	}
 }
+
+// testExtendFeedLease: a process still polling a feed keeps it past its
+// first lease; nobody else claims it meanwhile; the extension fails once
+// the lease is another's or the poll was committed.
+func testExtendFeedLease(t *testing.T, s store.Store) {
+	ctx := ctxT(t)
+	sync1(t, s, "slow")
+	got, err := s.ClaimDueFeeds(ctx, "r1", T0, time.Minute, 0)
+	must(t, err)
+	if len(got) != 1 || got[0].LeaseOwner != "r1" || !got[0].LeaseUntil.Equal(T0.Add(time.Minute)) {
+		t.Fatalf("claimed %+v, want slow leased by r1 until T0+1m", got)
+	}
+	// Still polling at T0+50s: the lease runs to T0+50s+1m.
+	must(t, s.ExtendFeedLease(ctx, "slow", "r1", T0.Add(50*time.Second), time.Minute))
+	if f := feed(t, s, "slow"); f.LeaseOwner != "r1" || !f.LeaseUntil.Equal(T0.Add(110*time.Second)) {
+		t.Fatalf("after the extension: lease %q until %v, want r1 until T0+110s", f.LeaseOwner, f.LeaseUntil)
+	}
+	if again, err := s.ClaimDueFeeds(ctx, "r2", T0.Add(90*time.Second), time.Minute, 0); err != nil || len(again) != 0 {
+		t.Fatalf("r2 claimed %v (%v) under r1's extended lease", keys(again), err)
+	}
+	// Others cannot extend r1's lease, nor r1 an unknown feed.
+	if err := s.ExtendFeedLease(ctx, "slow", "r2", T0.Add(90*time.Second), time.Minute); !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("r2 extending r1's lease: err = %v, want ErrLeaseLost", err)
+	}
+	if err := s.ExtendFeedLease(ctx, "nope", "r1", T0, time.Minute); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("extending the lease of an unknown feed: err = %v, want ErrNotFound", err)
+	}
+	// The poll is committed: the lease is released and cannot be extended.
+	_, err = s.CommitPoll(ctx, store.Poll{Owner: "r1", Feed: poll(got[0], T0.Add(100*time.Second), "").Feed})
+	must(t, err)
+	if f := feed(t, s, "slow"); f.LeaseOwner != "" || !f.LeaseUntil.IsZero() {
+		t.Fatalf("after the commit: lease %q until %v, want none", f.LeaseOwner, f.LeaseUntil)
+	}
+	if err := s.ExtendFeedLease(ctx, "slow", "r1", T0.Add(100*time.Second), time.Minute); !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("extending a released lease: err = %v, want ErrLeaseLost", err)
+	}
+}

@@ -478,3 +478,90 @@ func testConcurrentClaimChannels(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+// testBacklogDoesNotDelayOthers: a channel with a large backlog, claimed,
+// paced or blocked by a retry, never holds back another channel's alert
+// (issue 18.2: with 100,000 alerts queued in one channel, no other
+// channel was delivered to).
+func testBacklogDoesNotDelayOthers(t *testing.T, s store.Store) {
+	ctx := ctxT(t)
+	busy := QueueBacklog(t, s, "#busy", 3000)
+	quiet := itemAlert("f", "quiet-1", "rule", "#quiet", T0)
+	enqueue(t, s, quiet)
+
+	// #busy's head is oldest: it comes first, 200 at a time, in order.
+	ch, got := claim(t, s, "n1", T0, 200)
+	if ch != "#busy" || !slices.Equal(got, busy[:200]) {
+		t.Fatalf("first claim = %q (%d alerts), want #busy's first 200", ch, len(got))
+	}
+	// While n1 delivers them, another notifier gets #quiet at once.
+	ch, got = claim(t, s, "n2", T0, 200)
+	if ch != "#quiet" || !slices.Equal(got, []string{quiet.ID}) {
+		t.Fatalf("claim while #busy is leased = %q %v, want #quiet", ch, got)
+	}
+	must(t, s.MarkSent(ctx, quiet.ID, "1.0", T0))
+	must(t, s.ReleaseChannel(ctx, "#quiet", "n2", T0))
+
+	// #busy paced for a minute: a new #quiet alert goes first.
+	must(t, s.ReleaseChannel(ctx, "#busy", "n1", T0.Add(time.Minute)))
+	quiet2 := itemAlert("f", "quiet-2", "rule", "#quiet", T0)
+	enqueue(t, s, quiet2)
+	ch, got = claim(t, s, "n2", T0.Add(time.Second), 200)
+	if ch != "#quiet" || !slices.Equal(got, []string{quiet2.ID}) {
+		t.Fatalf("claim while #busy is paced = %q %v, want #quiet", ch, got)
+	}
+	must(t, s.MarkSent(ctx, quiet2.ID, "1.1", T0))
+	must(t, s.ReleaseChannel(ctx, "#quiet", "n2", T0))
+
+	// #busy's head waits for a retry: #busy is blocked, #quiet flows.
+	ch, got = claim(t, s, "n1", T0.Add(time.Minute), 1)
+	if ch != "#busy" || !slices.Equal(got, busy[:1]) {
+		t.Fatalf("claim after #busy's pacing = %q %v, want its head", ch, got)
+	}
+	must(t, s.Retry(ctx, busy[0], T0.Add(time.Hour), "slack: 503", false))
+	must(t, s.ReleaseChannel(ctx, "#busy", "n1", T0.Add(time.Minute)))
+	quiet3 := itemAlert("f", "quiet-3", "rule", "#quiet", T0)
+	enqueue(t, s, quiet3)
+	ch, got = claim(t, s, "n2", T0.Add(2*time.Minute), 200)
+	if ch != "#quiet" || !slices.Equal(got, []string{quiet3.ID}) {
+		t.Fatalf("claim while #busy's head waits = %q %v, want #quiet", ch, got)
+	}
+	if ch, got := claim(t, s, "n3", T0.Add(2*time.Minute), 200); ch != "" {
+		t.Fatalf("claimed %q (%d alerts) while #busy's head waits and #quiet is leased", ch, len(got))
+	}
+	// The retry is due: #busy resumes in its order, from its head.
+	ch, got = claim(t, s, "n3", T0.Add(time.Hour), 200)
+	if ch != "#busy" || !slices.Equal(got, busy[:200]) {
+		t.Fatalf("claim at the retry time = %q (%d alerts), want #busy's first 200 in order", ch, len(got))
+	}
+}
+
+// testDigestAroundBlocker: due digest alerts are claimed in the channel's
+// order with the others, up to the first alert that must wait, and within
+// the claim's limit.
+func testDigestAroundBlocker(t *testing.T, s store.Store) {
+	digest := func(id string) store.Alert {
+		a := itemAlert("f", id, "daily", "#a", T0)
+		a.Digest, a.NextAttempt = "0 9 * * *", T0
+		return a
+	}
+	d1, a1, d2 := digest("d1"), itemAlert("f", "a1", "rule", "#a", T0), digest("d2")
+	a2 := itemAlert("f", "a2", "rule", "#a", T0)
+	a2.NextAttempt = T0.Add(time.Hour) // waits: holds back what follows it
+	d3, a3 := digest("d3"), itemAlert("f", "a3", "rule", "#a", T0)
+	enqueue(t, s, d1, a1, d2, a2, d3, a3)
+	_, got := claim(t, s, "n1", T0, 2)
+	if want := []string{d1.ID, a1.ID}; !slices.Equal(got, want) {
+		t.Fatalf("claim of 2 = %v, want d1 a1", got)
+	}
+	must(t, s.ReleaseChannel(ctxT(t), "#a", "n1", T0))
+	_, got = claim(t, s, "n1", T0, 10)
+	if want := []string{d1.ID, a1.ID, d2.ID}; !slices.Equal(got, want) {
+		t.Fatalf("claim before a2 is due = %v, want d1 a1 d2 (not d3, behind a2)", got)
+	}
+	must(t, s.ReleaseChannel(ctxT(t), "#a", "n1", T0))
+	_, got = claim(t, s, "n1", T0.Add(time.Hour), 10)
+	if want := []string{d1.ID, a1.ID, d2.ID, a2.ID, d3.ID, a3.ID}; !slices.Equal(got, want) {
+		t.Fatalf("claim once a2 is due = %v, want all six in order", got)
+	}
+}

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FeedNotFound", testFeedNotFound},
 		{"ClaimDueFeeds", testClaimDueFeeds},
 		{"ClaimDueFeedsLimitAndOrder", testClaimDueFeedsLimitAndOrder},
+		{"ExtendFeedLease", testExtendFeedLease},
 		{"CommitPollIdempotent", testCommitPollIdempotent},
 		{"CommitPollAtomic", testCommitPollAtomic},
 		{"CommitPollKeepsNewConfigURL", testCommitPollKeepsNewConfigURL},
@@ -42,6 +43,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ClaimChannelLimit", testClaimChannelLimit},
 		{"RetryBlocksOnlyItsChannel", testRetryBlocksOnlyItsChannel},
 		{"DigestDoesNotBlock", testDigestDoesNotBlock},
+		{"DigestAroundBlocker", testDigestAroundBlocker},
+		{"BacklogDoesNotDelayOthers", testBacklogDoesNotDelayOthers},
 		{"Pacing", testPacing},
 		{"StateMoves", testStateMoves},
 		{"NotFound", testNotFound},
@@ -55,6 +58,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ForgetItems", testForgetItems},
 		{"PruneAlerts", testPruneAlerts},
 		{"Posts", testPosts},
+		{"HostileItems", testHostileItems},
+		{"HostileAlerts", testHostileAlerts},
 		{"ConcurrentClaimFeeds", testConcurrentClaimFeeds},
 		{"ConcurrentClaimChannels", testConcurrentClaimChannels},
 		{"ConcurrentCommitPoll", testConcurrentCommitPoll},
@@ -64,6 +69,18 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			tc.fn(t, open(t))
 		})
 	}
+	t.Run("PruneInBatches", func(t *testing.T) {
+		s := open(t)
+		b, ok := s.(interface {
+			PruneInBatches(ctx context.Context, before time.Time, batch int) (int, error)
+		})
+		if !ok {
+			t.Skipf("%T cannot prune in batches of another size", s)
+		}
+		RunPruneInBatches(t, s, func(ctx context.Context, before time.Time) (int, error) {
+			return b.PruneInBatches(ctx, before, 2)
+		})
+	})
 }
 
 // --- helpers ---

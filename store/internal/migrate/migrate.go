@@ -51,3 +51,21 @@ func Load(fsys fs.FS, dir string) ([]Migration, error) {
 	}
 	return ms, nil
 }
+
+// Pending returns the migrations of ms after version current, up to
+// version target (0: all of them), for a backend to apply in order. A
+// database whose version is newer than the newest of ms is refused: an
+// older binary must not half-use it.
+func Pending(ms []Migration, current, target int) ([]Migration, error) {
+	if current > len(ms) {
+		return nil, fmt.Errorf("database schema version %d is newer than this binary's %d", current, len(ms))
+	}
+	var out []Migration
+	for _, m := range ms[current:] {
+		if target > 0 && m.Version > target {
+			break
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
