@@ -39,13 +39,15 @@ type element struct {
 	raw     map[string]any
 }
 
-// findElement returns the element with actionID in blocks (actions
-// blocks, section accessories and input blocks).
-func findElement(blocks json.RawMessage, actionID string) (element, bool) {
+// findElements returns the elements with actionID in blocks (actions
+// blocks, section accessories and input blocks), in order: several
+// blocks may carry menus with the same action id.
+func findElements(blocks json.RawMessage, actionID string) []element {
 	var bs []map[string]any
 	if json.Unmarshal(blocks, &bs) != nil {
-		return element{}, false
+		return nil
 	}
+	var out []element
 	for _, b := range bs {
 		bid, _ := b["block_id"].(string)
 		var cands []any
@@ -61,11 +63,28 @@ func findElement(blocks json.RawMessage, actionID string) (element, bool) {
 		for _, c := range cands {
 			m, ok := c.(map[string]any)
 			if ok && m["action_id"] == actionID {
-				return element{blockID: bid, raw: m}, true
+				out = append(out, element{blockID: bid, raw: m})
 			}
 		}
 	}
-	return element{}, false
+	return out
+}
+
+// pick builds the action for the first element with actionID in blocks
+// that can take value (a button for "", a menu with that option).
+func pick(blocks json.RawMessage, actionID, value, where string) (map[string]any, error) {
+	els := findElements(blocks, actionID)
+	if len(els) == 0 {
+		return nil, fmt.Errorf("slackfake: %s has no element %q", where, actionID)
+	}
+	var err error
+	for _, el := range els {
+		var a map[string]any
+		if a, err = action(el, value); err == nil {
+			return a, nil
+		}
+	}
+	return nil, err
 }
 
 // action builds the "actions" entry for a click on el (a button) or a
@@ -140,12 +159,7 @@ func (s *Server) messageAction(user, channel, ts, actionID, value string) (strin
 		s.mu.Unlock()
 		return "", fmt.Errorf("slackfake: no message %s in %s", ts, channel)
 	}
-	el, ok := findElement(msg.Blocks, actionID)
-	if !ok {
-		s.mu.Unlock()
-		return "", fmt.Errorf("slackfake: message %s in %s has no element %q", ts, channel, actionID)
-	}
-	a, err := action(el, value)
+	a, err := pick(msg.Blocks, actionID, value, "message "+ts+" in "+channel)
 	if err != nil {
 		s.mu.Unlock()
 		return "", err
@@ -177,9 +191,7 @@ func (s *Server) messageAction(user, channel, ts, actionID, value string) (strin
 	hook := &responseHook{user: user, channel: c.id, messageTS: msg.TS}
 	payload["response_url"] = s.issueHookLocked(hook)
 	s.mu.Unlock()
-	id := s.Deliver(EnvelopeInteractive, payload)
-	s.setHookEnvelope(hook, id)
-	return id, nil
+	return s.deliverNew(EnvelopeInteractive, payload, hook), nil
 }
 
 // ClickInEphemeral delivers user's click on the button actionID (value
@@ -199,12 +211,7 @@ func (s *Server) ClickInEphemeral(user string, seq int, actionID, value string) 
 		s.mu.Unlock()
 		return "", fmt.Errorf("slackfake: %s has no ephemeral message %d", user, seq)
 	}
-	el, ok := findElement(eph.Blocks, actionID)
-	if !ok {
-		s.mu.Unlock()
-		return "", fmt.Errorf("slackfake: ephemeral message %d has no element %q", seq, actionID)
-	}
-	a, err := action(el, value)
+	a, err := pick(eph.Blocks, actionID, value, fmt.Sprintf("ephemeral message %d", seq))
 	if err != nil {
 		s.mu.Unlock()
 		return "", err
@@ -225,15 +232,7 @@ func (s *Server) ClickInEphemeral(user string, seq int, actionID, value string) 
 	}
 	payload["response_url"] = s.issueHookLocked(hook)
 	s.mu.Unlock()
-	id := s.Deliver(EnvelopeInteractive, payload)
-	s.setHookEnvelope(hook, id)
-	return id, nil
-}
-
-func (s *Server) setHookEnvelope(h *responseHook, id string) {
-	s.mu.Lock()
-	h.envelope = id
-	s.mu.Unlock()
+	return s.deliverNew(EnvelopeInteractive, payload, hook), nil
 }
 
 // ClickInView delivers user's click on the button actionID (value "") or
@@ -246,12 +245,7 @@ func (s *Server) ClickInView(user, viewID, actionID, value string) (string, erro
 		s.mu.Unlock()
 		return "", fmt.Errorf("slackfake: %s has no view %s", user, viewID)
 	}
-	el, ok := findElement(v.Blocks, actionID)
-	if !ok {
-		s.mu.Unlock()
-		return "", fmt.Errorf("slackfake: view %s has no element %q", viewID, actionID)
-	}
-	a, err := action(el, value)
+	a, err := pick(v.Blocks, actionID, value, "view "+viewID)
 	if err != nil {
 		s.mu.Unlock()
 		return "", err
@@ -394,9 +388,7 @@ func (s *Server) SlashCommand(user, channel, command, text string) string {
 		"trigger_id":            s.issueTriggerLocked(user),
 	}
 	s.mu.Unlock()
-	id := s.Deliver(EnvelopeSlash, payload)
-	s.setHookEnvelope(hook, id)
-	return id
+	return s.deliverNew(EnvelopeSlash, payload, hook)
 }
 
 // OpenHome delivers the app_home_opened event for user opening the app's

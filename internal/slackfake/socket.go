@@ -293,6 +293,12 @@ func (s *Server) removeConn(c *sockConn) {
 // connection, or to the next connection to open, and returns its
 // envelope id.
 func (s *Server) Deliver(typ string, payload any) string {
+	return s.deliverNew(typ, payload, nil)
+}
+
+// deliverNew is Deliver; hook, if set, learns the envelope's id before
+// the app can see it.
+func (s *Server) deliverNew(typ string, payload any, hook *responseHook) string {
 	var raw json.RawMessage
 	switch p := payload.(type) {
 	case json.RawMessage:
@@ -316,6 +322,9 @@ func (s *Server) Deliver(typ string, payload any) string {
 	}
 	s.sock.envs = append(s.sock.envs, e)
 	s.sock.byEnv[e.ID] = e
+	if hook != nil {
+		hook.envelope = e.ID
+	}
 	s.mu.Unlock()
 	s.deliver(e.ID)
 	return e.ID

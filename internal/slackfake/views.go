@@ -558,7 +558,8 @@ func (s *Server) openModalLocked(user string) (View, bool) {
 }
 
 // WaitModal blocks until cond holds for the modal on top of user's
-// screen, and returns it.
+// screen, and returns it. cond is called with the fake's lock held: it
+// must not call the Server's methods.
 func (s *Server) WaitModal(ctx context.Context, user string, cond func(View) bool) (View, error) {
 	var v View
 	err := s.waitCond(ctx, func() bool {
@@ -588,7 +589,7 @@ func (s *Server) Publishes(user string) int {
 }
 
 // WaitHome blocks until user's Home tab was published at least n times
-// and cond holds for it.
+// and cond holds for it (called with the fake's lock held, as WaitModal's).
 func (s *Server) WaitHome(ctx context.Context, user string, n int, cond func(View) bool) (View, error) {
 	var v View
 	err := s.waitCond(ctx, func() bool {
@@ -617,7 +618,8 @@ func (s *Server) Ephemerals(user string) []Ephemeral {
 }
 
 // WaitEphemeral blocks until user has an ephemeral message after seq
-// (0: any) for which cond holds, and returns the first such.
+// (0: any) for which cond holds, and returns the first such (cond is
+// called with the fake's lock held, as WaitModal's).
 func (s *Server) WaitEphemeral(ctx context.Context, user string, after int, cond func(Ephemeral) bool) (Ephemeral, error) {
 	var found Ephemeral
 	err := s.waitCond(ctx, func() bool {
