@@ -72,7 +72,7 @@ func (a *App) clickedAlert(ctx context.Context, cb slack.InteractionCallback, va
 		a.log.Warn("slack: click with a malformed alert id refused", "user", cb.User.ID)
 		return al, notOurs
 	}
-	al, err := a.o.Store.Alert(ctx, value)
+	al, err := a.alertPosted(ctx, value)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return al, "Wirewatch no longer keeps this alert (alerts are kept for the [store] retention period), so nothing was changed."
@@ -90,6 +90,27 @@ func (a *App) clickedAlert(ctx context.Context, cb slack.InteractionCallback, va
 	}
 	return al, ""
 }
+
+// alertPosted reads alert id. A click can come before the notifier has
+// recorded that Slack accepted the message (its ts): an alert still being
+// sent is read again for a few seconds.
+func (a *App) alertPosted(ctx context.Context, id string) (store.Alert, error) {
+	deadline := time.Now().Add(postedWait)
+	for {
+		al, err := a.o.Store.Alert(ctx, id)
+		if err != nil || al.SlackTS != "" || al.State == store.StateFailed || time.Now().After(deadline) {
+			return al, err
+		}
+		select {
+		case <-ctx.Done():
+			return al, nil
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// postedWait is how long a click waits for its alert's post to be recorded.
+const postedWait = 5 * time.Second
 
 // unavailable is the answer when the store cannot be reached.
 const unavailable = "Wirewatch cannot reach its database right now; nothing was changed. Try again in a minute."
@@ -146,6 +167,7 @@ func (a *App) muteStory(ctx context.Context, cb slack.InteractionCallback, act *
 		return
 	default:
 		a.log.Info("slack: story muted", "story", story, "user", cb.User.ID)
+		a.changed()
 	}
 	a.updateAlertMessage(ctx, al, cb)
 }
@@ -218,6 +240,7 @@ func (a *App) muteRule(ctx context.Context, to replyTo, rule string, d time.Dura
 		return m, failed
 	}
 	a.log.Info("slack: rule muted", "rule", rule, "user", to.user, "mute", details)
+	a.changed()
 	return m, muted
 }
 
@@ -278,7 +301,7 @@ func (a *App) updateAlertMessage(ctx context.Context, al store.Alert, cb slack.I
 		a.log.Error("slack: reading an alert's state", "alert", al.ID, "err", err)
 		return
 	}
-	text, blocks := a.o.Render(al, st)
+	text, blocks := a.o.Render(ctx, al, st)
 	channel := cb.Container.ChannelID
 	if channel == "" {
 		channel = cb.Channel.ID

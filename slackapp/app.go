@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -43,6 +44,10 @@ type Options struct {
 	Try Tryer
 	// Status feeds /wirewatch status; nil shows mutes only.
 	Status Statuser
+	// Changed, if set, is called after this process changed rules or
+	// mutes in the store, so it applies them at once (the other replicas
+	// pick them up from the store's change marker within seconds).
+	Changed func()
 
 	// SubmitBudget bounds a modal submission's checks and save (default
 	// 2s), so its acknowledgement leaves within Slack's 3 seconds.
@@ -63,7 +68,7 @@ type Options struct {
 type App struct {
 	o   Options
 	api *slack.Client
-	z   *authz
+	z   atomic.Pointer[authz]
 	log *slog.Logger
 	sem chan struct{}
 	wg  sync.WaitGroup
@@ -114,10 +119,25 @@ func New(o Options) (*App, error) {
 		opts = append(opts, slack.OptionAPIURL(o.APIURL))
 	}
 	a := &App{o: o, api: slack.New(o.BotToken, opts...), log: o.Logger, sem: make(chan struct{}, o.Workers)}
-	a.z = newAuthz(o.Editors, func(ctx context.Context, g string) ([]string, error) {
-		return a.api.GetUserGroupMembersContext(ctx, g)
-	}, o.Now)
+	a.SetEditors(o.Editors)
 	return a, nil
+}
+
+// SetEditors replaces who the editors are (a config reload).
+func (a *App) SetEditors(editors []string) {
+	z := newAuthz(editors, func(ctx context.Context, g string) ([]string, error) {
+		return a.api.GetUserGroupMembersContext(ctx, g)
+	}, a.o.Now)
+	a.z.Store(z)
+}
+
+func (a *App) authz() *authz { return a.z.Load() }
+
+// changed tells the process that rules or mutes changed.
+func (a *App) changed() {
+	if a.o.Changed != nil {
+		a.o.Changed()
+	}
 }
 
 // replyTo says where an answer only the user sees can go: the response_url

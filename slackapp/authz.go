@@ -116,7 +116,7 @@ func (z *authz) editorsText() string {
 // mayEdit says whether the user may change rules, and tells them why not
 // when they may not.
 func (a *App) mayEdit(ctx context.Context, to replyTo, what string) bool {
-	ok, err := a.z.isEditor(ctx, to.user)
+	ok, err := a.authz().isEditor(ctx, to.user)
 	if ok {
 		return true
 	}
@@ -126,6 +126,6 @@ func (a *App) mayEdit(ctx context.Context, to replyTo, what string) bool {
 		return false
 	}
 	a.log.Info("slack: refused: not an editor", "user", to.user, "wanted", what)
-	a.say(ctx, to, fmt.Sprintf("Only editors may %s. Editors: %s. Ask one of them, or an operator to add you to [slack] editors. Anyone can mark an alert *Not relevant* or mute its story.", what, a.z.editorsText()))
+	a.say(ctx, to, fmt.Sprintf("Only editors may %s. Editors: %s. Ask one of them, or an operator to add you to [slack] editors. Anyone can mark an alert *Not relevant* or mute its story.", what, a.authz().editorsText()))
 	return false
 }

@@ -122,8 +122,8 @@ func unquote(s string) string {
 }
 
 func (a *App) help(ctx context.Context, to replyTo) {
-	who := "You can mark alerts not relevant and mute stories; editors can also change rules: " + a.z.editorsText() + "."
-	if ok, _ := a.z.isEditor(ctx, to.user); ok {
+	who := "You can mark alerts not relevant and mute stories; editors can also change rules: " + a.authz().editorsText() + "."
+	if ok, _ := a.authz().isEditor(ctx, to.user); ok {
 		who = "You are an editor: you can create, edit, mute and retire rules."
 	}
 	a.say(ctx, to, fmt.Sprintf(helpText, a.o.Command)+"\n"+who)
@@ -136,7 +136,7 @@ func (a *App) listRules(ctx context.Context, to replyTo) {
 		a.say(ctx, to, unavailable)
 		return
 	}
-	editor, _ := a.z.isEditor(ctx, to.user)
+	editor, _ := a.authz().isEditor(ctx, to.user)
 	blocks := append([]slack.Block{section(fmt.Sprintf("*%d rules* (alerts in the last 24 h and 7 days; not relevant: marked by readers)", len(rows)))},
 		listBlocks(rows, editor, 48)...)
 	a.say(ctx, to, fmt.Sprintf("%d rules", len(rows)), blocks...)
@@ -345,6 +345,7 @@ func (a *App) unmute(ctx context.Context, to replyTo, name, key string) {
 		a.say(ctx, to, fmt.Sprintf("Rule *%s* was not muted.", esc(row.Name, 80)))
 	default:
 		a.log.Info("slack: rule unmuted", "rule", row.Name, "user", to.user)
+		a.changed()
 		a.say(ctx, to, fmt.Sprintf("Rule *%s* is unmuted: its alerts come again within seconds.", esc(row.Name, 80)))
 	}
 }
@@ -378,6 +379,7 @@ func (a *App) retire(ctx context.Context, to replyTo, name, key string) {
 		a.say(ctx, to, unavailable)
 	default:
 		a.log.Info("slack: rule retired", "rule", cur.Name, "user", to.user, "version", saved.Version)
+		a.changed()
 		a.say(ctx, to, fmt.Sprintf("Rule *%s* is retired (version %d): no more alerts from it within seconds. Its versions are kept; `%s new` with the same name brings it back.", esc(cur.Name, 80), saved.Version, a.o.Command))
 	}
 }

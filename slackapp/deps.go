@@ -2,7 +2,6 @@ package slackapp
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -15,62 +14,20 @@ import (
 // interface that serves it. The store implements the store parts; the
 // command wires the others.
 
-// EditorRule is one version of a rule written by editors in Slack.
-type EditorRule struct {
-	Name            string
-	Version         int // from 1; every save adds one
-	Query           string
-	Channels        []string
-	Examples        []string
-	Counterexamples []string
-	Deleted         bool   // this version retires the rule
-	Author          string // Slack user id
-	CreatedAt       time.Time
-}
+// The store's types of the editorial state, named here for short.
+type (
+	EditorRule = store.EditorRule
+	Mute       = store.Mute
+	Feedback   = store.Feedback
+	Action     = store.Action
+	RuleStats  = store.RuleStats
+)
 
 // Mute kinds.
 const (
-	MuteRule  = "rule"
-	MuteStory = "story"
+	MuteRule  = store.MuteRule
+	MuteStory = store.MuteStory
 )
-
-// Mute silences a rule or a story.
-type Mute struct {
-	Kind    string // MuteRule or MuteStory
-	Target  string // the rule's name, or the story's id (its first alert)
-	Channel string // a story's channel
-	Until   time.Time
-	Forever bool // until unmuted; Until is then zero
-	By      string
-	At      time.Time
-	Title   string // a story's headline, for status lists
-}
-
-// Feedback is an alert someone marked not relevant: its item becomes a
-// counterexample of its rule.
-type Feedback struct {
-	AlertID string
-	Rule    string
-	FeedKey string
-	ItemID  string
-	Title   string
-	Text    string // the text the rule matched (title and snippet)
-	Link    string
-	By      string
-	At      time.Time
-}
-
-// Action is one effect of a click, command or submission, for the audit
-// log. Key is unique: an effect recorded under a key already present
-// changes nothing (a redelivered envelope, a double click).
-type Action struct {
-	Key     string
-	User    string
-	At      time.Time
-	Action  string // ActNotRelevant, ActMuteStory, ...
-	Target  string // a rule name, story id or alert id
-	Details string
-}
 
 // Audited actions.
 const (
@@ -82,18 +39,12 @@ const (
 	ActRetireRule  = "rule.retire"
 )
 
-// RuleStats counts a rule's alerts and the not-relevant marks among them.
-type RuleStats struct {
-	Alerts24h, Alerts7d int
-	NotRelevant7d       int
-}
-
 // Errors the store answers with.
 var (
 	// ErrDuplicate: an effect with this key was already recorded; nothing changed.
-	ErrDuplicate = errors.New("already recorded")
+	ErrDuplicate = store.ErrDuplicate
 	// ErrConflict: the rule changed since the version the editor started from.
-	ErrConflict = errors.New("changed meanwhile")
+	ErrConflict = store.ErrConflict
 )
 
 // Alerts finds the alert a click is about.
@@ -198,4 +149,7 @@ type Statuser interface {
 
 // Renderer draws an alert's message with its buttons and its state, as the
 // notifier posts it (notify.RenderInteractive), for chat.update after a click.
-type Renderer func(a store.Alert, s notify.AlertState) (text string, blocks []slack.Block)
+type Renderer func(ctx context.Context, a store.Alert, s notify.AlertState) (text string, blocks []slack.Block)
+
+// store.Store has all the app keeps in the store.
+var _ Store = store.Store(nil)

@@ -22,13 +22,13 @@ func (a *App) publishHome(ctx context.Context, user, notice string) {
 		rows, mutes = nil, nil
 		notice = "Wirewatch cannot reach its database right now; this page will fill in when it can."
 	}
-	editor, _ := a.z.isEditor(ctx, user)
+	editor, _ := a.authz().isEditor(ctx, user)
 	var blocks []slack.Block
 	blocks = append(blocks, slack.NewHeaderBlock(plain("Wirewatch: the desk's rules")))
 	if notice != "" {
 		blocks = append(blocks, section(notice))
 	}
-	who := "You can mark alerts *Not relevant* and mute stories. Editors (" + a.z.editorsText() + ") change rules."
+	who := "You can mark alerts *Not relevant* and mute stories. Editors (" + a.authz().editorsText() + ") change rules."
 	btns := []slack.BlockElement{button(actionRefresh, "", "Refresh")}
 	if editor {
 		who = "You are an editor: create, edit, mute and retire rules here or with `" + a.o.Command + "`."

@@ -109,7 +109,10 @@ func (a *App) ruleForm(ctx context.Context, to replyTo, name string) (slack.Moda
 	cx := slack.NewPlainTextInputBlockElement(nil, inputAction)
 	cx.Multiline, cx.InitialValue = true, strings.Join(cur.Counterexamples, "\n")
 	hint := "One headline per line that the rule must not match"
-	if nFeedback > 0 {
+	switch {
+	case nFeedback == 1:
+		hint += ". The item readers marked not relevant is checked too."
+	case nFeedback > 1:
 		hint += fmt.Sprintf(". The %d items readers marked not relevant are checked too.", nFeedback)
 	}
 	blocks = append(blocks, optionalInput(fieldCounter, "Counterexamples", hint, cx))
@@ -177,7 +180,7 @@ func (a *App) checkAndSave(ctx context.Context, cb slack.InteractionCallback) *s
 		a.log.Warn("slack: rule editor with unknown fields refused", "user", user)
 		return errs(bad)
 	}
-	if ok, err := a.z.isEditor(ctx, user); !ok {
+	if ok, err := a.authz().isEditor(ctx, user); !ok {
 		msg := "Only editors may save rules; nothing was saved."
 		if err != nil {
 			msg = "Wirewatch cannot check who the editors are right now; nothing was saved. Try again in a minute."
@@ -247,7 +250,9 @@ func (a *App) checkAndSave(ctx context.Context, cb slack.InteractionCallback) *s
 	now := a.o.Now()
 	rule := EditorRule{Name: name, Query: query, Channels: channels, Examples: examples, Counterexamples: counter, Author: user, CreatedAt: now}
 	saved, err := a.o.Store.SaveEditorRule(ctx, rule, meta.Version,
-		Action{Key: "view:" + cb.View.ID, User: user, At: now, Action: ActSaveRule, Target: name, Details: fmt.Sprintf("version %d: %s", meta.Version+1, truncate(query, 500))})
+		// A submission is one effect per view and version of the view:
+		// a redelivery has both, "Edit again" in the same modal a new hash.
+		Action{Key: "view:" + cb.View.ID + ":" + cb.View.Hash, User: user, At: now, Action: ActSaveRule, Target: name, Details: fmt.Sprintf("version %d: %s", meta.Version+1, truncate(query, 500))})
 	switch {
 	case errors.Is(err, ErrDuplicate):
 		// The same submission came again (a redelivery): it is saved.
@@ -264,6 +269,7 @@ func (a *App) checkAndSave(ctx context.Context, cb slack.InteractionCallback) *s
 		return errs(map[string]string{fieldQuery: a.storeTrouble("saving", err)})
 	default:
 		a.log.Info("slack: rule saved", "rule", name, "version", saved.Version, "user", user)
+		a.changed()
 	}
 	v := a.savedView(saved, r.Warnings(), still)
 	return slack.NewUpdateViewSubmissionResponse(&v)
