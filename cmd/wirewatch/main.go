@@ -8,6 +8,8 @@
 //	wirewatch feeds -config FILE [-json]
 //	wirewatch migrate -config FILE
 //	wirewatch healthcheck -config FILE
+//	wirewatch audit -config FILE [-since 30d] [-json]
+//	wirewatch rules export -config FILE [-o OUT.toml]
 //	wirewatch version
 //
 // This package parses flags, loads the configuration, wires the parts
@@ -52,6 +54,10 @@ Usage:
   wirewatch migrate -config FILE [-from-sqlite OLD.db]
                                                apply the store's schema migrations (and copy an SQLite state file in)
   wirewatch healthcheck -config FILE           probe the running daemon's /healthz (for containers)
+  wirewatch audit -config FILE [-since 30d] [-json]
+                                               who changed what from Slack (rules, mutes, not-relevant marks)
+  wirewatch rules export -config FILE [-o OUT.toml]
+                                               the rules editors keep in the store, as [[rules]] blocks
   wirewatch version                            print the version
 
 Run 'wirewatch COMMAND -h' for a command's flags.
@@ -86,6 +92,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdMigrate(ctx, rest, stdout, stderr)
 	case "healthcheck":
 		err = cmdHealthcheck(ctx, rest, stdout, stderr)
+	case "audit":
+		err = cmdAudit(ctx, rest, stdout, stderr)
+	case "rules":
+		err = cmdRules(ctx, rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "wirewatch", buildVersion())
 		return 0

@@ -11,6 +11,7 @@ import (
 
 	"github.com/wirewatch/wirewatch/config"
 	"github.com/wirewatch/wirewatch/internal/redact"
+	"github.com/wirewatch/wirewatch/liverules"
 	"github.com/wirewatch/wirewatch/metrics"
 	"github.com/wirewatch/wirewatch/monitor"
 	"github.com/wirewatch/wirewatch/monitor/fetch"
@@ -200,8 +201,10 @@ func newMonitor(l *loaded, st store.Store, log *slog.Logger, owner string, grace
 	})
 }
 
-func newNotifier(cfg *config.Config, st store.Store, out io.Writer, log *slog.Logger, owner string, m *metrics.Set) (*notify.Notifier, error) {
-	return notify.New(notify.Options{
+// newNotifier builds the notifier; live (nil: none) holds back what editors
+// muted and gives the messages' state.
+func newNotifier(cfg *config.Config, st store.Store, out io.Writer, log *slog.Logger, owner string, m *metrics.Set, live *liverules.Live) (*notify.Notifier, error) {
+	o := notify.Options{
 		Store:      st,
 		Token:      cfg.Slack.Token,
 		WebhookURL: cfg.Slack.WebhookURL,
@@ -220,7 +223,13 @@ func newNotifier(cfg *config.Config, st store.Store, out io.Writer, log *slog.Lo
 		Metrics:    m,
 		HTTPClient: slackHTTPClient(cfg, m),
 		Logger:     log,
-	})
+		// With an app token, alerts carry the buttons the app handles.
+		Interactive: cfg.Slack.AppToken != "" && cfg.Slack.Token != "",
+	}
+	if live != nil {
+		o.Mutes, o.States = live, live
+	}
+	return notify.New(o)
 }
 
 // slackTarget describes where alerts go, for the start-up log line; it
