@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -105,6 +106,9 @@ channels = ["#desk"]
 }
 
 func (r *deskRig) stop() {
+	if r.procs == nil {
+		return
+	}
 	for _, p := range r.procs {
 		_ = p.Process.Kill()
 		_ = p.Wait()
@@ -628,5 +632,38 @@ func TestSlackMuteAcrossReplicas(t *testing.T) {
 		log := string(b)
 		at := strings.Index(log, "editor rules and mutes in force\" marker=1 ")
 		t.Logf("replica %d: %d polls after the mute", i, strings.Count(log[at:], `msg="feed polled"`))
+	}
+}
+
+// TestConfigRuleNamedLikeAStoreRule: a config rule and a rule editors keep
+// in the store cannot share a name: a reload that adds one is refused
+// (the running config goes on), and so is a start.
+func TestConfigRuleNamedLikeAStoreRule(t *testing.T) {
+	r := startDesk(t, fmt.Sprintf("path = %q", filepath.Join(t.TempDir(), "state.db")), 1, 1)
+	v := r.openForm(editor, "new")
+	if _, v := r.submit(editor, v.ID, map[string]string{"name": "Floods", "query": "flood*"}); !strings.Contains(v.Text(), "saved as version 1") {
+		t.Fatalf("save: %s", v.Text())
+	}
+	body, err := os.ReadFile(r.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clash := string(body) + "\n[[rules]]\nname = \"FLOODS\"\nquery = \"flood\"\n"
+	atomicWrite(t, r.cfg, clash)
+	r.procs[0].Process.Signal(syscall.SIGHUP)
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(r.logTail(), `rule \"FLOODS\" has the name of a rule editors keep in Slack`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no refusal logged\n%s", r.logTail())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(r.logTail(), "config reload refused") {
+		t.Fatalf("the reload was not refused\n%s", r.logTail())
+	}
+	r.stop()
+	_, stderr, code := wirewatch(t, nil, "run", "-config", r.cfg)
+	if code == 0 || !strings.Contains(stderr, `rule "FLOODS" has the name of a rule editors keep in Slack ("Floods", version 1 by `+editor) || !strings.Contains(stderr, "/wirewatch retire Floods") {
+		t.Fatalf("start with a clashing config (%d): %s", code, stderr)
 	}
 }
