@@ -181,3 +181,23 @@ func CleanAction(a Action) Action {
 	a.Details = CleanText(a.Details, MaxText)
 	return a
 }
+
+// EditorialState is the whole editorial state, for Copy: every version of
+// every rule, the mutes in force, the not-relevant marks and the audit log.
+type EditorialState struct {
+	Rules    []EditorRule
+	Mutes    []Mute
+	Feedback []Feedback
+	Audit    []Action
+}
+
+// EditorialCopier is implemented by stores whose editorial state can be
+// read out and taken in (both backends).
+type EditorialCopier interface {
+	// DumpEditorial reads the editorial state, with the mutes in force at now.
+	DumpEditorial(ctx context.Context, now time.Time) (EditorialState, error)
+	// LoadEditorial writes s in one transaction, keeping what is already
+	// there (a rule version, a mark, an audit key; a mute on a target that
+	// has one in force), so a Copy can be run again.
+	LoadEditorial(ctx context.Context, s EditorialState) error
+}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -269,4 +270,57 @@ func (s *db) Changes(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.pool.QueryRow(ctx, `SELECT seq FROM desk_changes WHERE id = 1`).Scan(&n)
 	return n, err
+}
+
+// DumpEditorial reads the whole editorial state.
+func (s *db) DumpEditorial(ctx context.Context, now time.Time) (store.EditorialState, error) {
+	var es store.EditorialState
+	var err error
+	if es.Rules, err = backend.QueryAll(query(ctx, s.pool, `SELECT `+ruleCols+` FROM rule_versions ORDER BY name, version`),
+		func(r pgx.Rows) (store.EditorRule, error) { return scanRule(r) }); err != nil {
+		return es, err
+	}
+	if es.Mutes, err = s.Mutes(ctx, now); err != nil {
+		return es, err
+	}
+	if es.Feedback, err = backend.QueryAll(query(ctx, s.pool, `SELECT `+feedbackCols+` FROM feedback ORDER BY at, alert_id`),
+		func(r pgx.Rows) (store.Feedback, error) { return scanFeedback(r) }); err != nil {
+		return es, err
+	}
+	as, err := s.Audit(ctx, store.AuditFilter{})
+	slices.Reverse(as)
+	es.Audit = as
+	return es, err
+}
+
+// LoadEditorial writes an editorial state, keeping what is there.
+func (s *db) LoadEditorial(ctx context.Context, es store.EditorialState) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		for _, r := range es.Rules {
+			if _, err := tx.Exec(ctx, `INSERT INTO rule_versions (`+ruleCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+				r.Name, r.Version, r.Query, list(r.Channels), list(r.Examples), list(r.Counterexamples), r.Deleted, r.Author, r.CreatedAt); err != nil {
+				return err
+			}
+		}
+		for _, m := range es.Mutes {
+			if _, err := tx.Exec(ctx, `INSERT INTO mutes (kind, target, channel, title, until_at, by_user, at)
+				SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS (SELECT 1 FROM mutes WHERE kind = $1 AND target = $2 AND ended_at IS NULL)`,
+				m.Kind, m.Target, m.Channel, m.Title, nullTime(m.Until), m.By, m.At); err != nil {
+				return err
+			}
+		}
+		for _, f := range es.Feedback {
+			if _, err := tx.Exec(ctx, `INSERT INTO feedback (`+feedbackCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+				f.AlertID, f.Rule, f.FeedKey, f.ItemID, f.Title, f.Text, f.Link, f.By, f.At); err != nil {
+				return err
+			}
+		}
+		for _, a := range es.Audit {
+			if _, err := tx.Exec(ctx, `INSERT INTO audit (key, user_id, at, action, target, details) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+				a.Key, a.User, a.At, a.Action, a.Target, a.Details); err != nil {
+				return err
+			}
+		}
+		return changed(ctx, tx)
+	})
 }

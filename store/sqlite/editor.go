@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/wirewatch/wirewatch/store"
@@ -272,4 +273,57 @@ func (s *db) Changes(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.r.QueryRowContext(ctx, `SELECT seq FROM desk_changes WHERE id = 1`).Scan(&n)
 	return n, err
+}
+
+// DumpEditorial reads the whole editorial state.
+func (s *db) DumpEditorial(ctx context.Context, now time.Time) (store.EditorialState, error) {
+	var es store.EditorialState
+	var err error
+	if es.Rules, err = backend.QueryAll(query(ctx, s.r, `SELECT `+ruleCols+` FROM rule_versions ORDER BY name, version`),
+		func(r *sql.Rows) (store.EditorRule, error) { return scanRule(r) }); err != nil {
+		return es, err
+	}
+	if es.Mutes, err = s.Mutes(ctx, now); err != nil {
+		return es, err
+	}
+	if es.Feedback, err = backend.QueryAll(query(ctx, s.r, `SELECT `+feedbackCols+` FROM feedback ORDER BY at, alert_id`),
+		func(r *sql.Rows) (store.Feedback, error) { return scanFeedback(r) }); err != nil {
+		return es, err
+	}
+	as, err := s.Audit(ctx, store.AuditFilter{})
+	slices.Reverse(as)
+	es.Audit = as
+	return es, err
+}
+
+// LoadEditorial writes an editorial state, keeping what is there.
+func (s *db) LoadEditorial(ctx context.Context, es store.EditorialState) error {
+	return s.tx(ctx, func(tx *wtx) error {
+		for _, r := range es.Rules {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO rule_versions (`+ruleCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				r.Name, r.Version, r.Query, listJSON(r.Channels), listJSON(r.Examples), listJSON(r.Counterexamples), b2i(r.Deleted), r.Author, tm(r.CreatedAt)); err != nil {
+				return err
+			}
+		}
+		for _, m := range es.Mutes {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO mutes (kind, target, channel, title, until_at, forever, by_user, at)
+				SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM mutes WHERE kind = ? AND target = ? AND ended_at = 0)`,
+				m.Kind, m.Target, m.Channel, m.Title, tm(m.Until), b2i(m.Forever), m.By, tm(m.At), m.Kind, m.Target); err != nil {
+				return err
+			}
+		}
+		for _, f := range es.Feedback {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO feedback (`+feedbackCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				f.AlertID, f.Rule, f.FeedKey, f.ItemID, f.Title, f.Text, f.Link, f.By, tm(f.At)); err != nil {
+				return err
+			}
+		}
+		for _, a := range es.Audit {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO audit (key, user_id, at, action, target, details) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				a.Key, a.User, tm(a.At), a.Action, a.Target, a.Details); err != nil {
+				return err
+			}
+		}
+		return changed(ctx, tx)
+	})
 }

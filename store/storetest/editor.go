@@ -297,3 +297,59 @@ func testAuditFilter(t *testing.T, s store.Store) {
 		t.Fatalf("audit %+v", as)
 	}
 }
+
+// seedEditorial gives s editorial state for the copy test.
+func seedEditorial(t *testing.T, s store.Store) {
+	ctx := ctxT(t)
+	_, err := s.SaveEditorRule(ctx, store.EditorRule{Name: "Floods", Query: "flood", Channels: []string{"#desk"}, Author: "U1", CreatedAt: T0}, 0, act("e1", "rule.save", "Floods", T0))
+	must(t, err)
+	_, err = s.SaveEditorRule(ctx, store.EditorRule{Name: "Floods", Query: "flood* NOT tourists", Examples: []string{"Floods in Sindh"}, Author: "U2", CreatedAt: T0.Add(time.Minute)}, 1, act("e2", "rule.save", "Floods", T0.Add(time.Minute)))
+	must(t, err)
+	_, err = s.SaveEditorRule(ctx, store.EditorRule{Name: "Old", Query: "old", Author: "U1", CreatedAt: T0}, 0, act("e3", "rule.save", "Old", T0))
+	must(t, err)
+	_, err = s.SaveEditorRule(ctx, store.EditorRule{Name: "Old", Query: "old", Deleted: true, Author: "U1", CreatedAt: T0.Add(time.Minute)}, 1, act("e4", "rule.retire", "Old", T0.Add(time.Minute)))
+	must(t, err)
+	must(t, s.Mute(ctx, store.Mute{Kind: store.MuteRule, Target: "Floods", Forever: true, By: "U1", At: T0}, act("e5", "rule.mute", "Floods", T0)))
+	must(t, s.Mute(ctx, store.Mute{Kind: store.MuteStory, Target: "story-1", Channel: "#desk", Title: "Headline", Until: T0.Add(100 * 365 * 24 * time.Hour), By: "U3", At: T0}, act("e6", "story.mute", "story-1", T0)))
+	must(t, s.AddFeedback(ctx, store.Feedback{AlertID: "alert-1", Rule: "Floods", Title: "Flood of tourists", By: "U4", At: T0}, act("e7", "alert.not_relevant", "Floods", T0)))
+}
+
+// checkEditorialCopy compares the editorial state of to with from's.
+func checkEditorialCopy(t *testing.T, from, to store.Store) {
+	t.Helper()
+	ctx := ctxT(t)
+	for _, name := range []string{"Floods", "Old"} {
+		want, err := from.RuleHistory(ctx, name)
+		must(t, err)
+		got, err := to.RuleHistory(ctx, name)
+		must(t, err)
+		if len(got) != len(want) {
+			t.Fatalf("history of %s: %d versions, want %d", name, len(got), len(want))
+		}
+		for i := range want {
+			if !equalRule(got[i], want[i]) {
+				t.Fatalf("copied version\n got %+v\nwant %+v", got[i], want[i])
+			}
+		}
+	}
+	wm, _ := from.Mutes(ctx, T0.Add(time.Hour))
+	gm, err := to.Mutes(ctx, T0.Add(time.Hour))
+	must(t, err)
+	if len(gm) != len(wm) || len(gm) != 2 {
+		t.Fatalf("copied mutes %+v, want %+v", gm, wm)
+	}
+	for i := range wm {
+		if gm[i].Kind != wm[i].Kind || gm[i].Target != wm[i].Target || gm[i].Forever != wm[i].Forever || !gm[i].Until.Equal(wm[i].Until) || gm[i].By != wm[i].By {
+			t.Fatalf("copied mute %+v, want %+v", gm[i], wm[i])
+		}
+	}
+	if f, err := to.FeedbackFor(ctx, "alert-1"); err != nil || f.By != "U4" || f.Title != "Flood of tourists" {
+		t.Fatalf("copied feedback %+v %v", f, err)
+	}
+	if wa, ga := auditKeys(t, from), auditKeys(t, to); !slices.Equal(ga, wa) {
+		t.Fatalf("copied audit %v, want %v", ga, wa)
+	}
+	if n, _ := to.Changes(ctx); n == 0 {
+		t.Fatal("the copy did not move the change marker")
+	}
+}

@@ -31,6 +31,37 @@ type EditorDriver interface {
 	RuleStats(ctx context.Context, d1, d7 time.Time) (map[string]store.RuleStats, error)
 	Audit(ctx context.Context, f store.AuditFilter) ([]store.Action, error)
 	Changes(ctx context.Context) (int64, error)
+	// DumpEditorial reads every rule version (by name, then version),
+	// the mutes in force at now, all feedback and the audit log (oldest
+	// first); LoadEditorial writes them in one transaction, keeping what
+	// is there, and moves the change marker.
+	DumpEditorial(ctx context.Context, now time.Time) (store.EditorialState, error)
+	LoadEditorial(ctx context.Context, s store.EditorialState) error
+}
+
+var _ store.EditorialCopier = (*Store)(nil)
+
+// DumpEditorial implements store.EditorialCopier.
+func (s *Store) DumpEditorial(ctx context.Context, now time.Time) (store.EditorialState, error) {
+	es, err := s.d.DumpEditorial(ctx, now)
+	return result(s, "dump editorial state", es, err)
+}
+
+// LoadEditorial implements store.EditorialCopier.
+func (s *Store) LoadEditorial(ctx context.Context, es store.EditorialState) error {
+	for i := range es.Rules {
+		es.Rules[i] = store.CleanEditorRule(es.Rules[i])
+	}
+	for i := range es.Mutes {
+		es.Mutes[i] = store.CleanMute(es.Mutes[i])
+	}
+	for i := range es.Feedback {
+		es.Feedback[i] = store.CleanFeedback(es.Feedback[i])
+	}
+	for i := range es.Audit {
+		es.Audit[i] = store.CleanAction(es.Audit[i])
+	}
+	return s.fail("load editorial state", s.d.LoadEditorial(ctx, es))
 }
 
 // checkAction refuses an audit entry without a key, user or action.
