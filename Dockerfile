@@ -14,6 +14,11 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}"
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/wirewatch /usr/local/bin/wirewatch
 COPY --from=build --chown=65532:65532 /out/state /var/lib/wirewatch
+# The configuration is /etc/wirewatch/config.toml. Mount a DIRECTORY at
+# /etc/wirewatch (docker run -v "$PWD/conf:/etc/wirewatch:ro"), not the file
+# alone: editors save a file by writing a new one and renaming it over the
+# old, and a single-file bind mount keeps showing the old one, so hot reload
+# would never see the edit. The example config is the default until then.
 COPY config.example.toml /etc/wirewatch/config.toml
 # State (the SQLite file) lives in the volume: store.path in the config is
 # relative to the working directory.

@@ -249,9 +249,18 @@ type Result struct {
 	NotModified bool
 	Items       int // items in the feed document
 	New         int // items not seen before
-	Alerts      []store.Alert
-	Queued      int // alerts newly queued in the outbox
-	Err         error
+	// Why new items raised no alert without matching: Backfilled were
+	// published before the backfill window (or undated) on the feed's
+	// first poll; Old before the retention period (old news). Both are
+	// recorded as seen, not matched. Muted matched only muted rules (or
+	// the feed is muted).
+	Backfilled, Old, Muted int
+	Alerts                 []store.Alert
+	// Queued is how many alerts were newly queued in the outbox; in a dry
+	// run, how many would have been (len(Alerts)).
+	Queued int
+	DryRun bool
+	Err    error
 }
 
 // PollAll polls every configured feed once, now, whatever its due time,
@@ -420,10 +429,16 @@ func (m *Monitor) pollSafe(ctx context.Context, f Feed, claimed *store.FeedState
 		}
 	}()
 	res = m.poll(ctx, f, claimed, owner, dryRun)
-	if res.Err != nil {
+	switch {
+	case res.Err != nil:
 		m.log.Warn("feed poll failed", "feed", f.Name, "url", redact.URL(f.URL), "err", res.Err)
-	} else {
-		m.log.Info("feed polled", "feed", f.Name, "items", res.Items, "new", res.New, "queued", res.Queued, "not_modified", res.NotModified)
+	case dryRun:
+		// What the dry run prints: the alerts that would have been queued.
+		m.log.Info("dry run: feed polled, nothing recorded", "feed", f.Name, "items", res.Items, "new", res.New,
+			"backfilled", res.Backfilled, "old", res.Old, "muted", res.Muted, "queued", res.Queued, "not_modified", res.NotModified)
+	default:
+		m.log.Info("feed polled", "feed", f.Name, "items", res.Items, "new", res.New,
+			"backfilled", res.Backfilled, "old", res.Old, "muted", res.Muted, "queued", res.Queued, "not_modified", res.NotModified)
 	}
 	return res
 }
@@ -432,7 +447,7 @@ func (m *Monitor) pollSafe(ctx context.Context, f Feed, claimed *store.FeedState
 // commits the outcome (unless dryRun). claimed is the feed's state as
 // claimed, when the caller has it (nil: read it from the store).
 func (m *Monitor) poll(ctx context.Context, f Feed, claimed *store.FeedState, owner string, dryRun bool) Result {
-	res := Result{Feed: f.Name}
+	res := Result{Feed: f.Name, DryRun: dryRun}
 	lease := m.keepLease(ctx, f, owner)
 	defer lease.stop()
 	var st store.FeedState
@@ -531,7 +546,7 @@ func (m *Monitor) poll(ctx context.Context, f Feed, claimed *store.FeedState, ow
 	var alerts []store.Alert
 	if doc != nil {
 		res.Items = len(doc.Items)
-		items, alerts, err = m.newItems(ctx, f, &st, doc, now, dryRun)
+		items, alerts, err = m.newItems(ctx, f, &st, doc, now, dryRun, &res)
 		if err != nil {
 			res.Err = fmt.Errorf("feed %q: %w", f.Name, err)
 			return res
@@ -542,6 +557,7 @@ func (m *Monitor) poll(ctx context.Context, f Feed, claimed *store.FeedState, ow
 	st.NextDue = m.nextDue(f, now, hint, prevInterval, len(items))
 	res.Alerts = alerts
 	if dryRun {
+		res.Queued = len(alerts)
 		return res
 	}
 	p := store.Poll{Owner: owner, Feed: st, Items: items, Alerts: append(alerts, ops...)}
@@ -744,8 +760,9 @@ func (m *Monitor) handBack(f Feed, owner string) {
 // newItems returns the feed's items not yet recorded, and the alerts they
 // raise. On a feed's first poll, items older than the backfill window (or
 // undated) are recorded without alerts so that adding a feed does not flood
-// a channel with its archive.
-func (m *Monitor) newItems(ctx context.Context, f Feed, st *store.FeedState, doc *parse.Feed, now time.Time, dryRun bool) ([]store.Item, []store.Alert, error) {
+// a channel with its archive. It counts in res the new items that raise
+// no alert, by reason, and logs each at debug level.
+func (m *Monitor) newItems(ctx context.Context, f Feed, st *store.FeedState, doc *parse.Feed, now time.Time, dryRun bool, res *Result) ([]store.Item, []store.Alert, error) {
 	ids := make([]string, 0, len(doc.Items))
 	byID := make(map[string]*parse.Item, len(doc.Items))
 	for i := range doc.Items {
@@ -766,34 +783,66 @@ func (m *Monitor) newItems(ctx context.Context, f Feed, st *store.FeedState, doc
 	for _, id := range unseen {
 		it := byID[id]
 		items = append(items, store.Item{FeedKey: f.Key, ID: id, Title: it.Title, Link: it.Link, Published: it.Published, FirstSeen: now})
+		item := &items[len(items)-1]
 		if !st.Initialized && (it.Published.IsZero() || it.Published.Before(now.Add(-f.Backfill))) {
+			item.Outcome = store.OutcomeBackfilled
+			res.Backfilled++
+			why := "published before the backfill window of the feed's first poll"
+			if it.Published.IsZero() {
+				why = "undated, on the feed's first poll"
+			}
+			m.log.Debug("item recorded without matching: "+why, "feed", f.Name, "item", id, "title", it.Title,
+				"published", it.Published, "backfill", f.Backfill.String())
 			continue
 		}
 		if m.o.Retention > 0 && !it.Published.IsZero() && it.Published.Before(now.Add(-m.o.Retention)) {
-			continue // older than anything the store remembers: old news
+			// Older than anything the store remembers: old news.
+			item.Outcome = store.OutcomeOld
+			res.Old++
+			m.log.Debug("item recorded without matching: published before the retention period (old news)", "feed", f.Name, "item", id,
+				"title", it.Title, "published", it.Published, "retention", m.o.Retention.String())
+			continue
 		}
-		alerts = append(alerts, m.match(rs, f, it, now, dryRun)...)
+		as, matches := m.match(rs, f, it, now, dryRun)
+		item.Matches = matches
+		switch {
+		case len(matches) == 0:
+			item.Outcome = store.OutcomeNoMatch
+		case len(as) == 0:
+			item.Outcome = store.OutcomeMuted
+			res.Muted++
+		default:
+			item.Outcome = store.OutcomeAlerted
+		}
+		alerts = append(alerts, as...)
 	}
 	return items, alerts, nil
 }
 
 // match runs the rules over one item and builds one alert per (rule,
 // channel) it matched. For a rule that groups stories, each alert either
-// opens a story in its channel or joins the one it reports.
-func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, now time.Time, dryRun bool) []store.Alert {
+// opens a story in its channel or joins the one it reports. matches are
+// the rules it matched, each with the mute that kept it from alerting
+// (the feed's or the rule's mute_until; logged at debug level), if one
+// did.
+func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, now time.Time, dryRun bool) (out []store.Alert, matches []store.ItemMatch) {
 	a := m.analyzer.Analyze(Document(f, it))
 	defer a.Release()
-	var out []store.Alert
 	var sig story.Signature
 	signed := false
 	for _, mt := range rs.Index.Match(a) {
 		name := mt.Rule.Name()
 		m.o.Metrics.RuleMatched(name)
 		route := rs.Routes[name]
-		if now.Before(f.MuteUntil) || now.Before(route.MuteUntil) {
-			continue // muted: the item is recorded, nobody is alerted
+		if why := muted(f, route, now); why != "" {
+			// Muted: the item is recorded, nobody is alerted.
+			matches = append(matches, store.ItemMatch{Rule: name, Muted: why})
+			m.log.Debug("match muted: no alert", "feed", f.Name, "item", it.ID, "title", it.Title, "rule", name, "muted", why)
+			continue
 		}
+		matches = append(matches, store.ItemMatch{Rule: name})
 		snippet, marks := rules.Snippet(a, mt.Spans, m.o.SnippetRunes)
+		words := rules.MatchedWords(a, mt.Spans)
 		published := it.Published
 		if published.IsZero() {
 			published = now
@@ -817,6 +866,7 @@ func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, now time.Time, dryR
 				Published:   published,
 				Snippet:     snippet,
 				Marks:       marks,
+				Matched:     words,
 				CreatedAt:   now,
 				NextAttempt: now,
 			}
@@ -833,7 +883,19 @@ func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, now time.Time, dryR
 			out = append(out, al)
 		}
 	}
-	return out
+	return out, matches
+}
+
+// muted says why a match of route's rule on feed f raises no alert at
+// now ("feed muted until …", "rule muted until …"), or "" if it does.
+func muted(f Feed, route Route, now time.Time) string {
+	switch {
+	case now.Before(f.MuteUntil):
+		return "feed muted until " + f.MuteUntil.UTC().Format(time.RFC3339)
+	case now.Before(route.MuteUntil):
+		return "rule muted until " + route.MuteUntil.UTC().Format(time.RFC3339)
+	}
+	return ""
 }
 
 // cleanItems makes each item's text what every store accepts (the rules

@@ -308,7 +308,7 @@ func TestDryRunRecordsNothing(t *testing.T) {
 		map[string]string{"Strikes": `strike`}, nil)
 	w.add("a1", "Strike", "", h.clock.Now())
 	res := h.mon.PollAll(context.Background(), true)
-	if len(res[0].Alerts) != 1 || res[0].Queued != 0 {
+	if len(res[0].Alerts) != 1 || res[0].Queued != 1 || !res[0].DryRun {
 		t.Fatalf("dry run: %+v", res[0])
 	}
 	if as := h.alerts(); len(as) != 0 {

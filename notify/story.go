@@ -73,7 +73,7 @@ func (n *Notifier) storyStage(d *delivery, m *message) next {
 		d.hold = holdInfo{until: n.retry(d.ctx, d.ch, m.alerts, false, "waiting for the story's first alert to be posted", parentWait)}
 		return stop
 	case act == fuSuppress:
-		if err := n.suppress(d.ctx, d.ch, m); err != nil {
+		if err := n.suppress(d.ctx, d.ch, m, parent); err != nil {
 			return stop
 		}
 		n.o.Metrics.StoryFollowUp(metrics.FollowUpSuppressed)
@@ -151,14 +151,19 @@ func (n *Notifier) grouped(ctx context.Context, parent store.Alert) bool {
 
 // suppress marks a follow-up sent without posting it (no threads: a
 // webhook, stdout, or a parent posted through one), logging it, and on
-// stdout printing one short line.
-func (n *Notifier) suppress(ctx context.Context, ch string, m *message) error {
+// stdout printing one short line: "also reported by" another source, or
+// "also matches rule" when it is the parent's own item.
+func (n *Notifier) suppress(ctx context.Context, ch string, m *message, parent *store.Alert) error {
 	a := m.alerts[0]
 	src := sourceName(a)
 	where := "a webhook"
 	if st, ok := n.tr.(*stdoutTransport); ok {
 		where = "stdout"
-		if err := st.line(fmt.Sprintf("[%s] also reported by %s: %s", clean(ch), src, titleOf(a))); err != nil {
+		line := fmt.Sprintf("[%s] also reported by %s: %s", clean(ch), src, titleOf(a))
+		if parent != nil && parent.FeedKey == a.FeedKey && parent.ItemID == a.ItemID {
+			line = fmt.Sprintf("[%s] also matches rule %s: %s", clean(ch), clean(a.Rule), titleOf(a))
+		}
+		if err := st.line(line); err != nil {
 			n.log.Warn("writing to stdout failed", "err", err)
 		}
 	} else if n.tr.threads() {

@@ -251,7 +251,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 // loaded, store writable, not shutting down. The body lists each check.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	s.mu.RLock()
-	cfg, draining := s.cfg, s.draining
+	cfg, draining, refused, refusedAt := s.cfg, s.draining, s.reloadErr, s.reloadErrT
 	s.mu.RUnlock()
 	var lines []string
 	ok := true
@@ -262,6 +262,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if cfg == nil {
 		ok = false
 		lines = append(lines, "config: not loaded")
+	} else if refused != "" {
+		// Still ready: the previous configuration keeps working.
+		lines = append(lines, "config: ok, but not the file on disk: the reload at "+refusedAt.UTC().Format(time.RFC3339)+
+			" was refused, so the previous configuration (loaded "+cfg.LoadedAt.UTC().Format(time.RFC3339)+") keeps running: "+oneLine(refused, 300))
 	} else {
 		lines = append(lines, "config: ok (loaded "+cfg.LoadedAt.UTC().Format(time.RFC3339)+")")
 	}

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -432,8 +433,15 @@ func TestSnippet(t *testing.T) {
 			t.Errorf("snippet cut inside a word: %q", w)
 		}
 	}
-	// The title is preferred when it matches.
+	// The body is preferred when the match is there too (a snippet is shown
+	// under the title); the title when the match is only there.
 	r, _ = Compile("k", `Kabul`)
+	spans, _ = r.Match(a)
+	text, marks = Snippet(a, spans, 120)
+	if text == "Asif warns Kabul" || !slices.Contains(marksText(text, marks), "Kabul") {
+		t.Errorf("body snippet %q %v", text, marksText(text, marks))
+	}
+	r, _ = Compile("k", `title:Kabul`)
 	spans, _ = r.Match(a)
 	text, marks = Snippet(a, spans, 120)
 	if text != "Asif warns Kabul" || len(marks) != 1 || text[marks[0][0]:marks[0][1]] != "Kabul" {

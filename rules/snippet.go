@@ -6,13 +6,16 @@ import (
 	"unicode/utf8"
 )
 
-// snippetOrder is the order fields are preferred in for a snippet.
-var snippetOrder = []Field{FieldTitle, FieldSummary, FieldContent, FieldCategory, FieldAuthor, FieldFeed, FieldLink}
+// snippetOrder is the order fields are preferred in for a snippet: the
+// body first, since a snippet is shown under the title (in Slack, by try
+// and by once -dry-run), so a title that matched too says nothing new
+// there; the title when the match is only there.
+var snippetOrder = []Field{FieldSummary, FieldContent, FieldTitle, FieldCategory, FieldAuthor, FieldFeed, FieldLink}
 
 const ellipsis = "…"
 
 // Snippet picks about maxRunes of plain text around the first spans
-// (preferring title, then summary, then content), cut on word boundaries
+// (preferring summary, then content, then title), cut on word boundaries
 // with "…" where cut, and returns the byte ranges of the matched words in
 // it. Without spans it returns the start of the summary (or content, or
 // title).

@@ -165,6 +165,12 @@ type Store interface {
 	// order the store received them), in any state. The monitor rebuilds
 	// its story index from them; the query is indexed.
 	StoryHeads(ctx context.Context, since time.Time) ([]Alert, error)
+	// FindItems returns the recorded items, of any feed, whose id or link
+	// is one of keys (a GUID, a canonical link, a link as its feed gives
+	// it), oldest first. It reads the whole items table (no index serves a
+	// lookup by link): it answers `wirewatch explain`, not the poll path.
+	FindItems(ctx context.Context, keys []string) ([]Item, error)
+
 	// PruneAlerts deletes the alerts that were sent or failed before
 	// before, and returns how many. Queued and sending alerts are never
 	// deleted, however old. It deletes PruneBatch alerts per transaction;
@@ -270,6 +276,39 @@ type Item struct {
 	Link      string
 	Published time.Time
 	FirstSeen time.Time
+	// Outcome is what became of the item when it was first seen: one of
+	// the Outcome constants; "" for an item recorded before Wirewatch
+	// kept it. Matches are the rules it matched then, each with the mute
+	// that kept it from alerting, if one did. `wirewatch explain` shows
+	// both.
+	Outcome string
+	Matches []ItemMatch
+}
+
+// What became of a new item (Item.Outcome).
+const (
+	// OutcomeAlerted: it matched, and alerts were queued.
+	OutcomeAlerted = "alerted"
+	// OutcomeNoMatch: it matched no rule.
+	OutcomeNoMatch = "no_match"
+	// OutcomeMuted: it matched, but every match was muted (the feed's or
+	// the rule's mute_until).
+	OutcomeMuted = "muted"
+	// OutcomeBackfilled: on its feed's first poll it was older than the
+	// backfill window (or undated): recorded without matching, so that a
+	// new feed does not flood a channel with its archive.
+	OutcomeBackfilled = "backfilled"
+	// OutcomeOld: it was published before the retention period (old
+	// news): recorded without matching.
+	OutcomeOld = "old"
+)
+
+// ItemMatch is a rule an item matched when it was first seen.
+type ItemMatch struct {
+	Rule string `json:"rule"`
+	// Muted says why the match raised no alert ("feed muted until …",
+	// "rule muted until …"); "" if it alerted.
+	Muted string `json:"muted,omitempty"`
 }
 
 // Alert is one message for one channel, with everything needed to render it
@@ -305,6 +344,10 @@ type Alert struct {
 	// Snippet to show in bold (the matched words).
 	Snippet string
 	Marks   [][2]int
+	// Matched are the words and phrases the rule matched, each as
+	// field:text ("title:Pakistan"; rules.MatchedWords), at most
+	// MaxMatched of them.
+	Matched []string
 	// Text is the body of an ops message.
 	Text string
 	// Digest, if set, is the rule's digest schedule: the alert waits in the
@@ -346,7 +389,9 @@ type AlertFilter struct {
 	// SlackTS selects the alerts one Slack message carried (with Channel:
 	// a ts is unique per channel only); a grouped message carries several.
 	SlackTS string
-	Limit   int
+	// FeedKey and ItemID, both set, select the item alerts of one item.
+	FeedKey, ItemID string
+	Limit           int
 }
 
 // AlertID is the identity of an item alert: the same (item, rule, channel)

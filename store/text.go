@@ -3,6 +3,7 @@ package store
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -34,6 +35,8 @@ const (
 	MaxSnippet    = 8 << 10   // an alert's snippet
 	MaxText       = 16 << 10  // an ops message's text, errors
 	MaxName       = 1 << 10   // feed and rule names, channels, owners, digests, validators
+	MaxMatched    = 50        // matched words kept with an alert; the rest are dropped
+	MaxMatches    = 100       // rules kept with an item's outcome; the rest are dropped
 	// MaxID caps identities (feed keys, item, alert and story ids): a
 	// longer or invalid one is replaced by CleanID's hash, never cut, so
 	// two identities never become one.
@@ -190,6 +193,14 @@ func CleanItem(it Item) Item {
 	it.ID = CleanID(it.ID)
 	it.Title = CleanText(it.Title, MaxTitle)
 	it.Link = CleanText(it.Link, MaxLink)
+	it.Outcome = CleanText(it.Outcome, MaxName)
+	if len(it.Matches) > 0 {
+		ms := make([]ItemMatch, 0, min(len(it.Matches), MaxMatches))
+		for _, m := range it.Matches[:min(len(it.Matches), MaxMatches)] {
+			ms = append(ms, ItemMatch{Rule: CleanText(m.Rule, MaxName), Muted: CleanText(m.Muted, MaxName)})
+		}
+		it.Matches = ms
+	}
 	return it
 }
 
@@ -216,6 +227,7 @@ func CleanAlert(a Alert) Alert {
 		a.Marks = marks
 	}
 	a.Snippet = snippet
+	a.Matched = CleanList(a.Matched, MaxMatched, MaxName)
 	return a
 }
 
@@ -251,7 +263,7 @@ func alertTextEqual(a, b *Alert) bool {
 		a.FeedName == b.FeedName && a.ItemID == b.ItemID && a.GUID == b.GUID && a.Rule == b.Rule &&
 		a.Title == b.Title && a.Link == b.Link && a.Text == b.Text && a.Digest == b.Digest &&
 		a.StoryID == b.StoryID && a.State == b.State && a.LastError == b.LastError && a.SlackTS == b.SlackTS &&
-		a.Snippet == b.Snippet && len(a.Marks) == len(b.Marks)
+		a.Snippet == b.Snippet && len(a.Marks) == len(b.Marks) && slices.Equal(a.Matched, b.Matched)
 }
 
 // CleanFeedState returns f with every text field clean.
@@ -333,5 +345,6 @@ func CleanFilter(f AlertFilter) AlertFilter {
 	f.Channel = CleanText(f.Channel, MaxName)
 	f.StoryID = CleanID(f.StoryID)
 	f.SlackTS = CleanText(f.SlackTS, MaxName)
+	f.FeedKey, f.ItemID = CleanID(f.FeedKey), CleanID(f.ItemID)
 	return f
 }

@@ -20,12 +20,12 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	since := fs.String("since", "30d", `how far back: a duration ("24h", "7d") or "0" for everything`)
 	limit := fs.Int("limit", 200, "at most this many entries (0: all)")
 	asJSON := fs.Bool("json", false, "print one JSON object per entry")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
 	d, err := parseSince(*since)
 	if err != nil {
-		return err
+		return usagef("%v", err)
 	}
 	l, err := loadValid(*path, stderr)
 	if err != nil {

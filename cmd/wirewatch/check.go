@@ -24,11 +24,11 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("check", stderr)
 	path := fs.String("config", "", "configuration file (TOML)")
 	fetchFeeds := fs.Bool("fetch", false, "also fetch and parse every feed once, and suggest the feeds an HTML page advertises")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
-	if *path == "" {
-		return errors.New("-config FILE is required")
+	if err := requireConfig(*path); err != nil {
+		return err
 	}
 	l, err := loadContext(ctx, *path)
 	if err == nil && l.cfg != nil {

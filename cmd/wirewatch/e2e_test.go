@@ -256,6 +256,10 @@ url = %q
 	if strings.TrimSpace(stdout) != "" {
 		t.Errorf("backfilled items were alerted:\n%s", stdout)
 	}
+	// The log says why nothing alerted.
+	if !strings.Contains(stderr, `msg="feed polled" feed="Old wire" items=5 new=5 backfilled=5 `) {
+		t.Errorf("the poll's log line does not count the backfilled items:\n%s", stderr)
+	}
 }
 
 // TestOnceStdoutAndDryRun: without Slack, alerts are printed; with -dry-run
@@ -278,6 +282,10 @@ url = %q
 	if code != 0 {
 		t.Fatalf("dry run: exit %d: %s", code, stderr)
 	}
+	// The log says it is a dry run, and counts what it prints.
+	if !strings.Contains(stderr, `msg="dry run: feed polled, nothing recorded" feed="Test wire"`) || !strings.Contains(stderr, fmt.Sprintf(" queued=%d ", strings.Count(stdout, "\n"))) {
+		t.Errorf("dry-run log does not count the %d alerts it prints:\n%s", strings.Count(stdout, "\n"), stderr)
+	}
 	if _, err := os.Stat(db); !os.IsNotExist(err) {
 		t.Errorf("dry run created the state file (err=%v)", err)
 	}
@@ -295,6 +303,21 @@ url = %q
 		}
 		if a["guid"] != "https://www.dawn.com/news/1952000" {
 			t.Errorf("dry run would alert on another item: %s", line)
+		}
+		// Why, as try shows it: the matched words, and a snippet around
+		// them from the body, not the bare title.
+		snippet, _ := a["snippet"].(string)
+		matched, _ := a["matched"].([]any)
+		if snippet == a["title"] || len(matched) < 3 || !strings.Contains(fmt.Sprint(matched), "title:Pakistan") || !strings.Contains(fmt.Sprint(matched), "summary:") {
+			t.Errorf("dry-run line lacks the matched words or a snippet from the body: %s", line)
+		}
+		inSnippet := false
+		for _, m := range matched {
+			_, w, _ := strings.Cut(m.(string), ":")
+			inSnippet = inSnippet || strings.Contains(snippet, w)
+		}
+		if !inSnippet {
+			t.Errorf("the dry-run snippet shows none of the matched words: %s", line)
 		}
 		rulesSeen = append(rulesSeen, a["rule"].(string)+" -> "+a["channel"].(string))
 	}

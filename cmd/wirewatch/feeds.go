@@ -19,7 +19,7 @@ func cmdFeeds(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("feeds", stderr)
 	path := fs.String("config", "", "configuration file (TOML)")
 	asJSON := fs.Bool("json", false, "print one JSON object per feed")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
 	l, err := loadValid(*path, stderr)

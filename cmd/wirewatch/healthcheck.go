@@ -16,7 +16,7 @@ import (
 func cmdHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("healthcheck", stderr)
 	path := fs.String("config", "", "configuration file (TOML)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
 	l, err := loadValid(*path, stderr)

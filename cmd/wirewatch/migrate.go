@@ -19,7 +19,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlagSet("migrate", stderr)
 	path := fs.String("config", "", "configuration file (TOML)")
 	from := fs.String("from-sqlite", "", "copy this SQLite state file into the configured store (stop Wirewatch first)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
 	l, err := loadValid(*path, stderr)
@@ -39,7 +39,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if l.cfg.Store.Postgres == "" {
 		if a, err1 := filepath.Abs(*from); err1 == nil {
 			if b, err2 := filepath.Abs(l.cfg.Store.Path); err2 == nil && a == b {
-				return fmt.Errorf("-from-sqlite %s is the configured store itself", *from)
+				return usagef("-from-sqlite %s is the configured store itself", *from)
 			}
 		}
 	}

@@ -24,8 +24,11 @@ type dryRunAlert struct {
 	Link      string    `json:"link"`
 	GUID      string    `json:"guid"`
 	Published time.Time `json:"published"`
-	Snippet   string    `json:"snippet"`
-	Digest    string    `json:"digest,omitempty"`
+	// Snippet is the text around the matched words (from the body when
+	// they are there); Matched lists them as field:text, as try does.
+	Snippet string   `json:"snippet"`
+	Matched []string `json:"matched"`
+	Digest  string   `json:"digest,omitempty"`
 }
 
 // cmdOnce polls every feed once, delivers what it queued, and exits. With
@@ -87,7 +90,7 @@ func cmdOnce(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		enc.SetEscapeHTML(false)
 		for _, r := range results {
 			for _, a := range r.Alerts {
-				if err := enc.Encode(dryRunAlert{Rule: a.Rule, Channel: a.Channel, Feed: a.FeedName, Title: a.Title, Link: a.Link, GUID: a.GUID, Published: a.Published, Snippet: a.Snippet, Digest: a.Digest}); err != nil {
+				if err := enc.Encode(dryRunAlert{Rule: a.Rule, Channel: a.Channel, Feed: a.FeedName, Title: a.Title, Link: a.Link, GUID: a.GUID, Published: a.Published, Snippet: a.Snippet, Matched: a.Matched, Digest: a.Digest}); err != nil {
 					return err
 				}
 			}

@@ -150,6 +150,9 @@ channels = ["#desk"]
 	if c, body := httpGet(t, "http://"+addr+"/readyz"); c != 200 {
 		t.Errorf("/readyz: %d %s", c, body)
 	}
+	if log, _ := os.ReadFile(filepath.Join(dir, "run.log")); strings.Count(string(log), "endpoint listening") != 1 {
+		t.Errorf("the start logs the endpoint %d times, want once:\n%s", strings.Count(string(log), "endpoint listening"), log)
+	}
 	if out, stderr, code := wirewatch(t, nil, "healthcheck", "-config", cfgPath); code != 0 || !strings.Contains(out, "ok") {
 		t.Errorf("healthcheck: exit %d %s %s", code, out, stderr)
 	}
@@ -179,6 +182,10 @@ channels = ["#desk"]
 	_, body := httpGet(t, "http://"+addr+"/metrics")
 	if metricValue(body, `wirewatch_config_reloads_total{result="error"}`) < 1 {
 		t.Errorf("reload error not counted")
+	}
+	// Still ready, and /readyz says the running config is the previous one.
+	if c, body := httpGet(t, "http://"+addr+"/readyz"); c != 200 || !strings.Contains(body, "was refused, so the previous configuration") || !strings.Contains(body, "Broken") {
+		t.Errorf("/readyz after a refused reload: %d %s", c, body)
 	}
 	// SIGHUP with the same broken file: still refused, not reported again.
 	cmd.Process.Signal(syscall.SIGHUP)

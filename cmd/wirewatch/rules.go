@@ -18,14 +18,16 @@ import (
 // a desk's rules can be reviewed, backed up, and moved into the config.
 // `wirewatch check` accepts what it writes.
 func cmdRules(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "export" {
-		fmt.Fprintln(stderr, "usage: wirewatch rules export -config FILE [-o OUT.toml]")
-		return exitError(2)
-	}
-	fs := newFlagSet("rules export", stderr)
+	fs := newFlagSet("rules", stderr)
 	path := fs.String("config", "", "configuration file (TOML)")
 	out := fs.String("o", "", "write to this file instead of standard output")
-	if err := fs.Parse(args[1:]); err != nil {
+	if len(args) == 0 || args[0] != "export" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			return parseFlags(fs, args, false)
+		}
+		return usagef("wirewatch rules: the only subcommand is export: wirewatch rules export -config FILE [-o OUT.toml]")
+	}
+	if err := parseFlags(fs, args[1:], false); err != nil {
 		return err
 	}
 	l, err := loadValid(*path, stderr)

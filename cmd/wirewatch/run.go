@@ -21,7 +21,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := newFlagSet("run", stderr)
 	grace := fs.Duration("grace", 10*time.Second, "on SIGTERM/SIGINT, how long work in flight may take to finish before the process exits")
 	allowEmpty := fs.Bool("allow-empty-reload", false, "accept a config reload that removes every feed or every rule (refused otherwise)")
-	var cf daemonFlags
+	cf := daemonFlags{validate: func() error {
+		if *grace <= 0 {
+			return usagef("-grace must be a positive duration, such as 10s, not %s", *grace)
+		}
+		return nil
+	}}
 	log, l, err := cf.parse(fs, args, stderr)
 	if err != nil {
 		return err
@@ -78,7 +83,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err := srv.Start(ctx); err != nil {
 			return fmt.Errorf("[http] listen: %w", err)
 		}
-		log.Info("operator endpoint listening", "addr", srv.Addr())
 		if w := listenExposure(l.cfg.HTTP.Listen); w != "" {
 			log.Warn("operator endpoint exposed: " + w)
 		}

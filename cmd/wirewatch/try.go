@@ -55,16 +55,15 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintln(stderr, "usage: wirewatch try [-config FILE] [-query 'RULE' | -rule NAME] [-json] SOURCE...")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, true); err != nil {
 		return err
 	}
 	sources := fs.Args()
 	if len(sources) == 0 {
-		fs.Usage()
-		return exitError(2)
+		return usagef("give at least one feed file or URL to try")
 	}
 	if *query != "" && *ruleName != "" {
-		return errors.New("give -query or -rule, not both")
+		return usagef("give -query or -rule, not both")
 	}
 
 	var cfg *config.Config
@@ -91,11 +90,11 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			}
 		}
 		if found == nil {
-			return fmt.Errorf("no rule named %q in %s", *ruleName, *path)
+			return usagef("-rule: no rule named %q in %s", *ruleName, *path)
 		}
 		rs = []*rules.Rule{found}
 	case cfg == nil:
-		return errors.New("give -query 'RULE', or -config FILE to use its rules")
+		return usagef("give -query 'RULE', or -config FILE to use its rules")
 	}
 	for _, r := range rs {
 		for _, w := range r.Warnings() {
@@ -149,7 +148,7 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			if errors.As(err, &nf) && len(nf.Alternates) > 0 {
 				fmt.Fprintf(stderr, "  try one of the feeds it advertises:\n")
 				for _, alt := range nf.Alternates {
-					fmt.Fprintf(stderr, "    wirewatch try %s\n", alt)
+					fmt.Fprintf(stderr, "    %s\n", tryAgain(args, sources, alt))
 				}
 			}
 			failed++
@@ -167,7 +166,7 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			for _, m := range ix.Match(a) {
 				matched++
 				snippet, marks := rules.Snippet(a, m.Spans, 300)
-				words := matchedWords(a, m.Spans)
+				words := rules.MatchedWords(a, m.Spans)
 				key := it.Link
 				if key == "" {
 					key = it.GUID
@@ -238,22 +237,4 @@ func highlight(s string, marks [][2]int) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
-}
-
-// matchedWords lists the distinct matched words, in order.
-func matchedWords(a *rules.Analyzed, spans []rules.Span) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, sp := range spans {
-		t := a.Text(sp.Field)
-		if sp.Start < 0 || sp.End > len(t) || sp.Start >= sp.End {
-			continue
-		}
-		w := sp.Field.String() + ":" + t[sp.Start:sp.End]
-		if !seen[w] {
-			seen[w] = true
-			out = append(out, w)
-		}
-	}
-	return out
 }

@@ -127,8 +127,8 @@ func byteOffset(s string, col int) int {
 // prints every located problem to stderr and returns an error naming the
 // file.
 func loadValid(path string, stderr io.Writer) (*loaded, error) {
-	if path == "" {
-		return nil, errors.New("-config FILE is required")
+	if err := requireConfig(path); err != nil {
+		return nil, err
 	}
 	l, err := load(path)
 	if err != nil {

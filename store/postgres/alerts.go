@@ -28,7 +28,7 @@ func scanAlertRow(r pgx.Rows) (store.Alert, error) { return scanAlert(r) }
 
 // Alerts lists alerts, newest first.
 func (s *db) Alerts(ctx context.Context, f store.AlertFilter) ([]store.Alert, error) {
-	where, args := backend.AlertWhere(f, func(n int) string { return fmt.Sprintf("$%d", n) })
+	where, args := backend.AlertWhere(f, func(n int) string { return fmt.Sprintf("$%d", n) }, func(key string) string { return "(payload->>'" + key + "')" })
 	args = append(args, pgLimit(f.Limit))
 	q := fmt.Sprintf(`SELECT `+backend.AlertCols+` FROM alerts%s ORDER BY seq DESC LIMIT $%d`, where, len(args))
 	return backend.QueryAll(query(ctx, s.pool, q, args...), scanAlertRow)

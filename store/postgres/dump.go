@@ -23,12 +23,7 @@ func (s *db) DumpFeeds(ctx context.Context, fn func(store.FeedRecord) error) err
 // DumpItems reads every item, ordered by feed and id.
 func (s *db) DumpItems(ctx context.Context, fn func(store.Item) error) error {
 	return backend.QueryEach(query(ctx, s.pool, `SELECT `+backend.ItemCols+` FROM items ORDER BY feed_key, item_id`),
-		func(r pgx.Rows) (store.Item, error) {
-			var it store.Item
-			err := r.Scan(&it.FeedKey, &it.ID, &it.Title, &it.Link, &it.Published, &it.FirstSeen)
-			it.Published, it.FirstSeen = ut(it.Published), ut(it.FirstSeen)
-			return it, err
-		}, fn)
+		func(r pgx.Rows) (store.Item, error) { return scanItem(r) }, fn)
 }
 
 // DumpAlerts reads every alert in delivery order.
@@ -58,13 +53,20 @@ func (s *db) LoadItems(ctx context.Context, items []store.Item) error {
 	n := len(items)
 	feeds, ids, titles, links := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	pubs, seens := make([]time.Time, n), make([]time.Time, n)
+	outcomes, matches := make([]string, n), make([]string, n)
 	for i, it := range items {
 		feeds[i], ids[i], titles[i], links[i], pubs[i], seens[i] = it.FeedKey, it.ID, it.Title, it.Link, it.Published, it.FirstSeen
+		outcomes[i] = it.Outcome
+		var err error
+		if matches[i], err = backend.EncodeMatches(it.Matches); err != nil {
+			return err
+		}
 	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO items (`+backend.ItemCols+`)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])
-			ON CONFLICT DO NOTHING`, feeds, ids, titles, links, pubs, seens)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
+				$7::text[], $8::text[])
+			ON CONFLICT DO NOTHING`, feeds, ids, titles, links, pubs, seens, outcomes, matches)
 		return err
 	})
 }

@@ -26,8 +26,13 @@ func (s *db) CommitPoll(ctx context.Context, p *store.Poll, rows []backend.Alert
 	n := len(p.Items)
 	itemIDs, titles, links := make([]string, n), make([]string, n), make([]string, n)
 	pubs, seens := make([]time.Time, n), make([]time.Time, n)
+	outcomes, matches := make([]string, n), make([]string, n)
 	for i, it := range p.Items {
 		itemIDs[i], titles[i], links[i], pubs[i], seens[i] = it.ID, it.Title, it.Link, it.Published, backend.FirstSeen(it, p)
+		outcomes[i] = it.Outcome
+		if matches[i], err = backend.EncodeMatches(it.Matches); err != nil {
+			return 0, err
+		}
 	}
 	err = s.tx(ctx, func(tx pgx.Tx) error {
 		// A poll that started before SyncFeeds changed the configured URL
@@ -54,9 +59,9 @@ func (s *db) CommitPoll(ctx context.Context, p *store.Poll, rows []backend.Alert
 		}
 		if n > 0 {
 			if _, err := tx.Exec(ctx, `INSERT INTO items (`+backend.ItemCols+`)
-				SELECT $1, i, t, l, p, s FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])
-					AS x(i, t, l, p, s)
-				ON CONFLICT DO NOTHING`, f.Key, itemIDs, titles, links, pubs, seens); err != nil {
+				SELECT $1, i, t, l, p, s, o, m FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
+					$7::text[], $8::text[]) AS x(i, t, l, p, s, o, m)
+				ON CONFLICT DO NOTHING`, f.Key, itemIDs, titles, links, pubs, seens, outcomes, matches); err != nil {
 				return fmt.Errorf("items: %w", err)
 			}
 		}
@@ -74,4 +79,25 @@ func (s *db) CommitPoll(ctx context.Context, p *store.Poll, rows []backend.Alert
 		return err
 	})
 	return queued, err
+}
+
+// scanItem scans backend.ItemCols.
+func scanItem(r pgx.Row) (store.Item, error) {
+	var it store.Item
+	var ms string
+	if err := r.Scan(&it.FeedKey, &it.ID, &it.Title, &it.Link, &it.Published, &it.FirstSeen, &it.Outcome, &ms); err != nil {
+		return it, err
+	}
+	it.Published, it.FirstSeen = ut(it.Published), ut(it.FirstSeen)
+	var err error
+	it.Matches, err = backend.DecodeMatches(ms)
+	return it, err
+}
+
+// FindItems reads the items whose id is one of ids or whose link is one
+// of links, oldest first: a scan of the items table.
+func (s *db) FindItems(ctx context.Context, ids, links []string) ([]store.Item, error) {
+	return backend.QueryAll(query(ctx, s.pool, `SELECT `+backend.ItemCols+` FROM items
+		WHERE item_id = ANY($1::text[]) OR link = ANY($2::text[])
+		ORDER BY first_seen, feed_key, item_id`, ids, links), func(r pgx.Rows) (store.Item, error) { return scanItem(r) })
 }

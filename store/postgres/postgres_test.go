@@ -111,6 +111,9 @@ func BenchmarkCommitPoll(b *testing.B) { storetest.BenchCommitPoll(b, open(b)) }
 
 func BenchmarkOutbox(b *testing.B) { storetest.BenchOutbox(b, open(b)) }
 
+// BenchmarkFindItems is explain's lookup in 100,000 items.
+func BenchmarkFindItems(b *testing.B) { storetest.BenchFindItems(b, open(b), 100_000) }
+
 // A database migrated by a newer Wirewatch is refused, not half-used.
 func TestMigrateRefusesNewerSchema(t *testing.T) {
 	s := open(t)

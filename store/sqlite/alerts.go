@@ -26,7 +26,7 @@ func scanAlertRow(r *sql.Rows) (store.Alert, error) { return scanAlert(r) }
 
 // Alerts lists alerts, newest first.
 func (s *db) Alerts(ctx context.Context, f store.AlertFilter) ([]store.Alert, error) {
-	where, args := backend.AlertWhere(f, func(int) string { return "?" })
+	where, args := backend.AlertWhere(f, func(int) string { return "?" }, payloadField)
 	return backend.QueryAll(query(ctx, s.r, `SELECT `+backend.AlertCols+` FROM alerts`+where+` ORDER BY seq DESC LIMIT ?`,
 		append(args, sqlLimit(f.Limit))...), scanAlertRow)
 }
@@ -42,3 +42,6 @@ func (s *db) StoryHeads(ctx context.Context, since time.Time) ([]store.Alert, er
 	return backend.QueryAll(query(ctx, s.r, `SELECT `+backend.AlertCols+` FROM alerts
 		WHERE story_id = id AND kind = 'item' AND created_at >= ? ORDER BY created_at, seq`, tm(since)), scanAlertRow)
 }
+
+// payloadField is a payload key as text, as the index alerts_item has it.
+func payloadField(key string) string { return "json_extract(payload, '$." + key + "')" }

@@ -26,14 +26,7 @@ func (s *db) DumpFeeds(ctx context.Context, fn func(store.FeedRecord) error) err
 
 // DumpItems reads every item, ordered by feed and id.
 func (s *db) DumpItems(ctx context.Context, fn func(store.Item) error) error {
-	return dump(ctx, s, `SELECT `+backend.ItemCols+` FROM items ORDER BY feed_key, item_id`,
-		func(sc scanner) (store.Item, error) {
-			var it store.Item
-			var pub, seen int64
-			err := sc.Scan(&it.FeedKey, &it.ID, &it.Title, &it.Link, &pub, &seen)
-			it.Published, it.FirstSeen = ft(pub), ft(seen)
-			return it, err
-		}, fn)
+	return dump(ctx, s, `SELECT `+backend.ItemCols+` FROM items ORDER BY feed_key, item_id`, scanItem, fn)
 }
 
 // DumpAlerts reads every alert in delivery order.
@@ -67,13 +60,17 @@ func (s *db) LoadFeeds(ctx context.Context, feeds []store.FeedRecord) error {
 func (s *db) LoadItems(ctx context.Context, items []store.Item) error {
 	return s.tx(ctx, func(tx *wtx) error {
 		st, err := tx.PrepareContext(ctx, `INSERT INTO items (`+backend.ItemCols+`)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
 		for _, it := range items {
-			if _, err := st.ExecContext(ctx, it.FeedKey, it.ID, it.Title, it.Link, tm(it.Published), tm(it.FirstSeen)); err != nil {
+			ms, err := backend.EncodeMatches(it.Matches)
+			if err != nil {
+				return err
+			}
+			if _, err := st.ExecContext(ctx, it.FeedKey, it.ID, it.Title, it.Link, tm(it.Published), tm(it.FirstSeen), it.Outcome, ms); err != nil {
 				return fmt.Errorf("item %q of feed %q: %w", it.ID, it.FeedKey, err)
 			}
 		}

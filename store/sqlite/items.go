@@ -86,13 +86,17 @@ func (s *db) CommitPoll(ctx context.Context, p *store.Poll, rows []backend.Alert
 		}
 		if len(p.Items) > 0 {
 			st, err := tx.PrepareContext(ctx, `INSERT INTO items (`+backend.ItemCols+`)
-				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
 			for _, it := range p.Items {
-				if _, err := st.ExecContext(ctx, f.Key, it.ID, it.Title, it.Link, tm(it.Published), tm(backend.FirstSeen(it, p))); err != nil {
+				ms, err := backend.EncodeMatches(it.Matches)
+				if err != nil {
+					return err
+				}
+				if _, err := st.ExecContext(ctx, f.Key, it.ID, it.Title, it.Link, tm(it.Published), tm(backend.FirstSeen(it, p)), it.Outcome, ms); err != nil {
 					return fmt.Errorf("item %q: %w", it.ID, err)
 				}
 			}
@@ -122,4 +126,36 @@ func forgetItems(ctx context.Context, tx *wtx, feedKey string, before time.Time,
 	_, err = tx.ExecContext(ctx, `DELETE FROM items WHERE feed_key = ?1 AND first_seen < ?2
 		AND item_id NOT IN (SELECT value FROM json_each(?3))`, feedKey, tm(before), string(ids))
 	return err
+}
+
+// scanItem scans backend.ItemCols.
+func scanItem(sc scanner) (store.Item, error) {
+	var it store.Item
+	var pub, seen int64
+	var ms string
+	if err := sc.Scan(&it.FeedKey, &it.ID, &it.Title, &it.Link, &pub, &seen, &it.Outcome, &ms); err != nil {
+		return it, err
+	}
+	it.Published, it.FirstSeen = ft(pub), ft(seen)
+	var err error
+	it.Matches, err = backend.DecodeMatches(ms)
+	return it, err
+}
+
+// FindItems reads the items whose id is one of ids or whose link is one
+// of links, oldest first: a scan of the items table (the JSON arrays keep
+// the statement one whatever the number of keys).
+func (s *db) FindItems(ctx context.Context, ids, links []string) ([]store.Item, error) {
+	idList, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	linkList, err := json.Marshal(links)
+	if err != nil {
+		return nil, err
+	}
+	return backend.QueryAll(query(ctx, s.r, `SELECT `+backend.ItemCols+` FROM items
+		WHERE item_id IN (SELECT value FROM json_each(?1)) OR link IN (SELECT value FROM json_each(?2))
+		ORDER BY first_seen, feed_key, item_id`, string(idList), string(linkList)),
+		func(r *sql.Rows) (store.Item, error) { return scanItem(r) })
 }

@@ -2,6 +2,9 @@ package sqlite
 
 import (
 	"path/filepath"
+
+	"github.com/wirewatch/wirewatch/store"
+	"github.com/wirewatch/wirewatch/store/internal/backend"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +34,7 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		{"unseen items", unseenSQL, []any{"f", `["a","b"]`}, []string{"SEARCH i USING PRIMARY KEY (feed_key=? AND item_id=?)"}},
 		{"pick channel", pickChannelSQL, []any{now}, []string{"alerts_pending (channel=?)", "alerts_pending_digest (channel=? AND next_attempt<?)"}},
 		{"claim alerts", claimAlertsSQL, []any{now, "#c", "o", now, 200}, []string{"alerts_pending (channel=?)", "alerts_pending_digest (channel=? AND next_attempt<?)"}},
+		{"alerts of an item", alertsOfItemSQL(), []any{"f", "i"}, []string{"USING INDEX alerts_item (<expr>=? AND <expr>=?)"}},
 	} {
 		rows, err := s.db.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q.sql, q.args...)
 		if err != nil {
@@ -61,4 +65,10 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// alertsOfItemSQL is the listing explain runs: the alerts of one item.
+func alertsOfItemSQL() string {
+	where, _ := backend.AlertWhere(store.AlertFilter{FeedKey: "f", ItemID: "i"}, func(int) string { return "?" }, payloadField)
+	return `SELECT ` + backend.AlertCols + ` FROM alerts` + where + ` ORDER BY seq DESC`
 }

@@ -71,6 +71,9 @@ func TestUpgradeFromV1(t *testing.T) {
 
 func BenchmarkStoryHeads(b *testing.B) { storetest.BenchStoryHeads(b, open(b)) }
 
+// BenchmarkFindItems is explain's lookup in 100,000 items.
+func BenchmarkFindItems(b *testing.B) { storetest.BenchFindItems(b, open(b), 100_000) }
+
 // The scale benchmarks (issue 18): see storetest.BenchScale.
 func BenchmarkScale(b *testing.B) {
 	storetest.BenchScale(b, func(tb testing.TB) store.Store { return open(tb) })

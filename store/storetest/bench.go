@@ -84,3 +84,44 @@ func BenchOutbox(b *testing.B, s store.Store) {
 		}
 	}
 }
+
+// BenchFindItems measures FindItems (what `wirewatch explain` runs) on a
+// store of n items over 100 feeds: a lookup by link, which reads the
+// items table once.
+func BenchFindItems(b *testing.B, s store.Store, n int) {
+	ctx := b.Context()
+	l, ok := s.(store.Loader)
+	if !ok {
+		b.Skipf("%T cannot load items", s)
+	}
+	var keys []string
+	for i := range 100 {
+		keys = append(keys, fmt.Sprintf("feed-%03d", i))
+	}
+	sync1T(b, s, keys...)
+	const batch = 5000
+	items := make([]store.Item, 0, batch)
+	for i := range n {
+		id := fmt.Sprintf("https://example.org/news/%d", i)
+		items = append(items, store.Item{FeedKey: keys[i%100], ID: id, Title: "A headline of ordinary length " + id,
+			Link: id + "?utm_source=rss", Published: T0.Add(-time.Hour), FirstSeen: T0, Outcome: store.OutcomeNoMatch})
+		if len(items) == batch || i == n-1 {
+			if err := l.LoadItems(ctx, items); err != nil {
+				b.Fatal(err)
+			}
+			items = items[:0]
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		link := fmt.Sprintf("https://example.org/news/%d?utm_source=rss", (i*7919)%n)
+		got, err := s.FindItems(ctx, []string{link})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(got) != 1 {
+			b.Fatalf("FindItems(%s) = %d items", link, len(got))
+		}
+	}
+}

@@ -19,6 +19,7 @@ func RunCopy(t *testing.T, openFrom, openTo func(t *testing.T) store.Store) {
 	// Source state: three feeds, one no longer configured.
 	sync1(t, from, "a", "b", "gone")
 	p := poll(feed(t, from, "a"), T0, "#a", "a1", "a2", "a3")
+	p.Items[0].Outcome, p.Items[0].Matches = store.OutcomeAlerted, []store.ItemMatch{{Rule: "rule"}, {Rule: "muted", Muted: "feed muted until 2026-12-24T00:00:00Z"}}
 	p.Feed.ETag, p.Feed.LastModified = `"etag-a"`, "Tue, 24 Nov 2026 11:00:00 GMT"
 	p.Feed.ErrorStreak, p.Feed.LastError, p.Feed.FailingSince, p.Feed.HealthAlerted = 2, "HTTP 503", T0.Add(-time.Hour), true
 	p.Feed.NotModified = 7
@@ -90,6 +91,12 @@ func RunCopy(t *testing.T, openFrom, openTo func(t *testing.T) store.Store) {
 	must(t, err)
 	if n != 0 {
 		t.Fatalf("re-committing a copied poll queued %d alerts", n)
+	}
+
+	// What became of each item comes across.
+	if got, err := to.FindItems(ctx, []string{"a1"}); err != nil || len(got) != 1 || got[0].Outcome != store.OutcomeAlerted ||
+		!slices.Equal(got[0].Matches, p.Items[0].Matches) {
+		t.Fatalf("a1 on the copy = %+v, %v; want its outcome and matches", got, err)
 	}
 
 	// Alerts: same ids, order and states; "sending" became queued+uncertain.

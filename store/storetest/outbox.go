@@ -43,7 +43,8 @@ func testAlertRoundTrip(t *testing.T, s store.Store) {
 		FeedKey: "f", FeedName: "Dawn", ItemID: "i1", GUID: "https://dawn.com/?p=1", Rule: "Cross-border strikes",
 		Title: "Strikes <!channel> & talks", Link: "https://dawn.com/news/1", Published: T0.Add(-time.Hour),
 		Snippet: "… missile strikes across the border …", Marks: [][2]int{{4, 11}, {12, 19}},
-		Text: "", Digest: "", CreatedAt: T0,
+		Matched: []string{"title:Strikes", "summary:missile strikes", "summary:across the border"},
+		Text:    "", Digest: "", CreatedAt: T0,
 	}
 	ops := opsAlert("ops-1", "#ops", "Feed *Dawn* failing since 10:00")
 	digest := itemAlert("f", "i2", "daily", "#desk", T0)

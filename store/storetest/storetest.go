@@ -55,6 +55,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"StoryHeads", testStoryHeads},
 		{"AlertsFilterStory", testAlertsFilterStory},
 		{"AlertsFilterSlackTS", testAlertsFilterSlackTS},
+		{"AlertsFilterItem", testAlertsFilterItem},
+		{"ItemOutcome", testItemOutcome},
 		{"ForgetItems", testForgetItems},
 		{"PruneAlerts", testPruneAlerts},
 		{"Posts", testPosts},

@@ -14,6 +14,7 @@
 package backend
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -32,7 +33,7 @@ const (
 	LeaseCols = `lease_owner, lease_until`
 	AlertCols = `id, kind, channel, digest, state, created_at, next_attempt, attempts, last_error,
 	uncertain, slack_ts, done_at, story_id, payload`
-	ItemCols = `feed_key, item_id, title, link, published, first_seen`
+	ItemCols = `feed_key, item_id, title, link, published, first_seen, outcome, matches`
 
 	// LoadFeedSet is the upsert of LoadFeeds: every column of the row
 	// loaded, the lease columns left to the backend (dropped).
@@ -281,8 +282,10 @@ func Finish(id string, affected int64, exists func() (bool, error)) error {
 
 // AlertWhere returns the conditions of an alert listing for f (its
 // non-zero fields only, so each shape gets its own plan and index) and
-// their arguments; arg returns the placeholder of the n-th argument.
-func AlertWhere(f store.AlertFilter, arg func(n int) string) (string, []any) {
+// their arguments; arg returns the placeholder of the n-th argument, and
+// payload the dialect's expression for a payload key as text (the index
+// alerts_item is on the expressions of "feed" and "item").
+func AlertWhere(f store.AlertFilter, arg func(n int) string, payload func(key string) string) (string, []any) {
 	var where []string
 	var args []any
 	add := func(cond string, v any) {
@@ -302,10 +305,53 @@ func AlertWhere(f store.AlertFilter, arg func(n int) string) (string, []any) {
 	if f.SlackTS != "" {
 		add("slack_ts = ? AND slack_ts <> ''", f.SlackTS)
 	}
+	if f.FeedKey != "" || f.ItemID != "" {
+		// The literal term lets the partial index alerts_item serve.
+		add("kind = 'item' AND "+payload("feed")+" = ?", f.FeedKey)
+		add(payload("item")+" = ?", f.ItemID)
+	}
 	if len(where) == 0 {
 		return "", nil
 	}
 	return " WHERE " + strings.Join(where, " AND "), args
+}
+
+// EncodeMatches is an item's matches as its matches column holds them:
+// "" for none, else a JSON array.
+func EncodeMatches(ms []store.ItemMatch) (string, error) {
+	if len(ms) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(ms)
+	if err != nil {
+		return "", fmt.Errorf("encoding an item's matches: %w", err)
+	}
+	return string(b), nil
+}
+
+// DecodeMatches reads an item's matches column.
+func DecodeMatches(s string) ([]store.ItemMatch, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var ms []store.ItemMatch
+	if err := json.Unmarshal([]byte(s), &ms); err != nil {
+		return nil, fmt.Errorf("decoding an item's matches: %w", err)
+	}
+	return ms, nil
+}
+
+// ItemKeys are the cleaned forms of the keys FindItems looks for: as item
+// ids (CleanID) and as links (CleanText).
+func ItemKeys(keys []string) (ids, links []string) {
+	for _, k := range keys {
+		if k == "" {
+			continue
+		}
+		ids = append(ids, store.CleanID(k))
+		links = append(links, store.CleanText(k, store.MaxLink))
+	}
+	return ids, links
 }
 
 // Unseen returns, in input order and once each, the ids whose cleaned form

@@ -43,11 +43,17 @@ func TestUnseenMapsBackToTheCallersIDs(t *testing.T) {
 }
 
 func TestAlertWhere(t *testing.T) {
-	where, args := AlertWhere(store.AlertFilter{State: "sent", StoryID: "s"}, func(n int) string { return "$" + string(rune('0'+n)) })
+	arg := func(n int) string { return "$" + string(rune('0'+n)) }
+	payload := func(key string) string { return "(payload->>'" + key + "')" }
+	where, args := AlertWhere(store.AlertFilter{State: "sent", StoryID: "s"}, arg, payload)
 	if where != " WHERE state = $1 AND story_id = $2 AND story_id <> ''" || !slices.Equal(args, []any{"sent", "s"}) {
 		t.Fatalf("AlertWhere = %q %v", where, args)
 	}
-	if where, args := AlertWhere(store.AlertFilter{}, nil); where != "" || args != nil {
+	where, args = AlertWhere(store.AlertFilter{FeedKey: "dawn", ItemID: "i1"}, arg, payload)
+	if where != " WHERE kind = 'item' AND (payload->>'feed') = $1 AND (payload->>'item') = $2" || !slices.Equal(args, []any{"dawn", "i1"}) {
+		t.Fatalf("AlertWhere by item = %q %v", where, args)
+	}
+	if where, args := AlertWhere(store.AlertFilter{}, nil, nil); where != "" || args != nil {
 		t.Fatalf("empty filter: %q %v", where, args)
 	}
 }

@@ -52,6 +52,9 @@ type Driver interface {
 	Alerts(ctx context.Context, f store.AlertFilter) ([]store.Alert, error)
 	Alert(ctx context.Context, id string) (store.Alert, error)
 	StoryHeads(ctx context.Context, since time.Time) ([]store.Alert, error)
+	// FindItems returns the items whose id is one of ids or whose link is
+	// one of links, oldest first.
+	FindItems(ctx context.Context, ids, links []string) ([]store.Item, error)
 	// PruneBatch deletes at most batch alerts finished before before, in
 	// a transaction of its own.
 	PruneBatch(ctx context.Context, before time.Time, batch int) (int, error)
@@ -320,6 +323,16 @@ func (s *Store) Alert(ctx context.Context, id string) (store.Alert, error) {
 func (s *Store) StoryHeads(ctx context.Context, since time.Time) ([]store.Alert, error) {
 	as, err := s.d.StoryHeads(ctx, since)
 	return result(s, "story heads", as, err)
+}
+
+// FindItems implements store.Store.
+func (s *Store) FindItems(ctx context.Context, keys []string) ([]store.Item, error) {
+	ids, links := ItemKeys(keys)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	items, err := s.d.FindItems(ctx, ids, links)
+	return result(s, "find items", items, err)
 }
 
 // PruneAlerts implements store.Store: PruneBatch alerts per transaction,

@@ -25,6 +25,7 @@ type fields struct {
 	Published time.Time `json:"published,omitzero"`
 	Snippet   string    `json:"snippet,omitempty"`
 	Marks     [][2]int  `json:"marks,omitempty"`
+	Matched   []string  `json:"matched,omitempty"`
 	Text      string    `json:"text,omitempty"`
 	// Signature is []byte: base64 in JSON.
 	Signature []byte `json:"sig,omitempty"`
@@ -35,7 +36,7 @@ func Encode(a *store.Alert) ([]byte, error) {
 	b, err := json.Marshal(fields{
 		FeedKey: a.FeedKey, FeedName: a.FeedName, ItemID: a.ItemID, GUID: a.GUID,
 		Rule: a.Rule, Title: a.Title, Link: a.Link, Published: a.Published,
-		Snippet: a.Snippet, Marks: a.Marks, Text: a.Text, Signature: a.Signature,
+		Snippet: a.Snippet, Marks: a.Marks, Matched: a.Matched, Text: a.Text, Signature: a.Signature,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: encode alert %s payload: %w", a.ID, err)
@@ -56,7 +57,7 @@ func Decode(b []byte, a *store.Alert) error {
 	if !f.Published.IsZero() {
 		a.Published = f.Published.UTC()
 	}
-	a.Snippet, a.Marks, a.Text = f.Snippet, f.Marks, f.Text
+	a.Snippet, a.Marks, a.Matched, a.Text = f.Snippet, f.Marks, f.Matched, f.Text
 	a.Signature = f.Signature
 	return nil
 }
