@@ -1,4 +1,4 @@
--- Wirewatch state, version 7: what editors change from Slack. Times are
+-- Wirewatch state, version 8: what editors change from Slack. Times are
 -- Unix microseconds (UTC), 0 = none.
 
 -- Rules written by editors, every version kept; a retired rule's last

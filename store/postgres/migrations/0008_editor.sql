@@ -1,4 +1,4 @@
--- Wirewatch state, version 7: what editors change from Slack.
+-- Wirewatch state, version 8: what editors change from Slack.
 
 -- Rules written by editors, every version kept; a retired rule's last
 -- version has deleted = true.
