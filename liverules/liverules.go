@@ -216,10 +216,7 @@ func (l *Live) Muted(a store.Alert, now time.Time) (why string, muted bool) {
 	if a.Kind != store.KindItem {
 		return "", false
 	}
-	story := a.StoryID
-	if story == "" {
-		story = a.ID
-	}
+	story := store.StoryOf(a)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, m := range l.mutes {
@@ -250,31 +247,15 @@ func (l *Live) StoryMuted(id string, now time.Time) bool {
 
 // AlertState is what readers did with an alert, for its message.
 func (l *Live) AlertState(ctx context.Context, a store.Alert) (notify.AlertState, error) {
-	var st notify.AlertState
+	var mark *store.Feedback
 	f, err := l.o.Source.FeedbackFor(ctx, a.ID)
 	switch {
 	case err == nil:
-		st.NotRelevantBy = f.By
+		mark = &f
 	case !errors.Is(err, store.ErrNotFound):
-		return st, err
+		return notify.AlertState{}, err
 	}
-	story := a.StoryID
-	if story == "" {
-		story = a.ID
-	}
-	now := l.o.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, m := range l.mutes {
-		if !m.InForce(now) {
-			continue
-		}
-		switch {
-		case m.Kind == store.MuteStory && m.Target == story:
-			st.StoryMutedBy = m.By
-		case m.Kind == store.MuteRule && m.Target == a.Rule:
-			st.RuleMutedBy, st.RuleMutedUntil = m.By, m.Until
-		}
-	}
-	return st, nil
+	return notify.StateOf(a, mark, l.mutes, l.o.Now()), nil
 }

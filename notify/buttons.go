@@ -184,3 +184,28 @@ func (n *Notifier) state(ctx context.Context, a store.Alert) AlertState {
 	}
 	return st
 }
+
+// StateOf is what readers did with alert a: its not-relevant mark (nil:
+// none) and the mutes in force at now of its story and its rule.
+func StateOf(a store.Alert, mark *store.Feedback, mutes []store.Mute, now time.Time) AlertState {
+	var st AlertState
+	if mark != nil {
+		st.NotRelevantBy = mark.By
+	}
+	story := store.StoryOf(a)
+	for _, m := range mutes {
+		if !m.InForce(now) {
+			continue
+		}
+		switch {
+		case m.Kind == store.MuteStory && m.Target == story:
+			st.StoryMutedBy = m.By
+		case m.Kind == store.MuteRule && m.Target == a.Rule:
+			st.RuleMutedBy, st.RuleMutedUntil = m.By, m.Until
+		}
+	}
+	return st
+}
+
+// TruncRunes cuts s to at most n runes, ending with "…" when cut.
+func TruncRunes(s string, n int) string { return truncRunes(s, n) }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/wirewatch/wirewatch/internal/slackfake"
 	"github.com/wirewatch/wirewatch/store"
 )
 
@@ -31,30 +32,7 @@ func blocksJSON(t *testing.T, blocks []slack.Block) string {
 // blockTexts is every text of blocks, decoded, one per line.
 func blockTexts(t *testing.T, blocks []slack.Block) string {
 	t.Helper()
-	var v any
-	if err := json.Unmarshal([]byte(blocksJSON(t, blocks)), &v); err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	var walk func(any)
-	walk = func(x any) {
-		switch x := x.(type) {
-		case map[string]any:
-			for k, e := range x {
-				if s, ok := e.(string); ok && k == "text" {
-					out = append(out, s)
-				} else {
-					walk(e)
-				}
-			}
-		case []any:
-			for _, e := range x {
-				walk(e)
-			}
-		}
-	}
-	walk(v)
-	return strings.Join(out, "\n")
+	return slackfake.BlocksText([]byte(blocksJSON(t, blocks)))
 }
 
 func TestRenderInteractiveHasTheButtons(t *testing.T) {

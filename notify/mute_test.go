@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"strings"
 	"sync"
@@ -105,7 +104,7 @@ func TestStoryUpdateKeepsButtonsAndState(t *testing.T) {
 	enqueue(t, st, fu)
 	drain(t, n)
 	m := fake.TopLevel("desk")[0]
-	b := string(m.Blocks) + rawTexts(t, m.Blocks)
+	b := string(m.Blocks) + slackfake.BlocksText(m.Blocks)
 	if m.Updates != 1 || !strings.Contains(b, "Also reported by: Geo") || !strings.Contains(b, "Marked not relevant by <@U0MARIA>") ||
 		strings.Contains(b, ActionNotRelevant) || !strings.Contains(b, ActionMuteStory) {
 		t.Fatalf("updated story message (%d updates): %s", m.Updates, b)
@@ -115,37 +114,6 @@ func TestStoryUpdateKeepsButtonsAndState(t *testing.T) {
 	if !strings.Contains(text, "Also reported by") || !strings.Contains(blockTexts(t, blocks), "Marked not relevant") {
 		t.Fatalf("RenderMessage: %q %s", text, blockTexts(t, blocks))
 	}
-}
-
-// rawTexts is every text of a message's blocks as Slack received them.
-func rawTexts(t *testing.T, raw []byte) string {
-	t.Helper()
-	var bs []map[string]any
-	if err := json.Unmarshal(raw, &bs); err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	var walk func(any)
-	walk = func(x any) {
-		switch x := x.(type) {
-		case map[string]any:
-			for k, e := range x {
-				if s, ok := e.(string); ok && k == "text" {
-					out = append(out, s)
-				} else {
-					walk(e)
-				}
-			}
-		case []any:
-			for _, e := range x {
-				walk(e)
-			}
-		}
-	}
-	for _, b := range bs {
-		walk(b)
-	}
-	return strings.Join(out, "\n")
 }
 
 func mustAlert(t *testing.T, st store.Store, id string) store.Alert {

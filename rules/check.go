@@ -35,3 +35,16 @@ func CheckExamples(r *Rule, examples, counterexamples []string) []ExampleProblem
 	}
 	return out
 }
+
+// ByteOffset is the byte offset in query of the 1-based rune column col,
+// as Error.Col and Diagnostic.Col count (len(query) past its end).
+func ByteOffset(query string, col int) int {
+	i := 0
+	for n := range query {
+		if i == col-1 {
+			return n
+		}
+		i++
+	}
+	return len(query)
+}

@@ -152,10 +152,7 @@ func (a *App) muteStory(ctx context.Context, cb slack.InteractionCallback, act *
 		a.say(ctx, to, refusal)
 		return
 	}
-	story := al.StoryID
-	if story == "" {
-		story = al.ID
-	}
+	story := store.StoryOf(al)
 	now := a.o.Now()
 	m := Mute{Kind: MuteStory, Target: story, Channel: al.Channel, Forever: true, By: cb.User.ID, At: now, Title: truncate(al.Title, 200)}
 	err := a.o.Store.Mute(ctx, m, Action{Key: "mute_story:" + story, User: cb.User.ID, At: now, Action: ActMuteStory, Target: story, Details: truncate(al.Title, 200)})
@@ -263,31 +260,20 @@ func slackDate(t time.Time) string { return notify.SlackDate(t) }
 
 // alertState reads what happened to an alert, to show it under its message.
 func (a *App) alertState(ctx context.Context, al store.Alert) (notify.AlertState, error) {
-	var st notify.AlertState
+	var mark *Feedback
 	f, err := a.o.Store.FeedbackFor(ctx, al.ID)
 	switch {
 	case err == nil:
-		st.NotRelevantBy = f.By
+		mark = &f
 	case !errors.Is(err, store.ErrNotFound):
-		return st, err
+		return notify.AlertState{}, err
 	}
-	mutes, err := a.o.Store.Mutes(ctx, a.o.Now())
+	now := a.o.Now()
+	mutes, err := a.o.Store.Mutes(ctx, now)
 	if err != nil {
-		return st, err
+		return notify.AlertState{}, err
 	}
-	story := al.StoryID
-	if story == "" {
-		story = al.ID
-	}
-	for _, m := range mutes {
-		switch {
-		case m.Kind == MuteStory && m.Target == story:
-			st.StoryMutedBy = m.By
-		case m.Kind == MuteRule && m.Target == al.Rule:
-			st.RuleMutedBy, st.RuleMutedUntil = m.By, m.Until
-		}
-	}
-	return st, nil
+	return notify.StateOf(al, mark, mutes, now), nil
 }
 
 // updateAlertMessage redraws a clicked alert's message with its state

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -215,19 +214,7 @@ func button(actionID, value, label string) *slack.ButtonBlockElement {
 }
 
 // truncate cuts s to at most n runes, ending with "…" when cut.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	i := 0
-	for j := range s {
-		if i == n-1 {
-			return s[:j] + "…"
-		}
-		i++
-	}
-	return s
-}
+func truncate(s string, n int) string { return notify.TruncRunes(s, n) }
 
 // esc makes text typed by people or feeds inert in mrkdwn (no mention, no
 // link, no formatting of "<" and "&"), cut to n runes.

@@ -316,7 +316,7 @@ func (a *App) savedView(r EditorRule, warnings []rules.Diagnostic, still []Feedb
 			if i == 5 {
 				break
 			}
-			b.WriteString("\n• " + esc(atPosition(r.Query, byteOffset(r.Query, w.Col), w.Msg), 400))
+			b.WriteString("\n• " + esc(atPosition(r.Query, rules.ByteOffset(r.Query, w.Col), w.Msg), 400))
 		}
 		blocks = append(blocks, section(b.String()))
 	}
@@ -342,16 +342,4 @@ func (a *App) savedView(r EditorRule, warnings []rules.Diagnostic, still []Feedb
 		Close:  plain("Done"),
 		Blocks: slack.Blocks{BlockSet: blocks},
 	}
-}
-
-// byteOffset converts a 1-based rune column in s into a byte offset.
-func byteOffset(s string, col int) int {
-	i := 0
-	for n := range s {
-		if i == col-1 {
-			return n
-		}
-		i++
-	}
-	return len(s)
 }

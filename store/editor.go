@@ -201,3 +201,12 @@ type EditorialCopier interface {
 	// has one in force), so a Copy can be run again.
 	LoadEditorial(ctx context.Context, s EditorialState) error
 }
+
+// StoryOf is the story an alert belongs to: its StoryID, or its own id for
+// an alert that is not grouped.
+func StoryOf(a Alert) string {
+	if a.StoryID != "" {
+		return a.StoryID
+	}
+	return a.ID
+}

@@ -27,12 +27,7 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return usagef("%v", err)
 	}
-	l, err := loadValid(*path, stderr)
-	if err != nil {
-		return err
-	}
-	log, _ := (&logFlags{format: "text", level: "warn"}).logger(stderr)
-	st, err := openStore(ctx, l.cfg, log)
+	_, st, err := openConfigStore(ctx, *path, stderr)
 	if err != nil {
 		return err
 	}

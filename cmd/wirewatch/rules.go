@@ -30,12 +30,7 @@ func cmdRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args[1:], false); err != nil {
 		return err
 	}
-	l, err := loadValid(*path, stderr)
-	if err != nil {
-		return err
-	}
-	log, _ := (&logFlags{format: "text", level: "warn"}).logger(stderr)
-	st, err := openStore(ctx, l.cfg, log)
+	_, st, err := openConfigStore(ctx, *path, stderr)
 	if err != nil {
 		return err
 	}

@@ -295,34 +295,6 @@ func actions(es []map[string]string) []string {
 	return out
 }
 
-// blocksText is every text of a message's or view's blocks.
-func blocksText(raw []byte) string {
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return ""
-	}
-	var out []string
-	var walk func(any)
-	walk = func(x any) {
-		switch x := x.(type) {
-		case map[string]any:
-			for k, e := range x {
-				if s, ok := e.(string); ok && k == "text" {
-					out = append(out, s)
-				} else {
-					walk(e)
-				}
-			}
-		case []any:
-			for _, e := range x {
-				walk(e)
-			}
-		}
-	}
-	walk(v)
-	return strings.Join(out, "\n")
-}
-
 func hasButton(m slackfake.Message, action string) bool {
 	return strings.Contains(string(m.Blocks), `"`+action+`"`)
 }
@@ -375,7 +347,7 @@ func TestSlackEditorWorkflow(t *testing.T) {
 	r.acked(id)
 	r.must(r.slack.WaitFor(r.ctx(10*time.Second), func([]slackfake.Message) bool {
 		m, _ = r.slack.Message("desk", m.TS)
-		return strings.Contains(blocksText(m.Blocks), "Marked not relevant by <@"+reader+">")
+		return strings.Contains(slackfake.BlocksText(m.Blocks), "Marked not relevant by <@"+reader+">")
 	}))
 	if hasButton(m, notify.ActionNotRelevant) {
 		t.Fatal("the used button is still there")
@@ -427,7 +399,7 @@ func TestSlackEditorWorkflow(t *testing.T) {
 	r.acked(id)
 	r.must(r.slack.WaitFor(r.ctx(10*time.Second), func([]slackfake.Message) bool {
 		m, _ = r.slack.Message("desk", m.TS)
-		return strings.Contains(blocksText(m.Blocks), "Rule *Floods* muted until")
+		return strings.Contains(slackfake.BlocksText(m.Blocks), "Rule *Floods* muted until")
 	}))
 	r.applied(4)
 	r.quietFor(1, "Hyderabad flood relief camps run short of tents", "Pakistan warns of strikes deep into Afghanistan")
@@ -551,7 +523,7 @@ func TestSlackClicksExactlyOnce(t *testing.T) {
 	}
 	r.must(r.slack.WaitFor(r.ctx(10*time.Second), func([]slackfake.Message) bool {
 		m, _ = r.slack.Message("desk", m.TS)
-		txt := blocksText(m.Blocks)
+		txt := slackfake.BlocksText(m.Blocks)
 		return strings.Contains(txt, "Marked not relevant") && strings.Contains(txt, "Story muted by") && strings.Contains(txt, "muted until")
 	}))
 	// After the reconnect, a new action goes through.

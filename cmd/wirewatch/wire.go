@@ -83,7 +83,7 @@ func loadContext(ctx context.Context, path string) (*loaded, error) {
 			continue
 		}
 		for _, w := range r.Warnings() {
-			line, col := cfg.QueryPosition(rc, byteOffset(rc.Query, w.Col))
+			line, col := cfg.QueryPosition(rc, rules.ByteOffset(rc.Query, w.Col))
 			l.problems = append(l.problems, config.Problem{File: cfg.Path, Line: line, Col: col, Msg: fmt.Sprintf("rule %q: %s", rc.Name, w.Msg), Warning: true})
 		}
 		l.rules = append(l.rules, r)
@@ -109,18 +109,6 @@ func loadContext(ctx context.Context, path string) (*loaded, error) {
 		l.feeds = append(l.feeds, f)
 	}
 	return l, nil
-}
-
-// byteOffset converts a 1-based rune column in s into a byte offset.
-func byteOffset(s string, col int) int {
-	i := 0
-	for n := range s {
-		if i == col-1 {
-			return n
-		}
-		i++
-	}
-	return len(s)
 }
 
 // loadValid loads the config and returns it if it is usable; if not, it
@@ -243,4 +231,20 @@ func slackTarget(cfg *config.Config) string {
 	default:
 		return "stdout"
 	}
+}
+
+// openConfigStore loads a valid config and opens its store, logging only
+// warnings: for the commands that read the store (feeds, audit, rules).
+// The caller closes the store.
+func openConfigStore(ctx context.Context, path string, stderr io.Writer) (*loaded, store.Store, error) {
+	l, err := loadValid(path, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	log, _ := (&logFlags{format: "text", level: "warn"}).logger(stderr)
+	st, err := openStore(ctx, l.cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, st, nil
 }

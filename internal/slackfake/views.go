@@ -70,7 +70,7 @@ type View struct {
 
 // Text returns every text of the view's blocks joined by newlines, for
 // assertions on what the user reads.
-func (v View) Text() string { return blocksText(v.Blocks) }
+func (v View) Text() string { return BlocksText(v.Blocks) }
 
 // Ephemeral is a message only one user sees.
 type Ephemeral struct {
@@ -88,7 +88,7 @@ type Ephemeral struct {
 }
 
 // All returns the ephemeral's text and the texts of its blocks.
-func (e Ephemeral) All() string { return e.Text + "\n" + blocksText(e.Blocks) }
+func (e Ephemeral) All() string { return e.Text + "\n" + BlocksText(e.Blocks) }
 
 type trigger struct {
 	user   string
@@ -642,8 +642,9 @@ func (s *Server) LastEphemeralSeq() int {
 	return s.surf.ephSeq
 }
 
-// blocksText collects every "text" string in a Block Kit JSON value.
-func blocksText(raw json.RawMessage) string {
+// BlocksText is every "text" string of a Block Kit JSON value (a
+// message's or view's blocks), one per line: what a person reads.
+func BlocksText(raw []byte) string {
 	if len(raw) == 0 {
 		return ""
 	}
