@@ -120,6 +120,13 @@ type Slack struct {
 	RetryFor   time.Duration // how long an alert is retried before it is marked failed
 	Lease      time.Duration // how long a delivering process holds a channel
 	ChannelCap int           // top-level messages per channel per hour before alerts are grouped (0: no cap)
+
+	// AppToken is the app-level token (xapp-…) that opens Socket Mode:
+	// buttons on alerts, the /wirewatch command, modals and the App Home.
+	// Editors (user ids U…/W…, user-group ids S…) may create, edit, mute
+	// and retire rules from Slack.
+	AppToken string
+	Editors  []string
 }
 
 // Fetch holds HTTP fetching limits and policy.
@@ -238,20 +245,23 @@ type file struct {
 		Listen string `toml:"listen" eg:"\"127.0.0.1:9090\""`
 	} `toml:"http"`
 	Slack struct {
-		Token          string `toml:"token" eg:"\"xoxb-...\""`
-		TokenFile      string `toml:"token_file" eg:"\"/run/secrets/slack_token\""`
-		WebhookURL     string `toml:"webhook_url" eg:"\"https://hooks.slack.com/services/...\""`
-		WebhookURLFile string `toml:"webhook_url_file" eg:"\"/run/secrets/slack_webhook\""`
-		APIURL         string `toml:"api_url" eg:"\"https://slack.com/api/\""`
-		Channel        string `toml:"channel" eg:"\"#news-alerts\""`
-		OpsChannel     string `toml:"ops_channel" eg:"\"#wirewatch-ops\""`
-		Unfurl         bool   `toml:"unfurl" eg:"false"`
-		Interval       string `toml:"interval" eg:"\"1s\"" what:"a duration in quotes"`
-		Burst          *int   `toml:"burst" eg:"3"`
-		GroupAfter     *int   `toml:"group_after" eg:"5"`
-		RetryFor       string `toml:"retry_for" eg:"\"24h\"" what:"a duration in quotes"`
-		Lease          string `toml:"lease" eg:"\"1m\"" what:"a duration in quotes"`
-		ChannelCap     *int   `toml:"channel_cap" eg:"20"`
+		Token          string   `toml:"token" eg:"\"xoxb-...\""`
+		TokenFile      string   `toml:"token_file" eg:"\"/run/secrets/slack_token\""`
+		WebhookURL     string   `toml:"webhook_url" eg:"\"https://hooks.slack.com/services/...\""`
+		WebhookURLFile string   `toml:"webhook_url_file" eg:"\"/run/secrets/slack_webhook\""`
+		APIURL         string   `toml:"api_url" eg:"\"https://slack.com/api/\""`
+		Channel        string   `toml:"channel" eg:"\"#news-alerts\""`
+		OpsChannel     string   `toml:"ops_channel" eg:"\"#wirewatch-ops\""`
+		Unfurl         bool     `toml:"unfurl" eg:"false"`
+		Interval       string   `toml:"interval" eg:"\"1s\"" what:"a duration in quotes"`
+		Burst          *int     `toml:"burst" eg:"3"`
+		GroupAfter     *int     `toml:"group_after" eg:"5"`
+		RetryFor       string   `toml:"retry_for" eg:"\"24h\"" what:"a duration in quotes"`
+		Lease          string   `toml:"lease" eg:"\"1m\"" what:"a duration in quotes"`
+		ChannelCap     *int     `toml:"channel_cap" eg:"20"`
+		AppToken       string   `toml:"app_token" eg:"\"xapp-...\""`
+		AppTokenFile   string   `toml:"app_token_file" eg:"\"/run/secrets/slack_app_token\""`
+		Editors        []string `toml:"editors" eg:"[\"U012AB3CD\", \"S0DESKEDITORS\"]"`
 	} `toml:"slack"`
 	Fetch struct {
 		Timeout      string   `toml:"timeout" eg:"\"20s\"" what:"a duration in quotes"`
@@ -518,6 +528,50 @@ func (v *validator) slack(c *Config, f *file, getenv Env) {
 	if s.OpsChannel != "" {
 		v.channel("slack.ops_channel", "slack.ops_channel", s.OpsChannel)
 	}
+	v.slackApp(c, f, getenv)
+}
+
+// slackApp reads the interactive side: the app-level token and the editors.
+func (v *validator) slackApp(c *Config, f *file, getenv Env) {
+	s := &c.Slack
+	s.AppToken = v.secret("slack.app_token", f.Slack.AppToken, "slack.app_token_file", f.Slack.AppTokenFile, getenv("WIREWATCH_SLACK_APP_TOKEN"))
+	if f.Slack.AppTokenFile != "" {
+		s.SecretFiles = append(s.SecretFiles, f.Slack.AppTokenFile)
+	}
+	switch {
+	case s.AppToken == "":
+	case !strings.HasPrefix(s.AppToken, "xapp-"):
+		v.at("slack.app_token", "slack.app_token does not look like an app-level token (xapp-...; Basic Information → App-Level Tokens, scope connections:write)")
+	case s.Token == "":
+		v.at("slack.app_token", "slack.app_token needs a bot token as well (slack.token or WIREWATCH_SLACK_TOKEN): buttons, modals and answers are posted by the bot")
+	}
+	for i, id := range f.Slack.Editors {
+		id = strings.TrimSpace(id)
+		if !isSlackID(id) {
+			v.at("slack.editors."+strconv.Itoa(i), "slack.editors: %q is not a Slack user id (U… or W…: profile → ⋮ → Copy member ID) or user group id (S…)", id)
+			continue
+		}
+		s.Editors = append(s.Editors, id)
+	}
+	if s.AppToken == "" && len(s.Editors) > 0 {
+		v.warn("slack.editors", "slack.editors has no effect without slack.app_token (Socket Mode is off)")
+	}
+	if s.AppToken != "" && len(f.Slack.Editors) == 0 {
+		v.warn("slack.app_token", "no slack.editors: nobody can create, edit or mute rules from Slack (alerts still get their buttons)")
+	}
+}
+
+// isSlackID says whether id is a user (U…, W…) or user group (S…) id.
+func isSlackID(id string) bool {
+	if len(id) < 3 || len(id) > 24 || !strings.ContainsRune("UWS", rune(id[0])) {
+		return false
+	}
+	for _, r := range id[1:] {
+		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // secret resolves a secret from, in order of precedence: the environment,
@@ -543,13 +597,22 @@ func (v *validator) secret(key, inline, fileKey, path, env string) string {
 
 // channel checks a channel name; at locates it, name names it in messages.
 func (v *validator) channel(at, name, ch string) {
+	if p := ChannelProblem(ch); p != "" {
+		v.at(at, "%s: %s", name, p)
+	}
+}
+
+// ChannelProblem says what is wrong with ch as a channel name or id, or ""
+// if nothing is: the same check for the config file and for rules edited
+// in Slack.
+func ChannelProblem(ch string) string {
 	if ch == "" {
-		v.at(at, "%s: empty channel", name)
-		return
+		return "empty channel"
 	}
 	if strings.ContainsAny(ch, " \t<>&") {
-		v.at(at, "%s: %q is not a channel name or id", name, ch)
+		return fmt.Sprintf("%q is not a channel name or id", ch)
 	}
+	return ""
 }
 
 func (v *validator) fetch(c *Config, f *file) {

@@ -132,6 +132,16 @@ type Options struct {
 	// errors (default 2m); 429 Retry-After and pacing are always waited for.
 	DrainWait time.Duration
 
+	// Interactive draws every alert with its buttons (RenderInteractive):
+	// Wirewatch also runs as a Slack app (package slackapp), which handles
+	// the clicks. Needs Token.
+	Interactive bool
+	// Mutes, if set, holds back the alerts of muted rules and the
+	// follow-ups of muted stories (mute.go); States, if set, gives a story
+	// message's update what readers did with it.
+	Mutes  Mutes
+	States AlertStates
+
 	// HTTPClient is used for Slack (default: 20s timeout).
 	HTTPClient *http.Client
 	// Metrics, if set, counts alerts sent and failed.

@@ -19,6 +19,7 @@ import (
 //
 //	claim     ClaimChannel leases the channel and its due alerts   notify.go, drain.go
 //	dedupe    uncertain alerts found in history are marked sent    dedupe.go
+//	mute      alerts of muted rules and stories: sent, not posted  mute.go
 //	plan      digests, burst groups, the channel cap's summary     plan.go
 //	then, per message, stages:
 //	  lease   stop when shutting down or half the lease is gone    pipeline.go
@@ -35,6 +36,7 @@ func (n *Notifier) deliverChannel(ctx context.Context, owner, ch string, batch [
 	if wait {
 		return
 	}
+	batch = n.mute(d.ctx, d.ch, batch)
 	d.msgs = n.plan(d.ctx, d.ch, batch)
 	for d.i = 0; d.i < len(d.msgs); d.i++ {
 		if n.pass(d, d.msgs[d.i]) == stop {

@@ -104,7 +104,7 @@ func (n *Notifier) plan(ctx context.Context, ch string, batch []store.Alert) []*
 		}
 		if !u.group {
 			a := u.alerts[0]
-			text, blocks := Render(a)
+			text, blocks := n.render(a)
 			out = append(out, &message{channel: ch, text: text, blocks: blocks, alerts: u.alerts, ids: []string{a.ID}, capped: counted(u)})
 			continue
 		}

@@ -664,6 +664,11 @@ func StoryLine(parent store.Alert, story []store.Alert) string {
 // chat.update.
 func RenderStory(parent store.Alert, line string) (text string, blocks []slack.Block) {
 	text, blocks = Render(parent)
+	return withStoryLine(parent, line, text, blocks)
+}
+
+// withStoryLine adds a story's line to its parent's rendered message.
+func withStoryLine(parent store.Alert, line, text string, blocks []slack.Block) (string, []slack.Block) {
 	if line == "" || parent.Kind == store.KindOps {
 		return text, blocks
 	}

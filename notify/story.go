@@ -91,7 +91,7 @@ func (n *Notifier) resolveFollowUp(ctx context.Context, ch string, m *message, l
 	a := m.alerts[0]
 	top := func(why string) (fuAction, *store.Alert, error) {
 		n.log.Info("story follow-up posted as an ordinary alert", "channel", ch, "alert", a.ID, "story", a.StoryID, "reason", why)
-		m.text, m.blocks = Render(a)
+		m.text, m.blocks = n.render(a)
 		_, stdout := n.tr.(*stdoutTransport)
 		m.capped = !stdout // the cap is about Slack channels
 		return fuTop, nil, nil
@@ -178,6 +178,9 @@ func (n *Notifier) suppress(ctx context.Context, ch string, m *message, parent *
 // reported it so far (chat.update). Best effort: a failure is logged, and
 // the next follow-up's update counts from the store again.
 func (n *Notifier) updateParent(ctx context.Context, ch string, parent store.Alert) {
+	if n.o.Mutes != nil && n.o.Mutes.StoryMuted(parent.ID, n.o.Now()) {
+		return // a muted story's message stays as it is
+	}
 	if n.grouped(ctx, parent) {
 		return
 	}
@@ -191,6 +194,10 @@ func (n *Notifier) updateParent(ctx context.Context, ch string, parent store.Ale
 		return
 	}
 	text, blocks := RenderStory(parent, line)
+	if n.o.Interactive {
+		st := n.state(ctx, parent)
+		text, blocks = RenderStoryInteractive(parent, line, st)
+	}
 	m := &message{channel: ch, text: text, blocks: blocks, alerts: []store.Alert{parent}, ids: []string{parent.ID}}
 	uctx, cancel := context.WithTimeout(ctx, n.o.Lease/4)
 	defer cancel()

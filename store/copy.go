@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // FeedRecord is a feed's whole stored state, for Copy: its FeedState and
@@ -40,9 +41,13 @@ type Loader interface {
 	LoadAlerts(ctx context.Context, alerts []Alert) (loaded int, err error)
 }
 
-// CopyStats counts what Copy wrote.
+// CopyStats counts what Copy wrote: rows read from the source (rows the
+// destination already had are counted too).
 type CopyStats struct {
 	Feeds, Items, Alerts int
+	// Editorial state (editor.go): rule versions, mutes in force,
+	// not-relevant marks, audit entries.
+	RuleVersions, Mutes, Feedback, Audit int
 }
 
 // copyBatch is how many rows Copy writes per transaction.
@@ -80,7 +85,32 @@ func Copy(ctx context.Context, from, to Store) (CopyStats, error) {
 	if st.Alerts, err = copyRows(ctx, d.DumpAlerts, load); err != nil {
 		return st, fmt.Errorf("store copy: alerts: %w", err)
 	}
+	if err := copyEditorial(ctx, from, to, &st); err != nil {
+		return st, fmt.Errorf("store copy: editorial state: %w", err)
+	}
 	return st, nil
+}
+
+// copyEditorial moves the editorial state (editor rules, mutes, feedback,
+// audit) when both stores can.
+func copyEditorial(ctx context.Context, from, to Store, st *CopyStats) error {
+	d, ok := from.(EditorialCopier)
+	if !ok {
+		return nil
+	}
+	l, ok := to.(EditorialCopier)
+	if !ok {
+		return fmt.Errorf("destination %T cannot take it", to)
+	}
+	s, err := d.DumpEditorial(ctx, time.Now())
+	if err != nil {
+		return err
+	}
+	if err := l.LoadEditorial(ctx, s); err != nil {
+		return err
+	}
+	st.RuleVersions, st.Mutes, st.Feedback, st.Audit = len(s.Rules), len(s.Mutes), len(s.Feedback), len(s.Audit)
+	return nil
 }
 
 // copyRows reads every row with dump and writes them with load, copyBatch

@@ -198,6 +198,10 @@ type Store interface {
 	// file or database) is not reported ready.
 	Heartbeat(ctx context.Context, owner string, now time.Time) error
 
+	// Editorial is what editors change from Slack: their rules, mutes,
+	// feedback and the audit log (editor.go).
+	Editorial
+
 	Close() error
 }
 

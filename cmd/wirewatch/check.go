@@ -123,15 +123,8 @@ func checkExamples(ctx context.Context, l *loaded) (config.Problems, error) {
 		if r == nil {
 			continue
 		}
-		for _, ex := range rc.Examples {
-			if _, ok := r.Match(rules.Analyze(rules.Document{Title: ex})); !ok {
-				out = append(out, config.Problem{File: l.cfg.Path, Line: rc.Line, Col: 1, Msg: fmt.Sprintf("rule %q: example does not match: %q", rc.Name, ex)})
-			}
-		}
-		for _, ex := range rc.Counterexamples {
-			if _, ok := r.Match(rules.Analyze(rules.Document{Title: ex})); ok {
-				out = append(out, config.Problem{File: l.cfg.Path, Line: rc.Line, Col: 1, Msg: fmt.Sprintf("rule %q: counterexample matches: %q", rc.Name, ex)})
-			}
+		for _, p := range rules.CheckExamples(r, rc.Examples, rc.Counterexamples) {
+			out = append(out, config.Problem{File: l.cfg.Path, Line: rc.Line, Col: 1, Msg: fmt.Sprintf("rule %q: %s", rc.Name, p)})
 		}
 	}
 	return out, nil

@@ -154,7 +154,7 @@ Every item counts as new (a real first poll alerts only the last 24 hours: [moni
 		return fmt.Errorf("every demo feed failed")
 	}
 	fmt.Fprintf(stdout, "\nWHAT THE DESK SEES (with no Slack configured, alerts print here; in Slack each goes to its channel)\n\n")
-	n, err := newNotifier(l.cfg, st, stdout, log, owner, nil)
+	n, err := newNotifier(l.cfg, st, stdout, log, owner, nil, nil)
 	if err != nil {
 		return err
 	}

@@ -22,12 +22,7 @@ func cmdFeeds(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
-	l, err := loadValid(*path, stderr)
-	if err != nil {
-		return err
-	}
-	log, _ := (&logFlags{format: "text", level: "warn"}).logger(stderr)
-	st, err := openStore(ctx, l.cfg, log)
+	l, st, err := openConfigStore(ctx, *path, stderr)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@
 //	wirewatch feeds -config FILE [-json]
 //	wirewatch migrate -config FILE
 //	wirewatch healthcheck -config FILE
+//	wirewatch audit -config FILE [-since 30d] [-json]
+//	wirewatch rules export -config FILE [-o OUT.toml]
 //	wirewatch version
 //
 // This package parses flags, loads the configuration, wires the parts
@@ -18,7 +20,8 @@
 // store and notify. The commands are listed once, in main.go (commands),
 // with their usage errors (exit status 2); each lives in the file of its
 // name (demo.go, run.go, once.go, check.go, try.go, explain.go,
-// feeds.go, migrate.go, healthcheck.go);
+// feeds.go, migrate.go, healthcheck.go, audit.go, rules.go); desk.go wires
+// the editors' side (liverules, the Slack app);
 // wire.go loads the configuration and builds the parts from it, reloader.go
 // applies a changed configuration to the running daemon, ops.go connects
 // the operators' endpoint and metrics.
@@ -68,6 +71,8 @@ func init() {
 		{"feeds", "-config FILE [-json]", "every feed's health: last success, errors, next due, 304 ratio", cmdFeeds},
 		{"migrate", "-config FILE [-from-sqlite OLD.db]", "apply the store's schema migrations (and copy an SQLite state file in)", cmdMigrate},
 		{"healthcheck", "-config FILE", "probe the running daemon's /healthz (for containers)", cmdHealthcheck},
+		{"audit", "-config FILE [-since 30d] [-limit 200] [-json]", "who changed what from Slack: rules, mutes, not-relevant marks", cmdAudit},
+		{"rules", "export -config FILE [-o OUT.toml]", "the rules editors keep in the store, as [[rules]] blocks check accepts", cmdRules},
 		{"version", "", "print the version", nil},
 	}
 }

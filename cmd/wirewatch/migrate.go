@@ -59,5 +59,8 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	fmt.Fprintf(stdout, "copied %d feeds, %d items, %d alerts from %s\n", n.Feeds, n.Items, n.Alerts, *from)
+	if n.RuleVersions+n.Mutes+n.Feedback+n.Audit > 0 {
+		fmt.Fprintf(stdout, "copied the editors' state: %d rule versions, %d mutes in force, %d not-relevant marks, %d audit entries\n", n.RuleVersions, n.Mutes, n.Feedback, n.Audit)
+	}
 	return nil
 }

@@ -68,6 +68,11 @@ func cmdOnce(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if err := nameClash(ctx, st, l); err != nil {
+		return err
+	}
+	// The rules editors keep in the store count too, and their mutes.
+	live := startLive(ctx, st, l, mon.SetRules, log)
 	if !*dryRun {
 		if err := mon.Sync(ctx); err != nil {
 			return err
@@ -91,7 +96,7 @@ func cmdOnce(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 		}
 	} else {
-		n, err := newNotifier(cfg, st, stdout, log, owner, nil)
+		n, err := newNotifier(cfg, st, stdout, log, owner, nil, live)
 		if err != nil {
 			return err
 		}

@@ -26,6 +26,7 @@ type reloader struct {
 	path    string
 	current *loaded
 	mon     *monitor.Monitor
+	desk    *desk // nil in tests of the reloader alone
 	st      store.Store
 	m       *metrics.Set
 	srv     *opsserver.Server // nil without [http] listen
@@ -51,6 +52,9 @@ func (r *reloader) reload(ctx context.Context) {
 	if err == nil && !r.allowEmpty {
 		err = emptied
 	}
+	if err == nil {
+		err = nameClash(ctx, r.st, l)
+	}
 	if err != nil {
 		r.refuse(ctx, err, now)
 		return
@@ -58,7 +62,11 @@ func (r *reloader) reload(ctx context.Context) {
 	if emptied != nil {
 		r.log.Warn("config reload removes every feed or every rule (allowed by -allow-empty-reload)", "reason", emptied.Error())
 	}
-	r.mon.SetRules(l.ruleSet)
+	if r.desk != nil {
+		r.desk.setConfig(l) // the config's rules with the editors'
+	} else {
+		r.mon.SetRules(l.ruleSet)
+	}
 	r.mon.SetFeeds(l.feeds)
 	if err := r.mon.Sync(ctx); err != nil {
 		r.log.Error("config reload: registering feeds", "err", err)
@@ -123,7 +131,8 @@ func restartOnly(old, cur *config.Config) []string {
 	}
 	if old.Slack.Token != cur.Slack.Token || old.Slack.WebhookURL != cur.Slack.WebhookURL || old.Slack.APIURL != cur.Slack.APIURL ||
 		old.Slack.OpsChannel != cur.Slack.OpsChannel || old.Slack.Unfurl != cur.Slack.Unfurl || old.Slack.Interval != cur.Slack.Interval ||
-		old.Slack.Burst != cur.Slack.Burst || old.Slack.GroupAfter != cur.Slack.GroupAfter || old.Slack.RetryFor != cur.Slack.RetryFor || old.Slack.Lease != cur.Slack.Lease {
+		old.Slack.Burst != cur.Slack.Burst || old.Slack.GroupAfter != cur.Slack.GroupAfter || old.Slack.RetryFor != cur.Slack.RetryFor || old.Slack.Lease != cur.Slack.Lease ||
+		old.Slack.AppToken != cur.Slack.AppToken {
 		keys = append(keys, "slack (except channel)")
 	}
 	if fmt.Sprint(old.Fetch) != fmt.Sprint(cur.Fetch) {

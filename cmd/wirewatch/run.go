@@ -55,8 +55,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	n, err := newNotifier(l.cfg, st, stdout, log, owner, m)
+	if err := nameClash(ctx, st, l); err != nil {
+		return err
+	}
+	dk := newDesk(ctx, st, l, mon, log)
+	n, err := newNotifier(l.cfg, st, stdout, log, owner, m, dk.live)
 	if err != nil {
+		return err
+	}
+	if err := dk.startApp(l, st, n, log); err != nil {
 		return err
 	}
 	// A wrong token is refused before any alert is claimed; Slack being
@@ -81,7 +88,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			log.Warn("operator endpoint exposed: " + w)
 		}
 	}
-	rl := &reloader{path: l.cfg.Path, current: l, mon: mon, st: st, m: m, srv: srv, log: log, now: time.Now, allowEmpty: *allowEmpty}
+	rl := &reloader{path: l.cfg.Path, current: l, mon: mon, desk: dk, st: st, m: m, srv: srv, log: log, now: time.Now, allowEmpty: *allowEmpty}
 	go func() {
 		if err := watcher.Run(ctx, func() { rl.reload(ctx) }); err != nil {
 			log.Error("config watcher stopped", "err", err)
@@ -89,9 +96,16 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}()
 
 	log.Info("wirewatch running", "version", buildVersion(), "feeds", len(l.feeds), "rules", len(l.rules), "alerts_to", slackTarget(l.cfg), "owner", owner)
-	errc := make(chan error, 2)
+	parts := 3
+	errc := make(chan error, 4)
 	go func() { errc <- mon.Run(ctx) }()
 	go func() { errc <- n.Run(ctx) }()
+	go func() { errc <- dk.live.Run(ctx) }()
+	if dk.app != nil {
+		parts++
+		go func() { errc <- dk.app.Run(ctx) }()
+		log.Info("slack app on: buttons on alerts, /wirewatch, the Home tab (Socket Mode)", "editors", len(l.cfg.Slack.Editors))
+	}
 	<-ctx.Done()
 	log.Info("shutting down", "grace", *grace)
 	if srv != nil {
@@ -102,7 +116,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var errs []error
 	limit := time.After(*grace + 2*time.Second)
 wait:
-	for range 2 {
+	for range parts {
 		select {
 		case err := <-errc:
 			errs = append(errs, err)

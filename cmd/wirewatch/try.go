@@ -82,7 +82,7 @@ func cmdTry(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var from time.Time
 	if *since != "" {
 		var err error
-		if from, err = parseSince(*since, time.Now()); err != nil {
+		if from, err = sinceTime(*since, time.Now()); err != nil {
 			return usagef("%v", err)
 		}
 		if *path == "" {
@@ -288,9 +288,9 @@ func openTextSource(ctx context.Context, cfg *config.Config) (backtest.Source, f
 	return st, func() { st.Close() }, nil
 }
 
-// parseSince reads -since: a duration back from now ("7d", "36h") or a
+// sinceTime reads try's -since: a duration back from now ("7d", "36h") or a
 // date or date-time ("2026-11-30", "2026-11-30T06:00:00Z").
-func parseSince(s string, now time.Time) (time.Time, error) {
+func sinceTime(s string, now time.Time) (time.Time, error) {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		if n, err := strconv.Atoi(days); err == nil && n >= 0 && n <= 3650 {
 			return now.Add(-time.Duration(n) * 24 * time.Hour), nil

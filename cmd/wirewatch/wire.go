@@ -11,6 +11,7 @@ import (
 
 	"github.com/wirewatch/wirewatch/config"
 	"github.com/wirewatch/wirewatch/internal/redact"
+	"github.com/wirewatch/wirewatch/liverules"
 	"github.com/wirewatch/wirewatch/metrics"
 	"github.com/wirewatch/wirewatch/monitor"
 	"github.com/wirewatch/wirewatch/monitor/fetch"
@@ -82,7 +83,7 @@ func loadContext(ctx context.Context, path string) (*loaded, error) {
 			continue
 		}
 		for _, w := range r.Warnings() {
-			line, col := cfg.QueryPosition(rc, byteOffset(rc.Query, w.Col))
+			line, col := cfg.QueryPosition(rc, rules.ByteOffset(rc.Query, w.Col))
 			l.problems = append(l.problems, config.Problem{File: cfg.Path, Line: line, Col: col, Msg: fmt.Sprintf("rule %q: %s", rc.Name, w.Msg), Warning: true})
 		}
 		l.rules = append(l.rules, r)
@@ -108,18 +109,6 @@ func loadContext(ctx context.Context, path string) (*loaded, error) {
 		l.feeds = append(l.feeds, f)
 	}
 	return l, nil
-}
-
-// byteOffset converts a 1-based rune column in s into a byte offset.
-func byteOffset(s string, col int) int {
-	i := 0
-	for n := range s {
-		if i == col-1 {
-			return n
-		}
-		i++
-	}
-	return len(s)
 }
 
 // loadValid loads the config and returns it if it is usable; if not, it
@@ -201,8 +190,10 @@ func newMonitor(l *loaded, st store.Store, log *slog.Logger, owner string, grace
 	})
 }
 
-func newNotifier(cfg *config.Config, st store.Store, out io.Writer, log *slog.Logger, owner string, m *metrics.Set) (*notify.Notifier, error) {
-	return notify.New(notify.Options{
+// newNotifier builds the notifier; live (nil: none) holds back what editors
+// muted and gives the messages' state.
+func newNotifier(cfg *config.Config, st store.Store, out io.Writer, log *slog.Logger, owner string, m *metrics.Set, live *liverules.Live) (*notify.Notifier, error) {
+	o := notify.Options{
 		Store:      st,
 		Token:      cfg.Slack.Token,
 		WebhookURL: cfg.Slack.WebhookURL,
@@ -221,7 +212,13 @@ func newNotifier(cfg *config.Config, st store.Store, out io.Writer, log *slog.Lo
 		Metrics:    m,
 		HTTPClient: slackHTTPClient(cfg, m),
 		Logger:     log,
-	})
+		// With an app token, alerts carry the buttons the app handles.
+		Interactive: cfg.Slack.AppToken != "" && cfg.Slack.Token != "",
+	}
+	if live != nil {
+		o.Mutes, o.States = live, live
+	}
+	return notify.New(o)
 }
 
 // slackTarget describes where alerts go, for the start-up log line; it
@@ -235,4 +232,20 @@ func slackTarget(cfg *config.Config) string {
 	default:
 		return "stdout"
 	}
+}
+
+// openConfigStore loads a valid config and opens its store, logging only
+// warnings: for the commands that read the store (feeds, audit, rules).
+// The caller closes the store.
+func openConfigStore(ctx context.Context, path string, stderr io.Writer) (*loaded, store.Store, error) {
+	l, err := loadValid(path, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	log, _ := (&logFlags{format: "text", level: "warn"}).logger(stderr)
+	st, err := openStore(ctx, l.cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, st, nil
 }

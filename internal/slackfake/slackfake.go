@@ -14,6 +14,18 @@
 //	                      metadata only with include_all_metadata
 //	conversations.list    every channel the fake knows (created on first post, or by AddChannel)
 //	auth.test             who the token is
+//	apps.connections.open a one-time Socket Mode URL, for an app-level token (socket.go)
+//	views.open, views.push, views.update, views.publish
+//	                      modals and Home tabs, kept per user (views.go)
+//	chat.postEphemeral    a message one user sees (views.go)
+//	usergroups.users.list the members of a user group set with AddUserGroup
+//
+// Socket Mode (socket.go): a WebSocket server on the same port speaking
+// Slack's envelope and acknowledgement protocol; tests deliver what people
+// do in Slack (interact.go: a button click, a menu choice, a slash command,
+// a modal submission, opening the Home tab) with the payloads Slack sends,
+// and read what the app answered: acknowledgements with their latency,
+// modals, Home tabs, ephemeral messages and response_url posts.
 //
 // and an incoming webhook at WebhookURL(), whose messages are recorded in
 // the channel given to New (WithWebhookChannel), as a real webhook posts to
@@ -198,6 +210,9 @@ type Server struct {
 	faultFunc func(Call) *Fault
 	channels  []*channel
 	byKey     map[string]*channel // id and name → channel
+
+	sock socketState  // Socket Mode (socket.go)
+	surf surfaceState // modals, Home tabs, ephemerals, user groups (views.go)
 }
 
 // Option configures New.
@@ -228,9 +243,13 @@ func New(opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
+	s.initSocket()
+	s.initSurfaces()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/", s.handleAPI)
 	mux.HandleFunc("/services/", s.handleWebhook)
+	mux.HandleFunc("/link/", s.handleLink)
+	mux.HandleFunc("/actions/", s.handleResponseURL)
 	s.srv = httptest.NewServer(mux)
 	return s
 }
@@ -248,6 +267,7 @@ func (s *Server) WebhookURL() string {
 
 // Close shuts the server down, dropping open connections.
 func (s *Server) Close() {
+	s.closeSockets()
 	s.srv.CloseClientConnections()
 	s.srv.Close()
 }
@@ -716,7 +736,16 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if req.token == "" || (s.token != "" && req.token != s.token) {
+	appLevel := method == MethodConnectionsOpen
+	if !appLevel && strings.HasPrefix(req.token, "xapp-") {
+		// An app-level token opens sockets and nothing else.
+		call.Status, call.Error = http.StatusOK, "not_allowed_token_type"
+		s.recordCallLocked(call)
+		s.mu.Unlock()
+		slackErr(w, "not_allowed_token_type")
+		return
+	}
+	if req.token == "" || (!appLevel && s.token != "" && req.token != s.token) {
 		code := "invalid_auth"
 		if req.token == "" {
 			code = "not_authed"
@@ -745,13 +774,20 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		resp, errStr = s.repliesLocked(req)
 	case MethodList:
 		resp, errStr = s.listLocked(req)
+	case MethodConnectionsOpen:
+		resp, errStr = s.connectionsOpenLocked(req)
 	case MethodAuthTest:
 		resp = map[string]any{
 			"ok": true, "url": s.srv.URL + "/", "team": "Fake Newsroom", "user": "wirewatch",
 			"team_id": "T0000FAKE", "user_id": "U0000BOT", "bot_id": "B0000BOT",
 		}
 	default:
-		errStr = "unknown_method"
+		var known bool
+		resp, errStr, known = s.surfaceLocked(method, req)
+		if !known {
+			errStr = "unknown_method"
+		}
+		changed = known && errStr == ""
 	}
 	call.Status, call.Error = http.StatusOK, errStr
 	dropped := false

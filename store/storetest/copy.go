@@ -46,6 +46,10 @@ func RunCopy(t *testing.T, openFrom, openTo func(t *testing.T) store.Store) {
 	_, gotB := claim(t, from, "n1", T0, 1)
 	must(t, from.MarkFailed(ctx, gotB[0], "channel_not_found", T0.Add(2*time.Second)))
 
+	// Editorial state: a rule in two versions, a retired one, mutes,
+	// a mark and their audit entries.
+	seedEditorial(t, from)
+
 	wantFeeds := dumpFeeds(t, from)
 	wantAlerts, err := from.Alerts(ctx, store.AlertFilter{})
 	must(t, err)
@@ -55,6 +59,10 @@ func RunCopy(t *testing.T, openFrom, openTo func(t *testing.T) store.Store) {
 	if st.Feeds != 3 || st.Items != 4 || st.Alerts != 8 {
 		t.Fatalf("Copy stats = %+v, want 3 feeds, 4 items, 8 alerts", st)
 	}
+	if st.RuleVersions != 4 || st.Mutes != 2 || st.Feedback != 1 || st.Audit != 7 {
+		t.Fatalf("Copy stats = %+v, want 4 rule versions, 2 mutes, 1 mark, 7 audit entries", st)
+	}
+	checkEditorialCopy(t, from, to)
 
 	// Feeds, with their state and configured flag.
 	gotFeeds := dumpFeeds(t, to)
@@ -135,6 +143,7 @@ func RunCopy(t *testing.T, openFrom, openTo func(t *testing.T) store.Store) {
 	if len(again) != len(wantAlerts) {
 		t.Fatalf("second Copy: %d alerts, want %d", len(again), len(wantAlerts))
 	}
+	checkEditorialCopy(t, from, to)
 }
 
 func dumpFeeds(t *testing.T, s store.Store) []store.FeedRecord {

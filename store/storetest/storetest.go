@@ -67,6 +67,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentClaimFeeds", testConcurrentClaimFeeds},
 		{"ConcurrentClaimChannels", testConcurrentClaimChannels},
 		{"ConcurrentCommitPoll", testConcurrentCommitPoll},
+		{"EditorRuleVersions", testEditorRuleVersions},
+		{"EditorRuleConcurrentSaves", testEditorRuleConcurrentSaves},
+		{"Mutes", testMutes},
+		{"FeedbackAndStats", testFeedbackAndStats},
+		{"AuditFilter", testAuditFilter},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

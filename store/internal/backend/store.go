@@ -71,6 +71,8 @@ type Driver interface {
 	DumpAlerts(ctx context.Context, fn func(store.Alert) error) error
 	LoadFeeds(ctx context.Context, feeds []store.FeedRecord) error
 	LoadItems(ctx context.Context, items []store.Item) error
+
+	EditorDriver
 }
 
 // Mark is an alert's move after a delivery attempt.

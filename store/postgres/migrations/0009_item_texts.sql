@@ -1,4 +1,4 @@
--- Wirewatch state, version 8: item texts ([store] keep_text). Each new
+-- Wirewatch state, version 9: item texts ([store] keep_text). Each new
 -- item's text, as the monitor encoded it (an itemtext record: compressed
 -- fields and a sketch of the item's words), kept for backtests (`wirewatch
 -- try -since`, the rule playground) and deleted once first seen longer ago
