@@ -45,6 +45,7 @@ const (
 	DefaultStoryWindow  = 24 * time.Hour
 	DefaultRetention    = 90 * 24 * time.Hour
 	MinRetention        = 7 * 24 * time.Hour
+	DefaultKeepText     = 7 * 24 * time.Hour
 )
 
 // Config is a loaded, validated configuration.
@@ -88,6 +89,9 @@ type Store struct {
 	// Retention is how long seen items (once gone from their feed) and
 	// delivered or failed alerts are kept; 0 keeps them for ever.
 	Retention time.Duration
+	// KeepText is how long each new item's text is kept, compressed, for
+	// backtests (`try -since`, the rule playground); 0 keeps none.
+	KeepText time.Duration
 }
 
 // HTTP is the operators' endpoint (/healthz, /readyz, /metrics, status page).
@@ -235,6 +239,7 @@ type file struct {
 		Path      string `toml:"path" eg:"\"wirewatch.db\""`
 		Postgres  string `toml:"postgres" eg:"\"postgres://wirewatch@db:5432/wirewatch\""`
 		Retention string `toml:"retention" eg:"\"90d\"" what:"a duration in quotes"`
+		KeepText  string `toml:"keep_text" eg:"\"7d\"" what:"a duration in quotes"`
 	} `toml:"store"`
 	HTTP struct {
 		Listen string `toml:"listen" eg:"\"127.0.0.1:9090\""`
@@ -460,6 +465,7 @@ func (v *validator) store(c *Config, f *file, getenv Env) {
 		v.at("store.retention", "store.retention: %q is below the minimum of %s (use \"0\" to keep everything)", f.Store.Retention, fmtDuration(MinRetention))
 		c.Store.Retention = MinRetention
 	}
+	c.Store.KeepText = v.duration(sc, "keep_text", f.Store.KeepText, DefaultKeepText, 0)
 }
 
 func (v *validator) slack(c *Config, f *file, getenv Env) {

@@ -270,3 +270,19 @@ func TestRetention(t *testing.T) {
 		}
 	}
 }
+
+func TestKeepText(t *testing.T) {
+	for in, want := range map[string]time.Duration{"": DefaultKeepText, `keep_text = "3d"`: 3 * 24 * time.Hour, `keep_text = "0"`: 0} {
+		cfg, err := Parse("c.toml", []byte("[store]\n"+in+"\n"), noEnv)
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if cfg.Store.KeepText != want {
+			t.Errorf("%q: keep_text %s, want %s", in, cfg.Store.KeepText, want)
+		}
+	}
+	ps := problemsOf(t, "[store]\nkeep_text = \"a week\"\n")
+	if len(ps) != 1 || !strings.HasPrefix(ps[0].Error(), `c.toml:2:13: store.keep_text: "a week" is not a duration`) {
+		t.Errorf("problems %v", ps)
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/wirewatch/wirewatch/internal/redact"
+	"github.com/wirewatch/wirewatch/itemtext"
 	"github.com/wirewatch/wirewatch/metrics"
 	"github.com/wirewatch/wirewatch/monitor/fetch"
 	"github.com/wirewatch/wirewatch/monitor/parse"
@@ -84,6 +85,7 @@ type Store interface {
 	UnseenItems(ctx context.Context, feedKey string, ids []string) ([]string, error)
 	CommitPoll(ctx context.Context, p store.Poll) (queued int, err error)
 	PruneAlerts(ctx context.Context, before time.Time) (int, error)
+	PruneTexts(ctx context.Context, before time.Time) (int, error)
 	storyHeads
 }
 
@@ -133,6 +135,12 @@ type Options struct {
 	// longer ago than this is old news: it is recorded but raises no alert,
 	// so a forgotten item that a feed lists again stays quiet.
 	Retention time.Duration
+	// KeepText (0: none) is how long the text of each new item that is
+	// matched is kept in the store, for backtests ([store] keep_text):
+	// written with the poll (an itemtext record), deleted hourly by Run
+	// once first seen longer ago. Items recorded without being matched (a
+	// feed's archive on its first poll, old news) keep no text.
+	KeepText time.Duration
 
 	Logger *slog.Logger
 }
@@ -314,9 +322,12 @@ func (m *Monitor) Run(ctx context.Context) error {
 	var pruned time.Time
 	for {
 		m.refreshStories(ctx)
-		if now := m.o.Now(); m.o.Retention > 0 && now.Sub(pruned) >= time.Hour {
+		if now := m.o.Now(); now.Sub(pruned) >= time.Hour {
 			pruned = now
-			m.pruneAlerts(ctx, now)
+			if m.o.Retention > 0 {
+				m.pruneAlerts(ctx, now)
+			}
+			m.pruneTexts(ctx, now)
 		}
 		if free := cap(sem) - len(sem); free > 0 {
 			claimed := m.o.Now()
@@ -393,6 +404,24 @@ func (m *Monitor) pruneAlerts(ctx context.Context, now time.Time) {
 	}
 	if n > 0 {
 		m.log.Info("pruned old alerts", "alerts", n, "retention", m.o.Retention.String())
+	}
+}
+
+// pruneTexts deletes the item texts first seen longer ago than KeepText
+// (all of them when texts are not kept, so turning keep_text off frees
+// their space).
+func (m *Monitor) pruneTexts(ctx context.Context, now time.Time) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	n, err := m.o.Store.PruneTexts(ctx, now.Add(-m.o.KeepText))
+	if err != nil {
+		if ctx.Err() == nil {
+			m.log.Warn("pruning old item texts", "err", err)
+		}
+		return
+	}
+	if n > 0 {
+		m.log.Info("pruned old item texts", "texts", n, "keep_text", m.o.KeepText.String())
 	}
 }
 
@@ -803,7 +832,15 @@ func (m *Monitor) newItems(ctx context.Context, f Feed, st *store.FeedState, doc
 				"title", it.Title, "published", it.Published, "retention", m.o.Retention.String())
 			continue
 		}
-		as, matches := m.match(rs, f, it, now, dryRun)
+		// Analysed once: matched, and its text kept with the words'
+		// sketch for backtests.
+		a := m.analyzer.Analyze(Document(f, it))
+		as, matches := m.match(rs, f, it, a, now, dryRun)
+		if m.o.KeepText > 0 && !dryRun {
+			item.Text = itemtext.Encode(itemtext.Text{Title: it.Title, Summary: it.Summary, Content: it.Content,
+				Feed: f.Name, Author: it.Author, Link: it.Link, Categories: it.Categories, Published: it.Published}, a)
+		}
+		a.Release()
 		item.Matches = matches
 		switch {
 		case len(matches) == 0:
@@ -825,9 +862,8 @@ func (m *Monitor) newItems(ctx context.Context, f Feed, st *store.FeedState, doc
 // the rules it matched, each with the mute that kept it from alerting
 // (the feed's or the rule's mute_until; logged at debug level), if one
 // did.
-func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, now time.Time, dryRun bool) (out []store.Alert, matches []store.ItemMatch) {
-	a := m.analyzer.Analyze(Document(f, it))
-	defer a.Release()
+// a is the item analysed (the caller releases it).
+func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, a *rules.Analyzed, now time.Time, dryRun bool) (out []store.Alert, matches []store.ItemMatch) {
 	var sig story.Signature
 	signed := false
 	for _, mt := range rs.Index.Match(a) {

@@ -7,6 +7,8 @@
 //	/metrics  Prometheus metrics (from a metrics.Set)
 //	/         a read-only HTML status page: every feed's health and the
 //	          last alerts
+//	/try      the rule playground: a rule tried, as it is typed, on the
+//	          items stored over the last days (playground.go)
 //
 // It also owns Probe, the client side of /healthz for the container's
 // HEALTHCHECK (the image has no curl). The server only reads: it never
@@ -26,6 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wirewatch/wirewatch/backtest"
 	"github.com/wirewatch/wirewatch/metrics"
 	"github.com/wirewatch/wirewatch/store"
 )
@@ -55,6 +58,14 @@ type Options struct {
 	// Now is the clock for "3m ago" on the status page (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
+
+	// Texts are the stored item texts the rule playground (/try) tries
+	// rules on, over the last TextWindow ([store] keep_text); nil or 0: the
+	// page says there is nothing to try rules on.
+	Texts      backtest.Source
+	TextWindow time.Duration
+	// TryTimeout bounds one playground request (DefaultTryTimeout).
+	TryTimeout time.Duration
 }
 
 // ConfigInfo describes the running configuration, for /readyz and the
@@ -64,14 +75,18 @@ type ConfigInfo struct {
 	LoadedAt time.Time
 	Feeds    map[string]string // key -> name
 	Rules    int
+	// RuleQueries are the configured rules, offered by the playground as
+	// starting points.
+	RuleQueries []RuleQuery
 }
 
 // Server is the operators' HTTP endpoint.
 type Server struct {
-	o   Options
-	log *slog.Logger
-	mux *http.ServeMux
-	srv *http.Server
+	o    Options
+	log  *slog.Logger
+	mux  *http.ServeMux
+	srv  *http.Server
+	play *playground
 
 	mu         sync.RWMutex
 	cfg        *ConfigInfo
@@ -111,6 +126,12 @@ func New(o Options) *Server {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", o.Metrics.Handler())
 	mux.HandleFunc("GET /{$}", s.status)
+	s.play = newPlayground(o)
+	mux.HandleFunc("GET /try", s.playgroundPage)
+	mux.HandleFunc("GET /try/results", s.playgroundResults)
+	mux.HandleFunc("GET /try.js", s.playgroundAsset(playgroundJS, "text/javascript; charset=utf-8"))
+	mux.HandleFunc("GET /try.css", s.playgroundAsset(playgroundCSS, "text/css; charset=utf-8"))
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	s.mux = mux
 	s.srv = &http.Server{
 		Handler:           s.Handler(),

@@ -202,7 +202,7 @@ th{background:#f4f4f4}
 .err{color:#b00;max-width:40em}.muted{color:#666}
 </style></head><body>
 <h1>Wirewatch</h1>
-<p class="muted">version {{.Version}} · {{.Now}}{{if .Draining}} · <span class="failing">shutting down</span>{{end}}</p>
+<p class="muted">version {{.Version}} · {{.Now}}{{if .Draining}} · <span class="failing">shutting down</span>{{end}} · <a href="/try">rule playground</a></p>
 {{with .Config}}<p>Configuration <code>{{.Path}}</code> loaded {{$.ConfigAt}}: {{len .Feeds}} feeds, {{.Rules}} rules.</p>
 {{else}}<p class="failing">No configuration loaded.</p>{{end}}
 {{if .ReloadErr}}<p class="err">Last reload rejected {{.ReloadErrAt}}, the configuration above keeps running: {{.ReloadErr}}</p>{{end}}

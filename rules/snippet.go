@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -59,7 +60,7 @@ func Snippet(a *Analyzed, spans []Span, maxRunes int) (text string, marks [][2]i
 		return "", nil
 	}
 	start, end := 0, len(t)
-	if utf8.RuneCountInString(t) > maxRunes {
+	if longerThan(t, maxRunes) {
 		start, end = bestWindow(t, fs, maxRunes)
 		fs = spansIn(fs, start, end)
 		// Cut on word boundaries.
@@ -109,6 +110,15 @@ func Snippet(a *Analyzed, spans []Span, maxRunes int) (text string, marks [][2]i
 	return text, marks
 }
 
+// longerThan reports whether t has more than n runes, reading at most
+// n+1 of them (a field can be a long article).
+func longerThan(t string, n int) bool {
+	if len(t) <= n {
+		return false
+	}
+	return fwdRunes(t, 0, n) < len(t)
+}
+
 // boundaryAt reports whether byte offset i of t is between words (at a
 // space, or next to one).
 func boundaryAt(t string, i int) bool {
@@ -121,7 +131,14 @@ func boundaryAt(t string, i int) bool {
 }
 
 func backRunes(t string, i, n int) int {
+	if i >= n && asciiRun(t[i-n:i]) {
+		return i - n // the common case: a rune a byte
+	}
 	for ; n > 0 && i > 0; n-- {
+		if t[i-1] < utf8.RuneSelf {
+			i--
+			continue
+		}
 		_, size := utf8.DecodeLastRuneInString(t[:i])
 		i -= size
 	}
@@ -129,11 +146,36 @@ func backRunes(t string, i, n int) int {
 }
 
 func fwdRunes(t string, i, n int) int {
+	if i+n <= len(t) && asciiRun(t[i:i+n]) {
+		return i + n
+	}
 	for ; n > 0 && i < len(t); n-- {
+		if t[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
 		_, size := utf8.DecodeRuneInString(t[i:])
 		i += size
 	}
 	return i
+}
+
+// asciiRun reports whether s is all ASCII, eight bytes at a time.
+func asciiRun(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		v := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if v&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // bestWindow chooses where a snippet of maxRunes goes: the window, starting
@@ -153,18 +195,29 @@ func bestWindow(t string, fs []Span, maxRunes int) (start, end int) {
 	if len(fs) == 0 {
 		return window(0)
 	}
+	// Each span's weight, computed once (an item's spans can be many: a
+	// word repeated through a long text).
 	count := map[string]int{}
-	for _, s := range fs {
-		count[strings.ToLower(t[s.Start:s.End])]++
+	words := make([]string, len(fs))
+	for i, s := range fs {
+		words[i] = strings.ToLower(t[s.Start:s.End])
+		count[words[i]]++
+	}
+	// The spans are sorted and do not overlap (mergeSpans), so those
+	// inside a window are a run of them: a window's score is a difference
+	// of prefix sums of the weights.
+	sum := make([]float64, len(fs)+1)
+	for i, w := range words {
+		sum[i+1] = sum[i] + 1/float64(count[w])
 	}
 	best, bestScore := 0, -1.0
 	for i := 0; i < len(fs) && i < 500; i++ {
 		s, e := window(fs[i].Start)
+		lo := sort.Search(len(fs), func(j int) bool { return fs[j].Start >= s })
+		hi := sort.Search(len(fs), func(j int) bool { return fs[j].End > e })
 		score := 0.0
-		for _, x := range fs {
-			if x.Start >= s && x.End <= e {
-				score += 1 / float64(count[strings.ToLower(t[x.Start:x.End])])
-			}
+		if hi > lo {
+			score = sum[hi] - sum[lo]
 		}
 		if score > bestScore+1e-9 {
 			best, bestScore = i, score

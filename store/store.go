@@ -177,6 +177,21 @@ type Store interface {
 	// on an error, the batches before it stay deleted.
 	PruneAlerts(ctx context.Context, before time.Time) (int, error)
 
+	// --- item texts ([store] keep_text) ---
+
+	// ItemTexts calls fn for each kept item text first seen at or after
+	// since, oldest first: the feed key, the item id, when it was first
+	// seen and the text as CommitPoll received it (an itemtext record; rec
+	// is valid only during the call). "Oldest first" is the order the
+	// texts were stored in, which is the order they were first seen except
+	// between polls that committed out of the order they started. An
+	// error from fn stops the walk and is returned; so is ctx's. It is
+	// backtest.Source.
+	ItemTexts(ctx context.Context, since time.Time, fn func(feedKey, itemID string, seen time.Time, rec []byte) error) error
+	// PruneTexts deletes the item texts first seen before before, and
+	// returns how many, PruneBatch per transaction.
+	PruneTexts(ctx context.Context, before time.Time) (int, error)
+
 	// Heartbeat records that owner could write at now: a one-row upsert in
 	// a table of its own. Readiness calls it with a deadline, so that a
 	// store that answers reads but cannot write (a full disk, a read-only
@@ -283,6 +298,11 @@ type Item struct {
 	// both.
 	Outcome string
 	Matches []ItemMatch
+	// Text, if not nil, is the item's text to keep for backtests: opaque
+	// bytes (an itemtext record) that the store keeps beside the item,
+	// first seen at FirstSeen, until PruneTexts; a text over MaxItemText
+	// is not kept. A text for an item already recorded is ignored.
+	Text []byte
 }
 
 // What became of a new item (Item.Outcome).
@@ -310,6 +330,10 @@ type ItemMatch struct {
 	// "rule muted until …"); "" if it alerted.
 	Muted string `json:"muted,omitempty"`
 }
+
+// MaxItemText bounds the item text the store keeps (an itemtext record of
+// the longest fields the store accepts is well under it).
+const MaxItemText = 1 << 20
 
 // Alert is one message for one channel, with everything needed to render it
 // so the notifier never has to look at the feed again.

@@ -14,6 +14,7 @@ import (
 	"github.com/wirewatch/wirewatch/liverules"
 	"github.com/wirewatch/wirewatch/monitor"
 	"github.com/wirewatch/wirewatch/notify"
+	"github.com/wirewatch/wirewatch/rules"
 	"github.com/wirewatch/wirewatch/slackapp"
 	"github.com/wirewatch/wirewatch/store"
 )
@@ -115,7 +116,10 @@ func (d *desk) startApp(l *loaded, st store.Store, n *notify.Notifier, log *slog
 	if l.cfg.Slack.AppToken == "" {
 		return nil
 	}
-	try := feedTryer{feeds: func() []monitor.Feed { return d.current.Load().feeds }, fetcher: newFetcher(l.cfg, log), concurrency: l.cfg.Monitor.Concurrency}
+	var try slackapp.Tryer = feedTryer{feeds: func() []monitor.Feed { return d.current.Load().feeds }, fetcher: newFetcher(l.cfg, log), concurrency: l.cfg.Monitor.Concurrency}
+	if l.cfg.Store.KeepText > 0 {
+		try = storeTryer{src: st, window: l.cfg.Store.KeepText, z: rules.NewAnalyzer()} // the stored week, not only the feeds now
+	}
 	app, err := newSlackApp(l, st, n, &d.rules, try, d.refresh, log)
 	d.app = app
 	return err

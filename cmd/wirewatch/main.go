@@ -5,7 +5,8 @@
 //	wirewatch run   -config FILE             the daemon
 //	wirewatch once  -config FILE [-dry-run]  one pass over every feed, then exit
 //	wirewatch check -config FILE             validate the config and every rule
-//	wirewatch try   [-config FILE] [-query RULE | -rule NAME] [-json] SOURCE...
+//	wirewatch try   [-config FILE] [-query RULE | -rule NAME] [-against RULE] [-json] SOURCE...
+//	wirewatch try   -config FILE -since 7d [-query RULE | -rule NAME] [-against RULE] [-json]
 //	wirewatch explain -config FILE LINK_OR_GUID
 //	wirewatch feeds -config FILE [-json]
 //	wirewatch migrate -config FILE
@@ -65,7 +66,7 @@ func init() {
 		{"run", "-config FILE [-grace 10s] [-allow-empty-reload]", "poll every feed on its schedule until SIGINT/SIGTERM", cmdRun},
 		{"once", "-config FILE [-dry-run]", "one pass over every feed, deliver, exit (-dry-run: print what would be sent)", cmdOnce},
 		{"check", "-config FILE [-fetch]", "validate the config and every rule (-fetch: and every feed)", cmdCheck},
-		{"try", "[-config FILE] [-query RULE | -rule NAME] [-json] SOURCE...", "show which items of feed files or URLs match, and why", cmdTry},
+		{"try", "[-config FILE] [-query RULE | -rule NAME] [-against RULE] [-since 7d] [-json] [SOURCE...]", "show which items of feed files or URLs match, and why; -since: of the items the store kept; -against: what an edit changes", cmdTry},
 		{"explain", "-config FILE [-json] LINK_OR_GUID", "what became of one stored item: the rules it matched or why it raised no alert, its alerts, stories and posts", cmdExplain},
 		{"feeds", "-config FILE [-json]", "every feed's health: last success, errors, next due, 304 ratio", cmdFeeds},
 		{"migrate", "-config FILE [-from-sqlite OLD.db]", "apply the store's schema migrations (and copy an SQLite state file in)", cmdMigrate},

@@ -25,7 +25,11 @@ func configInfo(l *loaded, at time.Time) opsserver.ConfigInfo {
 	for _, f := range l.feeds {
 		feeds[f.Key] = f.Name
 	}
-	return opsserver.ConfigInfo{Path: l.cfg.Path, LoadedAt: at, Feeds: feeds, Rules: len(l.rules)}
+	queries := make([]opsserver.RuleQuery, 0, len(l.rules))
+	for _, r := range l.rules {
+		queries = append(queries, opsserver.RuleQuery{Name: r.Name(), Query: r.Query()})
+	}
+	return opsserver.ConfigInfo{Path: l.cfg.Path, LoadedAt: at, Feeds: feeds, Rules: len(l.rules), RuleQueries: queries}
 }
 
 func ruleNames(l *loaded) []string {

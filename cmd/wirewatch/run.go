@@ -78,7 +78,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	var srv *opsserver.Server
 	if l.cfg.HTTP.Listen != "" {
-		srv = opsserver.New(opsserver.Options{Addr: l.cfg.HTTP.Listen, Metrics: m, Source: st, Ready: opsserver.StoreReady(st, owner), Version: buildVersion(), Logger: log})
+		srv = opsserver.New(opsserver.Options{Addr: l.cfg.HTTP.Listen, Metrics: m, Source: st, Ready: opsserver.StoreReady(st, owner), Version: buildVersion(), Logger: log,
+			Texts: st, TextWindow: l.cfg.Store.KeepText})
 		srv.SetConfig(configInfo(l, time.Now()))
 		if err := srv.Start(ctx); err != nil {
 			return fmt.Errorf("[http] listen: %w", err)

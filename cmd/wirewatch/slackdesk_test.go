@@ -336,7 +336,7 @@ func TestSlackEditorWorkflow(t *testing.T) {
 		}
 	}
 
-	// It is tried on the feed as it is now.
+	// It is tried on what the desk stored (keep_text).
 	if e := r.command(editor2, "try flood* AND Sindh"); !strings.Contains(e.All(), "matches *1* of") || !strings.Contains(e.All(), "Floods submerge 40 villages in Sindh") {
 		t.Fatalf("try: %s", e.All())
 	}

@@ -182,6 +182,7 @@ func newMonitor(l *loaded, st store.Store, log *slog.Logger, owner string, grace
 		HealthAfter: l.cfg.Monitor.HealthAfter,
 		StoryWindow: l.cfg.Monitor.StoryWindow,
 		Retention:   l.cfg.Store.Retention,
+		KeepText:    l.cfg.Store.KeepText,
 		OpsChannel:  l.cfg.Slack.OpsChannel,
 		Grace:       grace,
 		Metrics:     m,

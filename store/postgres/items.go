@@ -65,6 +65,9 @@ func (s *db) CommitPoll(ctx context.Context, p *store.Poll, rows []backend.Alert
 				return fmt.Errorf("items: %w", err)
 			}
 		}
+		if err := insertTexts(ctx, tx, p); err != nil {
+			return fmt.Errorf("item texts: %w", err)
+		}
 		if !p.ForgetBefore.IsZero() {
 			present := p.Present
 			if present == nil {

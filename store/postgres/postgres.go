@@ -32,6 +32,7 @@
 //	retention.go  pruning finished alerts
 //	dump.go       reading out and loading the whole state (store.Copy)
 //	probe.go      the heartbeat readiness writes
+//	texts.go      item texts kept for backtests ([store] keep_text): written with a poll, read by time, pruned
 package postgres
 
 import (

@@ -101,6 +101,9 @@ func (s *db) CommitPoll(ctx context.Context, p *store.Poll, rows []backend.Alert
 				}
 			}
 		}
+		if err := insertTexts(ctx, tx, p); err != nil {
+			return fmt.Errorf("item texts: %w", err)
+		}
 		if !p.ForgetBefore.IsZero() {
 			if err := forgetItems(ctx, tx, f.Key, p.ForgetBefore, p.Present); err != nil {
 				return fmt.Errorf("forgetting old items: %w", err)

@@ -34,6 +34,7 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		{"unseen items", unseenSQL, []any{"f", `["a","b"]`}, []string{"SEARCH i USING PRIMARY KEY (feed_key=? AND item_id=?)"}},
 		{"pick channel", pickChannelSQL, []any{now}, []string{"alerts_pending (channel=?)", "alerts_pending_digest (channel=? AND next_attempt<?)"}},
 		{"claim alerts", claimAlertsSQL, []any{now, "#c", "o", now, 200}, []string{"alerts_pending (channel=?)", "alerts_pending_digest (channel=? AND next_attempt<?)"}},
+		{"item texts", itemTextsSQL, []any{now, now}, []string{"USING INTEGER PRIMARY KEY (rowid>?)", "item_texts_seen (seen_at>?)"}},
 		{"alerts of an item", alertsOfItemSQL(), []any{"f", "i"}, []string{"USING INDEX alerts_item (<expr>=? AND <expr>=?)"}},
 	} {
 		rows, err := s.db.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q.sql, q.args...)

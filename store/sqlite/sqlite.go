@@ -25,6 +25,7 @@
 //	retention.go  pruning finished alerts
 //	dump.go       reading out and loading the whole state (store.Copy), backups
 //	probe.go      the heartbeat readiness writes
+//	texts.go      item texts kept for backtests ([store] keep_text): written with a poll, read by time, pruned
 //
 // Backups: the file is in WAL mode, so copy it with `VACUUM INTO 'backup.db'`
 // (or the sqlite3 shell's `.backup`, or Store.Backup), never with cp while

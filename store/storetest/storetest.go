@@ -59,6 +59,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ItemOutcome", testItemOutcome},
 		{"ForgetItems", testForgetItems},
 		{"PruneAlerts", testPruneAlerts},
+		{"ItemTexts", testItemTexts},
+		{"PruneTexts", testPruneTexts},
 		{"Posts", testPosts},
 		{"HostileItems", testHostileItems},
 		{"HostileAlerts", testHostileAlerts},

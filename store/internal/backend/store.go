@@ -58,6 +58,12 @@ type Driver interface {
 	// PruneBatch deletes at most batch alerts finished before before, in
 	// a transaction of its own.
 	PruneBatch(ctx context.Context, before time.Time, batch int) (int, error)
+	// ItemTexts reads the texts kept since since, oldest first (see
+	// store.Store); PruneTexts deletes at most batch texts first seen
+	// before before, in a transaction of its own. CommitPoll writes the
+	// texts of the items that have one (KeepsText).
+	ItemTexts(ctx context.Context, since time.Time, fn func(feedKey, itemID string, seen time.Time, rec []byte) error) error
+	PruneTexts(ctx context.Context, before time.Time, batch int) (int, error)
 	Heartbeat(ctx context.Context, owner string, now time.Time) error
 
 	DumpFeeds(ctx context.Context, fn func(store.FeedRecord) error) error
@@ -341,6 +347,34 @@ func (s *Store) FindItems(ctx context.Context, keys []string) ([]store.Item, err
 func (s *Store) PruneAlerts(ctx context.Context, before time.Time) (int, error) {
 	return s.PruneInBatches(ctx, before, store.PruneBatch)
 }
+
+// ItemTexts implements store.Store.
+func (s *Store) ItemTexts(ctx context.Context, since time.Time, fn func(feedKey, itemID string, seen time.Time, rec []byte) error) error {
+	err := s.d.ItemTexts(ctx, since, fn)
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err() // stopped by the caller, not a failing store
+	}
+	return s.fail("item texts", err)
+}
+
+// PruneTexts implements store.Store.
+func (s *Store) PruneTexts(ctx context.Context, before time.Time) (int, error) {
+	total := 0
+	for {
+		n, err := s.d.PruneTexts(ctx, before, store.PruneBatch)
+		total += n
+		if err != nil {
+			return total, s.fail("prune item texts", err)
+		}
+		if n < store.PruneBatch {
+			return total, nil
+		}
+	}
+}
+
+// KeepsText reports whether an item's text is to be written: it has one,
+// within store.MaxItemText.
+func KeepsText(it store.Item) bool { return len(it.Text) > 0 && len(it.Text) <= store.MaxItemText }
 
 // PruneInBatches is PruneAlerts with another batch size (tests).
 func (s *Store) PruneInBatches(ctx context.Context, before time.Time, batch int) (int, error) {
