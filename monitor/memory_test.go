@@ -220,24 +220,28 @@ func (p *maxPoll) pass(tb testing.TB) {
 	}
 }
 
-// BenchmarkPollMaxFeeds polls 8 feeds of 10 MB (about 95,000 new items
-// each) at once, as issue 18.8 did (1.9 GB). Reported: the peak of the
-// Go heap during the passes and the process's peak RSS: run one
-// sub-benchmark per process, so that nothing else raised it. "default"
-// has the default document budget (DefaultDocumentBudget); "unbudgeted"
-// lets every poll parse at once.
+// BenchmarkPollMaxFeeds polls 8 (or 16, the default concurrency) feeds of
+// 10 MB, about 95,000 new items each, at once, as issue 18.8 did (1.9
+// GB). Reported: the peak of the Go heap during the pass, the process's
+// peak RSS (run one sub-benchmark per process, so that nothing else
+// raised it) and the heap the process keeps after it. "default" has the
+// default document budget (DefaultDocumentBudget); "unbudgeted" lets
+// every poll parse at once.
 //
-//	go test -run '^$' -bench 'PollMaxFeeds/default' -benchtime 1x -benchmem ./monitor/
-//	go test -run '^$' -bench 'PollMaxFeeds/unbudgeted' -benchtime 1x -benchmem ./monitor/
+//	go test -run '^$' -bench 'PollMaxFeeds/default/feeds=8$' -benchtime 1x -benchmem ./monitor/
+//	go test -run '^$' -bench 'PollMaxFeeds/default/feeds=16$' -benchtime 1x -benchmem ./monitor/
+//	go test -run '^$' -bench 'PollMaxFeeds/unbudgeted/feeds=8$' -benchtime 1x -benchmem ./monitor/
 func BenchmarkPollMaxFeeds(b *testing.B) {
-	b.Run("default", func(b *testing.B) { benchMaxFeeds(b, nil) })
-	b.Run("unbudgeted", func(b *testing.B) {
-		benchMaxFeeds(b, func(o *Options) { o.DocumentBudget = 1 << 40 })
+	for _, n := range []int{8, 16} {
+		b.Run(fmt.Sprintf("default/feeds=%d", n), func(b *testing.B) { benchMaxFeeds(b, n, nil) })
+	}
+	b.Run("unbudgeted/feeds=8", func(b *testing.B) {
+		benchMaxFeeds(b, 8, func(o *Options) { o.DocumentBudget = 1 << 40 })
 	})
 }
 
-func benchMaxFeeds(b *testing.B, opts func(*Options)) {
-	const n, size = 8, 10 << 20
+func benchMaxFeeds(b *testing.B, n int, opts func(*Options)) {
+	const size = 10 << 20
 	p := newMaxPoll(b, n, size, opts)
 	b.SetBytes(int64(n * size))
 	b.ReportAllocs()
@@ -248,7 +252,7 @@ func benchMaxFeeds(b *testing.B, opts func(*Options)) {
 	b.ReportMetric(h.Stop(), "peak-heap-MB")
 	b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
 	b.ReportMetric(float64(p.items), "items/feed")
-	b.ReportMetric(float64(p.queued)/n, "alerts/feed")
+	b.ReportMetric(float64(p.queued)/float64(n), "alerts/feed")
 	// What the process keeps between polls (the story index of the
 	// alerts, the analyser's word forms), not the polls' own.
 	runtime.GC()
