@@ -17,7 +17,13 @@ import (
 // wherever that message goes.
 func (n *Notifier) plan(ctx context.Context, ch string, batch []store.Alert) []*message {
 	batch, sib := oneReport(parentsFirst(batch))
-	with := func(a store.Alert) ([]store.Alert, []string) {
+	// with returns the alerts and ids of the message of one (a
+	// one-element slice of batch): with its item's other alerts, if any.
+	with := func(one []store.Alert) ([]store.Alert, []string) {
+		a := one[0]
+		if len(sib[a.ID]) == 0 {
+			return one, []string{a.ID}
+		}
 		alerts := append([]store.Alert{a}, sib[a.ID]...)
 		ids := make([]string, len(alerts))
 		for i, x := range alerts {
@@ -27,9 +33,9 @@ func (n *Notifier) plan(ctx context.Context, ch string, batch []store.Alert) []*
 	}
 	if _, ok := n.tr.(*stdoutTransport); ok {
 		out := make([]*message, 0, len(batch))
-		for _, a := range batch {
-			alerts, ids := with(a)
-			out = append(out, &message{channel: ch, alerts: alerts, ids: ids, followUp: isFollowUp(a), also: len(alerts) > 1})
+		for i := range batch {
+			alerts, ids := with(batch[i : i+1 : i+1])
+			out = append(out, &message{channel: ch, alerts: alerts, ids: ids, followUp: isFollowUp(batch[i]), also: len(alerts) > 1})
 		}
 		return out
 	}
@@ -111,12 +117,12 @@ func (n *Notifier) plan(ctx context.Context, ch string, batch []store.Alert) []*
 	var out []*message
 	for _, u := range units {
 		if u.followUp {
-			alerts, ids := with(u.alerts[0])
+			alerts, ids := with(u.alerts)
 			out = append(out, &message{channel: ch, alerts: alerts, ids: ids, followUp: true})
 			continue
 		}
 		if !u.group {
-			alerts, ids := with(u.alerts[0])
+			alerts, ids := with(u.alerts)
 			text, blocks := n.render(alerts[0], alerts[1:]...)
 			out = append(out, &message{channel: ch, text: text, blocks: blocks, alerts: alerts, ids: ids, capped: counted(u)})
 			continue
@@ -125,8 +131,8 @@ func (n *Notifier) plan(ctx context.Context, ch string, batch []store.Alert) []*
 		for len(rest) > 0 {
 			text, blocks, k := RenderGroup(u.digest, rest)
 			m := &message{channel: ch, text: text, blocks: blocks, capped: counted(u)}
-			for _, a := range rest[:k] {
-				alerts, ids := with(a)
+			for j := range rest[:k] {
+				alerts, ids := with(rest[j : j+1 : j+1])
 				m.alerts = append(m.alerts, alerts...)
 				m.ids = append(m.ids, ids...)
 			}
@@ -143,7 +149,16 @@ func (n *Notifier) plan(ctx context.Context, ch string, batch []store.Alert) []*
 // outside a story (digests, ungrouped rules, ops) are left alone.
 func oneReport(batch []store.Alert) (firsts []store.Alert, also map[string][]store.Alert) {
 	type key struct{ feed, item, story string }
-	first := map[key]string{}
+	var first map[key]string
+	for _, a := range batch {
+		if a.Kind == store.KindItem && a.StoryID != "" && a.Digest == "" {
+			first = make(map[key]string, len(batch))
+			break
+		}
+	}
+	if first == nil {
+		return batch, nil // nothing grouped in stories
+	}
 	firsts = batch[:0:0]
 	for _, a := range batch {
 		if a.Kind != store.KindItem || a.StoryID == "" || a.Digest != "" {
