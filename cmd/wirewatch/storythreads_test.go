@@ -1,21 +1,25 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/wirewatch/wirewatch/config"
 	"github.com/wirewatch/wirewatch/internal/slackfake"
+	"github.com/wirewatch/wirewatch/store/postgres"
 )
 
 // Issue 12's end-to-end tests of clean story threads and the breaking
@@ -355,5 +359,141 @@ escalate_to = "#breaking"
 	ids := payloadAlertIDs(esc[0])
 	if len(ids) != 1 || slices.Contains(payloadAlertIDs(s.TopLevel("desk")[0]), ids[0]) {
 		t.Errorf("the escalation message carries alert ids %v, want one of its own", ids)
+	}
+}
+
+// TestBreakingStoryReplicas: three `wirewatch run` processes share one
+// PostgreSQL database while five outlets publish one story at staggered
+// times, two of them at once; one replica is killed with SIGKILL just
+// after the story crossed its threshold (3 outlets). The rule routes to two
+// channels, each with its own story: each story's escalation message
+// reaches #breaking exactly once, and every alert is in Slack once.
+func TestBreakingStoryReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs three daemons")
+	}
+	pgURL := pgSchemaURL(t)
+	names := []string{"AP", "AFP", "The Express Tribune", "Al Jazeera", "Geo News"}
+	var feeds strings.Builder
+	var release []func()
+	for i, n := range names {
+		srv, rel := stagedFeed(t, fmt.Sprintf("breaking-%d.rss", i+1))
+		release = append(release, rel)
+		fmt.Fprintf(&feeds, "\n[[feeds]]\nname = %q\nurl = %q\nschedule = \"@every 1s\"\n", n, srv.URL)
+	}
+	slack := slackfake.New()
+	defer slack.Close()
+	dir := t.TempDir()
+	cfgPath := writeConfig(t, dir, fmt.Sprintf(`
+[store]
+postgres = %q
+[slack]
+token = "xoxb-replicas"
+api_url = %q
+interval = "20ms"
+lease = "3s"
+[fetch]
+timeout = "2s"
+allow_private = true
+[monitor]
+min_poll_interval = "1s"
+[breaking]
+outlets = 3
+within = "60m"
+escalate_to = "#breaking"
+`, pgURL, slack.APIURL())+feeds.String()+strings.ReplaceAll(
+		exampleRulesTo(t, map[string]string{"Cross-border strikes": "#desk-a"}), `channels = ["#desk-a"]`, `channels = ["#desk-a", "#desk-b"]`))
+	if _, stderr, code := wirewatch(t, nil, "migrate", "-config", cfgPath); code != 0 {
+		t.Fatalf("migrate: %s", stderr)
+	}
+	logs := make([]string, 3)
+	var procs []*exec.Cmd
+	for i := range 3 {
+		logs[i] = filepath.Join(dir, fmt.Sprintf("replica%d.log", i))
+		logf, err := os.Create(logs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer logf.Close()
+		procs = append(procs, startRun(t, cfgPath, logf))
+	}
+	defer func() {
+		for _, p := range procs {
+			p.Process.Kill()
+			p.Wait()
+		}
+	}()
+	waitSlack := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(45 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				for i, l := range logs {
+					b, _ := os.ReadFile(l)
+					t.Logf("replica %d log tail:\n%s", i, tail(string(b), 15))
+				}
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	reports := func(n int) func() bool {
+		return func() bool { return len(slack.MessagesIn("desk-a")) >= n && len(slack.MessagesIn("desk-b")) >= n }
+	}
+	release[0]()
+	waitSlack("the first report", reports(1))
+	release[1]()
+	waitSlack("the second report", reports(2))
+	// Two outlets at once: either crosses the threshold.
+	release[2]()
+	release[3]()
+	waitSlack("the escalation of both channels' stories", func() bool { return len(slack.MessagesIn("breaking")) >= 2 })
+	procs[0].Process.Signal(syscall.SIGKILL)
+	procs[0].Wait()
+	release[4]()
+	waitSlack("every report", reports(5))
+
+	st, err := postgres.Open(context.Background(), pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	waitAllSent(t, st, 2*len(names)+2, 30*time.Second, logs[1])
+	for _, p := range procs[1:] {
+		p.Process.Signal(syscall.SIGTERM)
+	}
+	for _, p := range procs[1:] {
+		p.Wait()
+	}
+	procs = nil
+
+	esc := slack.MessagesIn("breaking")
+	if len(esc) != 2 {
+		t.Fatalf("%d messages in #breaking, want 2 (one per channel's story)", len(esc))
+	}
+	for _, ch := range []string{"#desk-a", "#desk-b"} {
+		n := 0
+		for _, m := range esc {
+			if strings.Contains(messageText(m), "Breaking in "+ch+": ") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d escalation messages for %s's story, want 1", n, ch)
+		}
+	}
+	for _, ch := range []string{"desk-a", "desk-b"} {
+		if top := slack.TopLevel(ch); len(top) != 1 || len(slack.Replies(ch, top[0].TS)) != len(names)-1 {
+			t.Errorf("%s: want one alert with %d replies", ch, len(names)-1)
+		}
+	}
+	ids := alertIDs(slack)
+	if len(ids) != 2*len(names)+2 {
+		t.Errorf("Slack has %d distinct alerts, want %d (5 reports in 2 channels and 2 escalations)", len(ids), 2*len(names)+2)
+	}
+	for id, n := range ids {
+		if n != 1 {
+			t.Errorf("alert %s posted %d times", id, n)
+		}
 	}
 }
