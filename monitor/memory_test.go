@@ -290,6 +290,9 @@ func TestPollMemoryIsBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("polls megabytes of feeds in a process of its own")
 	}
+	if raceEnabled {
+		t.Skip("memory is measured without the race detector (its process is many times slower and bigger): go test -run TestPollMemoryIsBounded ./monitor/")
+	}
 	n, size, budget, bound := 3, 3<<20, int64(4<<20), 90.0
 	if testsize.Full() {
 		n, size, budget, bound = 8, 10<<20, DefaultDocumentBudget, 450
