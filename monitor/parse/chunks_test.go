@@ -163,3 +163,21 @@ func benchParse(b *testing.B, body []byte) {
 	}
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 }
+
+// FuzzChunkedParse: whatever the bytes, a document parsed a few items at
+// a time yields what it yields parsed whole, or the same error.
+//
+//	go test ./monitor/parse -run '^$' -fuzz FuzzChunkedParse -fuzztime 60s
+func FuzzChunkedParse(f *testing.F) {
+	f.Add([]byte(`<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>` +
+		`<item><guid>a</guid><title>One item with a title</title></item><item><guid>b</guid><title>Two &amp; more</title></item>` +
+		`<item><title><![CDATA[</item> inside]]></title><link>/rel</link></item><ttl>5</ttl></channel></rss>`))
+	f.Add([]byte(`<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><entry><id>1</id><title>x</title></entry>` +
+		`<!-- c --><entry><id>2</id><title type="html">&lt;b&gt;y&lt;/b&gt;</title></entry><entry><id>1</id></entry></feed>`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		w, s, we, se, _ := parseBoth(t, body, "")
+		if fmt.Sprint(we) != fmt.Sprint(se) || !reflect.DeepEqual(w, s) {
+			t.Fatalf("whole: %+v %v\nsliced: %+v %v", w, we, s, se)
+		}
+	})
+}
