@@ -29,7 +29,7 @@ func unitOf(e *entry) ([]uint32, []float32) {
 	}
 	norm := float32(math.Sqrt(e.w.norm2))
 	for i := range w {
-		w[i] = e.w.idf[i] * float32(e.sig.meta[i]&^titleBit) / norm
+		w[i] = e.w.idf[i] * float32(e.sig.meta[i]&countMask) / norm
 	}
 	return e.sig.feats, w
 }
@@ -104,7 +104,7 @@ func (c *centroid) similarity(s Signature, ws weighted) float64 {
 	for i < len(s.feats) && j < len(c.feats) {
 		x, y := s.feats[i], c.feats[j]
 		if x == y {
-			dot += ws.idf[i] * float32(s.meta[i]&^titleBit) * c.w[j]
+			dot += ws.idf[i] * float32(s.meta[i]&countMask) * c.w[j]
 		}
 		if x <= y {
 			i++

@@ -20,11 +20,13 @@ const TitleWords = 64
 // a bounded amount of work and storage.
 const maxFeatures = TitleWords + LeadWords
 
-// maxCount caps the count of one term in an item (7 bits of meta).
-const maxCount = 127
-
-// titleBit marks, in a term's meta byte, a term of the title.
-const titleBit = 0x80
+// A term's meta byte: its count in the item (capped at maxCount), and a
+// bit for a term of the title.
+const (
+	countMask = 0x7f
+	maxCount  = countMask
+	titleBit  = 0x80
+)
 
 // term is one distinct stemmed content word of an item: its hash, how
 // often it occurs in the title and lead, and whether the title has it.
@@ -95,8 +97,8 @@ func itemTerms(a *rules.Analyzed) []term {
 	for _, t := range out {
 		if k > 0 && out[k-1].h == t.h {
 			p := &out[k-1]
-			c := min(int(p.meta&^titleBit)+int(t.meta&^titleBit), maxCount)
-			p.meta = p.meta&titleBit | t.meta&titleBit | uint8(c)
+			c := min(int(p.meta&countMask)+int(t.meta&countMask), maxCount)
+			p.meta = (p.meta|t.meta)&^countMask | uint8(c)
 			continue
 		}
 		out[k] = t
@@ -106,7 +108,7 @@ func itemTerms(a *rules.Analyzed) []term {
 	if len(out) > maxFeatures {
 		// Keep the title's terms and the most frequent others.
 		slices.SortStableFunc(out, func(a, b term) int {
-			return int(b.meta&^titleBit) + int(b.meta&titleBit)*2 - int(a.meta&^titleBit) - int(a.meta&titleBit)*2
+			return int(b.meta&countMask) + int(b.meta&titleBit)*2 - int(a.meta&countMask) - int(a.meta&titleBit)*2
 		})
 		out = out[:maxFeatures]
 		slices.SortFunc(out, func(a, b term) int {

@@ -108,10 +108,10 @@ func New(o Options) *Index {
 
 // Match returns the story in channel that s belongs to: the story of the
 // most similar item added within the window before now (an item added
-// after now also counts, for clocks that disagree), if that similarity is
-// at least the threshold. Ties go to the item added first, then to the
-// one added to the index first, so the answer does not depend on map
-// order or timing.
+// after now also counts, for clocks that disagree, if less than a window
+// after), if that similarity is at least the threshold. Ties go to the item
+// added first, then to the one added to the index first, so the answer
+// does not depend on map order or timing.
 func (x *Index) Match(channel string, s Signature, now time.Time) (storyID string, score float64, ok bool) {
 	if s.IsZero() {
 		return "", 0, false
@@ -162,7 +162,7 @@ func (x *Index) match(channel string, s Signature, now time.Time) (storyID strin
 	part := make(map[uint64]float64)
 	var skipped float64
 	for i, f := range s.feats {
-		qw := float64(ws.idf[i]) * float64(s.meta[i]&^titleBit) / qn
+		qw := float64(ws.idf[i]) * float64(s.meta[i]&countMask) / qn
 		b := c.buckets[f]
 		if len(b) > limit {
 			skipped += qw * qw
@@ -186,7 +186,7 @@ func (x *Index) match(channel string, s Signature, now time.Time) (storyID strin
 	var seen []*storyState
 	for seq, pt := range part {
 		e := c.get(seq)
-		if e == nil || !e.at.After(cutoff) {
+		if e == nil || !e.at.After(cutoff) || e.at.Sub(now) >= x.window {
 			continue
 		}
 		sc := 0.0
@@ -227,7 +227,8 @@ func (x *Index) thresholdFor(na, nb int) float64 {
 // most, a term every story has almost nothing, and a nearly empty index
 // weighs its few terms about the same.
 func (x *Index) idf(f uint32) float64 {
-	return math.Log((float64(x.n) + idfPrior + 1) / float64(x.df[f]+1))
+	df := float64(x.df[f])
+	return math.Log((float64(x.n) + idfPrior + 1) / (df + 1))
 }
 
 // Add records an item of storyID in channel, added at at. A story may

@@ -48,8 +48,7 @@ both but by can could did do does doing down during each few for from further ha
 herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off on once
 only or other our ours ourselves out over own same she should so some such than that the their theirs them themselves
 then there these they this those through to too under until up very was we were what when where which while who whom
-why will with would you your yours yourself yourselves said says say also new one two its it's after year years
-according told last first since may us mr ms will would could still could already`,
+why will with would you your yours yourself yourselves its it's could also`,
 	langDE: `aber alle allem allen aller alles als also am an ander andere anderem anderen anderer anderes anderm andern
 anderr anders auch auf aus bei bin bis bist da damit dann das dass daß dasselbe dazu dein deine deinem deinen deiner
 deines dem demselben den denn denselben der derer derselbe derselben des desselben dessen dich die dies diese
@@ -61,8 +60,8 @@ machen man manche manchem manchen mancher manches mein meine meinem meinen meine
 nach nicht nichts noch nun nur ob oder ohne sehr sein seine seinem seinen seiner seines selbst sich sie sind so
 solche solchem solchen solcher solches soll sollte sondern sonst über um und uns unsere unserem unseren unser unseres
 unter viel vom von vor während war waren warst was weg weil weiter welche welchem welchen welcher welches wenn werde
-werden wie wieder will wir wird wirst wo wollen wollte würde würden zu zum zur zwar zwischen sagte sagt laut seit
-mehr bereits schon worden wurde wurden beim zwei drei jahr jahren neue neuen`,
+werden wie wieder will wir wird wirst wo wollen wollte würde würden zu zum zur zwar zwischen seit
+mehr bereits schon worden wurde wurden beim`,
 	langES: `de la que el en y a los del se las por un para con no una su al lo como más pero sus le ya o este sí porque
 esta entre cuando muy sin sobre también me hasta hay donde quien desde todo nos durante todos uno les ni contra otros
 ese eso ante ellos e esto mí antes algunos qué unos yo otro otras otra él tanto esa estos mucho quienes nada muchos
@@ -70,24 +69,22 @@ cual poco ella estar estas algunas algo nosotros mi mis tú te ti tu tus ellas n
 míos mías tuyo tuya tuyos tuyas suyo suya suyos suyas nuestro nuestra nuestros nuestras vuestro vuestra vuestros
 vuestras esos esas estoy estás está estamos estáis están esté estés estemos estéis estén estaba estaban estuvo fue
 fueron ser es son sido era eran será serán sea sean ha han había habían he has hemos haber tiene tienen tenía tener
-hace hacer dijo según tras año años dos tres puede pueden cada así aunque mientras sido`,
+según tras cada así aunque mientras`,
 	langFR: `au aux avec ce ces dans de des du elle en et eux il ils je la le les leur lui ma mais me même mes moi mon ne
 nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton tu un une vos votre vous c d j l à
 m n s t y été étée étées étés étant suis es est sommes êtes sont serai sera serons seront serait seraient étais
 était étions étaient fus fut furent sois soit soyons soient ai as avons avez ont aurai aura aurons auront aurait
 auraient avais avait avions avaient eu eut eurent ceci cela celà cet cette ici ils les leurs quel quels quelle
-quelles sans soi plus selon après avant entre aussi comme tout tous toute toutes fait faire dit ans an deux trois
+quelles sans soi plus selon après avant entre aussi comme tout tous toute toutes
 lors depuis contre où dont alors déjà encore très sous chez`,
 	langTR: `acaba ama aslında az bazı belki biri birkaç birşey biz bu çok çünkü da daha de defa diye eğer en gibi hem
 hep hepsi her hiç için ile ise kez ki kim mı mu mü nasıl ne neden nerde nerede nereye niçin niye o sanki şey siz şu
-tüm ve veya ya yani bir iki üç olan olarak oldu olduğu olduğunu olmak olması olan ise ayrıca kadar sonra önce göre
-yeni son ancak dedi söyledi açıkladı ifade etti eden edildi ediyor yaptı yapılan yılında yıl bin milyon tarafından
-ile bunu bunun buna şunu onun ona onu onlar onların kendi arasında üzerinde karşı değil var yok gibi değil
-olarak olduğunu belirtti`,
+tüm ve veya ya yani bir olan olarak oldu olduğu olduğunu olmak olması olan ise ayrıca kadar sonra önce göre
+ancak tarafından ile bunu bunun buna şunu onun ona onu onlar onların kendi arasında üzerinde karşı değil var yok`,
 	langAR: `في من على إلى الى عن مع أن ان إن لا ما هذا هذه ذلك التي الذي الذين كان كانت قد لم لن ثم أو او بين عند
 كل بعد قبل حتى أي اي هو هي هم نحن أنا انا وقد وفي ومن وعلى كما أيضا ايضا فيه فيها به بها له لها منه منها عليه
 عليها إلى ولا وأن وان وهو وهي لكن بل إذا اذا إلا الا غير يكون تكون خلال حيث منذ أمام امام ضد نحو لدى تم وقال قال
-وكان يوم عام العام أكثر اكثر حول اليوم`,
+وكان أكثر اكثر حول`,
 	langUR: `کے کی کا کو سے میں نے ہے ہیں اور پر کہ کر کیا گیا گئی گئے ہو ہوا ہوئی ہوئے یہ وہ بھی تو جو ایک لیے بعد تک کہا دیا
 رہا رہی رہے ساتھ جس ان اس نہیں کوئی جب تھا تھی تھے گا گی گے والے والی والا ہی کسی کہنا کہتے مطابق جانب`,
 	langHI: `का की के को से में ने है हैं और पर कि यह वह भी तो जो एक लिए बाद तक कहा दिया गया गई गए था थे थी हो होगी होगा
@@ -147,10 +144,10 @@ func guessLang(words []string) lang {
 }
 
 // isStop reports a word that carries no story in language l: a function
-// word of l (or of English, which mixes into every language's news), a
-// single letter, or a bare one- or two-digit number.
+// word of l (or of English, which mixes into every language's news), or a
+// single letter.
 func isStop(l lang, exact string) bool {
-	if utf8.RuneCountInString(exact) == 1 {
+	if r, n := utf8.DecodeRuneInString(exact); n == len(exact) && unicode.IsLetter(r) {
 		return true
 	}
 	m := stops[exact]

@@ -106,7 +106,7 @@ func weightsOf(s Signature, idf func(uint32) float64) weighted {
 			x = float32(idf(f))
 		}
 		out.idf[i] = x
-		w := float64(x) * float64(s.meta[i]&^titleBit)
+		w := float64(x) * float64(s.meta[i]&countMask)
 		out.norm2 += w * w
 	}
 	return out
@@ -123,7 +123,7 @@ func similarity(a Signature, wa weighted, b Signature, wb weighted) float64 {
 	for i < len(a.feats) && j < len(b.feats) {
 		x, y := a.feats[i], b.feats[j]
 		if x == y {
-			dot += float64(wa.idf[i]) * float64(a.meta[i]&^titleBit) * (float64(wb.idf[j]) * float64(b.meta[j]&^titleBit))
+			dot += float64(wa.idf[i]) * float64(a.meta[i]&countMask) * (float64(wb.idf[j]) * float64(b.meta[j]&countMask))
 		}
 		if x <= y {
 			i++
@@ -183,7 +183,7 @@ func (s *Signature) UnmarshalBinary(data []byte) error {
 		if i > 0 && d == 0 {
 			return fmt.Errorf("story: signature: term %d repeats", i)
 		}
-		if m&^titleBit == 0 {
+		if m&countMask == 0 {
 			return fmt.Errorf("story: signature: term %d has count 0", i)
 		}
 		cur += d
