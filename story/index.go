@@ -19,8 +19,10 @@ type Options struct {
 	// Window is how long after an item is added it can still be matched
 	// (DefaultWindow).
 	Window time.Duration
-	// Threshold is the similarity at or above which an item joins a story
-	// (DefaultThreshold). Higher: fewer, surer groups.
+	// Threshold is the similarity at or above which an item with a lead
+	// joins a story (DefaultThreshold); shorter items need less, down to
+	// three quarters of it for a headline alone. Higher: fewer, surer
+	// groups.
 	Threshold float64
 	// MaxEntries bounds the items held per channel; the oldest are dropped
 	// first (DefaultMaxEntries).

@@ -10,10 +10,11 @@ import (
 	"github.com/wirewatch/wirewatch/rules"
 )
 
-// DefaultThreshold is the similarity at or above which two items are one
-// story. It was chosen on the real labelled pairs (see the package doc and
-// TestStoryData) as the best balance of precision and recall there, one
-// value for every language.
+// DefaultThreshold is the similarity at or above which two items with a
+// lead's worth of words are one story; for shorter items the index uses a
+// lower one (see Index.Match and the package doc). It was chosen on real
+// labelled news in six languages and the project's own pairs
+// (TestStoryData, TestPrecisionRecall), one value for every language.
 const DefaultThreshold = 0.41
 
 // Version is the encoding version of a marshalled Signature. It changes
