@@ -197,7 +197,9 @@ func (x *Index) match(channel string, s Signature, now time.Time) (storyID strin
 				sc = 0
 			}
 		}
-		if st := c.stories[e.story]; st != nil && st.cent != nil && !slices.Contains(seen, st) {
+		// A story's centroid counts once the index holds
+		// minCentroidStories stories (before, it blends common words).
+		if st := c.stories[e.story]; x.n >= minCentroidStories && st != nil && st.cent != nil && !slices.Contains(seen, st) {
 			seen = append(seen, st)
 			if cs := st.cent.similarity(s, ws); cs >= centroidFactor*x.thresholdFor(len(s.feats), len(st.cent.feats)) && cs > sc {
 				sc = cs

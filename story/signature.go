@@ -82,9 +82,10 @@ func (s Signature) IsZero() bool { return len(s.feats) == 0 }
 // Len returns the number of distinct terms in the signature.
 func (s Signature) Len() int { return len(s.feats) }
 
-// Similarity returns the similarity of two signatures with every term
-// weighing the same (no document frequencies: an Index weighs rare terms
-// more, see Index.Similarity), 0 to 1. Zero signatures have similarity 0.
+// Similarity returns the cosine of two signatures' term vectors with every
+// term weighing its count alone, 0 to 1: the score an Index gives before it
+// knows which terms are rare (it weighs them by their document frequencies
+// among its stories). Zero signatures have similarity 0.
 func Similarity(a, b Signature) float64 {
 	return similarity(a, weightsOf(a, nil), b, weightsOf(b, nil))
 }

@@ -27,3 +27,8 @@ var (
 	// centroidFactor scales the threshold for a story's centroid.
 	centroidFactor = 0.65
 )
+
+// minCentroidStories is how many stories the index must hold before a
+// story's centroid counts: a blend of reports is a blend of their rare
+// words only once the index can tell rare words from common ones.
+var minCentroidStories = 20
