@@ -315,15 +315,29 @@ func TestStoryData(t *testing.T) {
 	for i, h := range hs {
 		vecs[i] = ub.vec(h.title)
 	}
+	// Each headline's earlier neighbours at 0.1 or more, computed once for
+	// the sweep.
+	type near struct {
+		j int
+		s float64
+	}
+	nears := make([][]near, len(hs))
+	for i := range hs {
+		for j := 0; j < i; j++ {
+			if s := cosine(vecs[i], vecs[j]); s >= 0.1 {
+				nears[i] = append(nears[i], near{j, s})
+			}
+		}
+	}
 	bestB, bestBT, bestBP, bestBR := 0.0, 0.0, 0.0, 0.0
 	for bt := 0.1; bt < 0.9; bt += 0.05 {
 		ids := make([]string, len(hs))
 		for i := range hs {
 			ids[i] = strconv.Itoa(i)
 			bs := 0.0
-			for j := 0; j < i; j++ {
-				if s := cosine(vecs[i], vecs[j]); s >= bt && s > bs {
-					bs, ids[i] = s, ids[j]
+			for _, n := range nears[i] {
+				if n.s >= bt && n.s > bs {
+					bs, ids[i] = n.s, ids[n.j]
 				}
 			}
 		}
