@@ -17,7 +17,7 @@ import (
 func benchItems(b *testing.B, n int) (titles, leads []string) { return benchItemsLead(b, n, 35) }
 
 // benchItemsLead is benchItems with leads of leadWords words.
-func benchItemsLead(b *testing.B, n, leadWords int) (titles, leads []string) {
+func benchItemsLead(b testing.TB, n, leadWords int) (titles, leads []string) {
 	seen := map[string]bool{}
 	var vocab []string
 	for _, p := range loadPairs(b) {

@@ -47,15 +47,20 @@ type Index struct {
 	chans map[string]*channel
 	df    map[uint32]int32 // live items holding each term, all channels
 	n     int              // live items, all channels
+
+	thresholds [maxFeatures + 1]float64 // thresholdFor by terms
 }
 
 type entry struct {
 	seq   uint64
 	story string
 	at    time.Time
-	sig   Signature
-	w     weighted // weighed with the document frequencies when added
-	dfs   []uint32 // the terms this entry counts in the document frequencies
+	n     int      // distinct terms of its signature
+	st    *storyState
+	all   []uint32 // its signature's terms, sorted
+	dfs   []uint32 // the terms it counts in the document frequencies
+	terms []uint32 // the terms it is matched by: its vector's, sorted
+	unit  []uint16 // their weights in its unit vector, in 1/unitScale
 }
 
 // storyState is what a channel knows of one of its open stories: its
@@ -70,22 +75,26 @@ type storyState struct {
 // channel is the index of one channel. Entries are numbered in the order
 // they were added; bySeq[i] is entry base+i, nil once expired. order holds
 // the live entries by time added (ties by number), from head on; buckets
-// map each term to the entries that have it (by number, ascending) with
-// the term's weight in each entry's unit vector.
-type posting struct {
-	seq uint64
-	w   float32
-}
-
+// map each term to the entries whose vectors have it.
 type channel struct {
 	bySeq   []*entry
 	base    uint64
 	live    int
-	buckets map[uint32][]posting
+	buckets map[uint32]bucket
 	order   []*entry
 	head    int
 	stories map[string]*storyState
 }
+
+// bucket is a term's list of entries: postings by entry number,
+// ascending, each the number (upper 48 bits) and the term's weight in the
+// entry's unit vector (lower 16), and an upper bound of those weights.
+type bucket struct {
+	max uint16
+	p   []uint64
+}
+
+func posting(seq uint64, unit uint16) uint64 { return seq<<16 | uint64(unit) }
 
 func (c *channel) get(seq uint64) *entry {
 	if seq < c.base || seq-c.base >= uint64(len(c.bySeq)) {
@@ -105,7 +114,11 @@ func New(o Options) *Index {
 	if o.MaxEntries <= 0 {
 		o.MaxEntries = DefaultMaxEntries
 	}
-	return &Index{window: o.Window, threshold: o.Threshold, maxEntries: o.MaxEntries, chans: make(map[string]*channel), df: make(map[uint32]int32)}
+	x := &Index{window: o.Window, threshold: o.Threshold, maxEntries: o.MaxEntries, chans: make(map[string]*channel), df: make(map[uint32]int32)}
+	for n := range x.thresholds {
+		x.thresholds[n] = x.threshold * (1 - math.Exp(-float64(n)/halfTerms))
+	}
+	return x
 }
 
 // Match returns the story in channel that s belongs to: the story of the
@@ -148,33 +161,59 @@ func (x *Index) match(channel string, s Signature, now time.Time) (storyID strin
 		return "", 0, false
 	}
 	cutoff := now.Add(-x.window)
-	ws := weightsOf(s, x.idf)
-	if ws.norm2 == 0 {
+	q := x.vectorOf(s)
+	if q.norm == 0 {
 		return "", 0, false
 	}
-	qn := math.Sqrt(ws.norm2)
 	// Candidates, scored term at a time over the terms' lists of items:
-	// part is the share of an item's cosine that the query's rarer terms
-	// make. A term held by more than limit items of the channel is common
-	// (a low weight, a long list): its list is not read, and what it could
-	// add to any item's cosine, at most the norm of the query's common
-	// terms (slack), is left as a margin. An item whose part plus slack
-	// cannot reach the threshold is not compared in full; none is lost.
+	// part is the share of an item's cosine that the terms whose lists
+	// were read make. A term held by more than limit items of the channel
+	// is common (a low weight, a long list): the longest such lists are
+	// not read, as long as what their terms could add to any item's cosine
+	// (slack: at most the sum of the query's weight times the term's
+	// highest weight in any item, and at most the norm of the skipped
+	// terms of the query) stays within skipShare of the threshold. That
+	// margin is added to part before an item is compared in full, so no
+	// item that was read is lost; an item that shares only skipped common
+	// words with the query is not a candidate.
 	limit := max(minPosting, c.live/postingShare)
-	part := make(map[uint64]float64)
-	var skipped float64
-	for i, f := range s.feats {
-		qw := float64(ws.idf[i]) * float64(s.meta[i]&countMask) / qn
+	sc := scratchPool.Get().(*scratch)
+	defer sc.release()
+	sc.grow(len(c.bySeq))
+	lists := sc.lists[:0]
+	for i, f := range q.terms {
 		b := c.buckets[f]
-		if len(b) > limit {
-			skipped += qw * qw
+		if len(b.p) == 0 {
 			continue
 		}
-		for _, p := range b {
-			part[p.seq] += qw * float64(p.w)
+		lists = append(lists, list{b: b, qw: float32(float64(q.w[i]) / q.norm)})
+	}
+	sc.lists = lists
+	slices.SortFunc(lists, func(a, b list) int { return cmp.Compare(len(b.b.p), len(a.b.p)) })
+	budget := skipShare * x.thresholdFor(q.n, q.n)
+	var skipped2, skippedDot, slack float64
+	for _, l := range lists {
+		qw := float64(l.qw)
+		if len(l.b.p) > limit {
+			s2, sd := skipped2+qw*qw, skippedDot+qw*float64(l.b.max)/unitScale
+			if s := min(math.Sqrt(s2), sd); s <= budget {
+				skipped2, skippedDot, slack = s2, sd, s
+				continue
+			}
+		}
+		for _, p := range l.b.p {
+			k := int(p>>16 - c.base)
+			if p&0xffff == 0 || k < 0 || k >= len(sc.part) {
+				continue
+			}
+			if sc.part[k] == 0 {
+				sc.touched = append(sc.touched, int32(k))
+			}
+			sc.part[k] += float32(qw * float64(p&0xffff) / unitScale)
 		}
 	}
-	slack := math.Sqrt(skipped)
+	// 1e-4: rounding of the float32 partial sums.
+	slack += 1e-4
 	var best *entry
 	better := func(e *entry, sc float64) bool {
 		if best == nil || sc != score {
@@ -185,34 +224,75 @@ func (x *Index) match(channel string, s Signature, now time.Time) (storyID strin
 		}
 		return e.seq < best.seq
 	}
+	// Candidates in the order the lists were read: the query's terms in
+	// order, each list by entry number, which no map order changes.
 	var seen []*storyState
-	for seq, pt := range part {
-		e := c.get(seq)
-		if e == nil || !e.at.After(cutoff) || e.at.Sub(now) >= x.window {
+	for _, k := range sc.touched {
+		pt := float64(sc.part[k])
+		e := c.bySeq[k]
+		if e == nil {
 			continue
 		}
-		sc := 0.0
-		if th := x.thresholdFor(len(s.feats), len(e.sig.feats)); pt+slack >= th {
-			if sc = similarity(s, ws, e.sig, e.w); sc < th {
-				sc = 0
+		th := x.thresholdFor(q.n, e.n)
+		st := e.st
+		if pt+slack < th && st.cent == nil {
+			continue // cannot join: most candidates stop here
+		}
+		if !e.at.After(cutoff) || e.at.Sub(now) >= x.window {
+			continue
+		}
+		sim := 0.0
+		if pt+slack >= th {
+			if sim = q.cosine(e); sim < th {
+				sim = 0
 			}
 		}
 		// A story's centroid counts once the index holds
 		// minCentroidStories stories (before, it blends common words).
-		if st := c.stories[e.story]; x.n >= minCentroidStories && st != nil && st.cent != nil && !slices.Contains(seen, st) {
+		if x.n >= minCentroidStories && st.cent != nil && !slices.Contains(seen, st) {
 			seen = append(seen, st)
-			if cs := st.cent.similarity(s, ws); cs >= centroidFactor*x.thresholdFor(len(s.feats), len(st.cent.feats)) && cs > sc {
-				sc = cs
+			if cs := st.cent.similarity(q); cs >= centroidFactor*x.thresholdFor(q.n, len(st.cent.feats)) && cs > sim {
+				sim = cs
 			}
 		}
-		if sc > 0 && better(e, sc) {
-			best, score = e, sc
+		if sim > 0 && better(e, sim) {
+			best, score = e, sim
 		}
 	}
 	if best == nil {
 		return "", 0, false
 	}
 	return best.story, score, true
+}
+
+// scratch is one match's scores by entry (part[k] for entry base+k) and
+// the entries it touched, pooled so a match allocates no map.
+type scratch struct {
+	part    []float32
+	touched []int32
+	lists   []list
+}
+
+// list is a query term's list of entries and its weight in the query.
+type list struct {
+	b  bucket
+	qw float32
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+func (s *scratch) grow(n int) {
+	if len(s.part) < n {
+		s.part = make([]float32, n+n/4)
+	}
+}
+
+func (s *scratch) release() {
+	for _, k := range s.touched {
+		s.part[k] = 0
+	}
+	s.touched = s.touched[:0]
+	scratchPool.Put(s)
 }
 
 // thresholdFor is the threshold for two term vectors of na and nb
@@ -223,7 +303,11 @@ func (x *Index) match(channel string, s Signature, now time.Time) (storyID strin
 // story, and fewer by chance when they do not; measured, the best
 // threshold for headlines alone is about half of the one for full leads.
 func (x *Index) thresholdFor(na, nb int) float64 {
-	return x.threshold * (1 - math.Exp(-float64(min(na, nb))/halfTerms))
+	n := min(na, nb)
+	if n < len(x.thresholds) {
+		return x.thresholds[n]
+	}
+	return x.threshold * (1 - math.Exp(-float64(n)/halfTerms))
 }
 
 // idf is the inverse document frequency of a term among the stories the
@@ -251,10 +335,10 @@ func (x *Index) Add(storyID, channelName string, s Signature, at time.Time) {
 func (x *Index) add(storyID, channelName string, s Signature, at time.Time) {
 	c := x.chans[channelName]
 	if c == nil {
-		c = &channel{buckets: make(map[uint32][]posting), stories: make(map[string]*storyState)}
+		c = &channel{buckets: make(map[uint32]bucket), stories: make(map[string]*storyState)}
 		x.chans[channelName] = c
 	}
-	e := &entry{seq: c.base + uint64(len(c.bySeq)), story: storyID, at: at, sig: s}
+	e := &entry{seq: c.base + uint64(len(c.bySeq)), story: storyID, at: at, n: len(s.feats), all: s.feats}
 	c.bySeq = append(c.bySeq, e)
 	c.live++
 	// Document frequencies count stories, not reports: a report of an
@@ -269,17 +353,21 @@ func (x *Index) add(storyID, channelName string, s Signature, at time.Time) {
 	} else if !storyDF {
 		x.n++
 	}
+	e.st = st
 	e.dfs = s.feats
 	if storyDF && st.last != nil {
-		e.dfs = difference(s.feats, st.last.sig.feats)
+		e.dfs = difference(s.feats, st.last.all)
 	}
 	for _, k := range e.dfs {
 		x.df[k]++
 	}
-	e.w = weightsOf(s, x.idf)
-	feats, unit := unitOf(e)
-	for i, k := range feats {
-		c.buckets[k] = append(c.buckets[k], posting{e.seq, unit[i]})
+	v := x.vectorOf(s)
+	e.terms, e.unit = v.terms, v.unit()
+	for i, k := range e.terms {
+		b := c.buckets[k]
+		b.p = append(b.p, posting(e.seq, e.unit[i]))
+		b.max = max(b.max, e.unit[i])
+		c.buckets[k] = b
 	}
 	if useCentroid && st.live > 0 {
 		if st.cent == nil {
@@ -288,7 +376,7 @@ func (x *Index) add(storyID, channelName string, s Signature, at time.Time) {
 				st.cent.add(unitOf(st.last))
 			}
 		}
-		st.cent.add(feats, unit)
+		st.cent.add(unitOf(e))
 	}
 	st.live++
 	st.last = e
@@ -371,22 +459,8 @@ func (c *channel) expire(x *Index, cutoff time.Time, extra int) int {
 				delete(x.df, k)
 			}
 		}
-		for _, k := range e.sig.feats {
-			b := c.buckets[k]
-			if i, ok := slices.BinarySearchFunc(b, e.seq, func(p posting, seq uint64) int { return cmp.Compare(p.seq, seq) }); ok {
-				if i == 0 {
-					// Items mostly expire oldest first: drop the head
-					// without moving the rest.
-					b = b[1:]
-				} else {
-					b = slices.Delete(b, i, i+1)
-				}
-			}
-			if len(b) == 0 {
-				delete(c.buckets, k)
-			} else {
-				c.buckets[k] = b
-			}
+		for _, k := range e.terms {
+			c.unlist(k, e.seq)
 		}
 	}
 	for len(c.bySeq) > 0 && c.bySeq[0] == nil {
@@ -400,11 +474,45 @@ func (c *channel) expire(x *Index, cutoff time.Time, extra int) int {
 	return n
 }
 
+// unlist takes entry seq off term k's list.
+func (c *channel) unlist(k uint32, seq uint64) {
+	b := c.buckets[k]
+	i, ok := slices.BinarySearchFunc(b.p, seq, func(p, seq uint64) int { return cmp.Compare(p>>16, seq) })
+	if !ok {
+		return
+	}
+	w := uint16(b.p[i])
+	if i == 0 {
+		// Items mostly expire oldest first: drop the head without
+		// moving the rest.
+		b.p = b.p[1:]
+	} else {
+		b.p = slices.Delete(b.p, i, i+1)
+	}
+	if len(b.p) == 0 {
+		delete(c.buckets, k)
+		return
+	}
+	if w == b.max {
+		// The list's heaviest left: its bound is the next heaviest.
+		b.max = 0
+		for _, p := range b.p {
+			b.max = max(b.max, uint16(p))
+		}
+	}
+	c.buckets[k] = b
+}
+
 // Candidate search: a term's list of items is read when it holds at most
-// max(minPosting, live items/postingShare) of the channel's items.
+// max(minPosting, live items/postingShare) of the channel's items, or when
+// skipping it would let the unread lists add more than skipShare of the
+// threshold to an item's cosine.
 const (
 	minPosting   = 32
 	postingShare = 500
+	// skipShare bounds what the unread lists could add to an item's
+	// cosine, as a share of the threshold.
+	skipShare = 0.25
 )
 
 // difference returns the sorted terms of a that b lacks.

@@ -1,0 +1,103 @@
+package story
+
+import (
+	"math"
+	"slices"
+)
+
+// maxMatchTerms caps the terms of an item's vector in the index: an item
+// with more distinct terms (a long lead) is compared by its maxMatchTerms
+// heaviest (count times idf), so that matching and memory stay bounded
+// per item. Items with fewer terms (a headline, a summary of a few
+// sentences) are compared whole. 0: no cap.
+var maxMatchTerms = 0
+
+// unitScale is the fixed-point scale of a weight in a unit vector held by
+// the index: 16 bits, a step of 1/65535.
+const unitScale = 65535
+
+// vector is an item's term vector as the index weighs it: its kept terms
+// (sorted) with their weights (count times idf), and its norm over them.
+type vector struct {
+	terms []uint32
+	w     []float32
+	norm  float64
+	n     int // distinct terms of the signature, kept or not
+}
+
+// vectorOf weighs s's terms with the index's document frequencies and
+// keeps the maxMatchTerms heaviest.
+func (x *Index) vectorOf(s Signature) vector {
+	v := vector{terms: s.feats, w: make([]float32, len(s.feats)), n: len(s.feats)}
+	for i, f := range s.feats {
+		v.w[i] = float32(x.idf(f) * float64(s.meta[i]&countMask))
+	}
+	if maxMatchTerms > 0 && len(v.terms) > maxMatchTerms {
+		v.terms, v.w = heaviest(v.terms, v.w, maxMatchTerms)
+	}
+	for _, w := range v.w {
+		v.norm += float64(w) * float64(w)
+	}
+	v.norm = math.Sqrt(v.norm)
+	return v
+}
+
+// heaviest returns the k heaviest terms (ties to the smaller hash), in
+// term order, with their weights.
+func heaviest(terms []uint32, w []float32, k int) ([]uint32, []float32) {
+	idx := make([]int32, len(terms))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int {
+		switch {
+		case w[a] > w[b]:
+			return -1
+		case w[a] < w[b]:
+			return 1
+		}
+		return int(a) - int(b)
+	})
+	idx = idx[:k]
+	slices.Sort(idx)
+	kt, kw := make([]uint32, k), make([]float32, k)
+	for i, j := range idx {
+		kt[i], kw[i] = terms[j], w[j]
+	}
+	return kt, kw
+}
+
+// unit quantises v's weights over its norm to 16 bits.
+func (v vector) unit() []uint16 {
+	u := make([]uint16, len(v.w))
+	if v.norm == 0 {
+		return u
+	}
+	for i, w := range v.w {
+		u[i] = uint16(min(unitScale, math.Round(float64(w)/v.norm*unitScale)))
+	}
+	return u
+}
+
+// cosine is the cosine of q with an entry's unit vector.
+func (q vector) cosine(e *entry) float64 {
+	if q.norm == 0 {
+		return 0
+	}
+	var dot float64
+	a, b := q.terms, e.terms
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		x, y := a[i], b[j]
+		if x == y {
+			dot += float64(q.w[i]) * float64(e.unit[j])
+		}
+		if x <= y {
+			i++
+		}
+		if x >= y {
+			j++
+		}
+	}
+	return min(1, dot/(q.norm*unitScale))
+}
