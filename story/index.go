@@ -55,7 +55,7 @@ type entry struct {
 	seq   uint64
 	story string
 	at    time.Time
-	n     int      // distinct terms of its signature
+	n     int // distinct terms of its signature
 	st    *storyState
 	all   []uint32 // its signature's terms, sorted
 	dfs   []uint32 // the terms it counts in the document frequencies
