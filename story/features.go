@@ -2,6 +2,7 @@ package story
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/wirewatch/wirewatch/rules"
 )
@@ -67,6 +68,7 @@ func itemTerms(a *rules.Analyzed) []term {
 	var out []term
 	content := false
 	for _, f := range fs {
+		hs := terms.of(l, st, f.exact, f.cased)
 		for i, w := range f.exact {
 			stop := isStop(l, w)
 			if dropStops && stop {
@@ -77,7 +79,7 @@ func itemTerms(a *rules.Analyzed) []term {
 			if f.title {
 				m = titleCount | titleBit
 			}
-			out = append(out, term{uint32(hashString(truncate(st.stem(w, f.cased[i]), stemRunes)) >> 32), m})
+			out = append(out, term{hs[i], m})
 		}
 	}
 	if !content {
@@ -117,6 +119,69 @@ func itemTerms(a *rules.Analyzed) []term {
 			}
 			return 1
 		})
+	}
+	return out
+}
+
+// termCache remembers the term (stem cut to stemRunes letters, hashed)
+// each word makes in each language, by the word's 64-bit hash: news
+// repeats its words, and a Snowball stemmer costs far more than a map
+// lookup. Each language holds at most maxCachedWords words (about 2 MB);
+// a full map is emptied.
+type termCache struct {
+	mu        sync.RWMutex
+	stemRunes int
+	m         [numLangs]map[uint64]uint32 // by the word's hash
+}
+
+const maxCachedWords = 1 << 17
+
+var terms termCache
+
+// of returns the terms of the words exact (cased: as written) of an item
+// in language l.
+func (c *termCache) of(l lang, st *stemmer, exact, cased []string) []uint32 {
+	key := exact
+	if l == langTR {
+		key = cased // Turkish is stemmed as written
+	}
+	out := make([]uint32, len(exact))
+	keys := make([]uint64, len(key))
+	for i, w := range key {
+		keys[i] = hashString(w)
+	}
+	var miss []int
+	c.mu.RLock()
+	valid := c.stemRunes == stemRunes
+	for i, k := range keys {
+		h, ok := c.m[l][k]
+		if !valid || !ok {
+			miss = append(miss, i)
+		}
+		out[i] = h
+	}
+	c.mu.RUnlock()
+	if len(miss) == 0 {
+		return out
+	}
+	for _, i := range miss {
+		out[i] = uint32(hashString(truncate(st.stem(exact[i], cased[i]), stemRunes)) >> 32)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stemRunes != stemRunes {
+		c.stemRunes = stemRunes
+		for i := range c.m {
+			c.m[i] = nil
+		}
+	}
+	m := c.m[l]
+	if m == nil || len(m)+len(miss) > maxCachedWords {
+		m = make(map[uint64]uint32)
+		c.m[l] = m
+	}
+	for _, i := range miss {
+		m[keys[i]] = out[i]
 	}
 	return out
 }
