@@ -23,11 +23,14 @@ type centroid struct {
 // unitOf returns the unit vector of an entry: its terms with their
 // weights when added, over their norm.
 func unitOf(e *entry) ([]uint32, []float32) {
-	w := make([]float32, len(e.unit))
+	var f []uint32
+	var w []float32
 	for i, u := range e.unit {
-		w[i] = float32(u) / unitScale
+		if u != 0 {
+			f, w = append(f, e.all[i]), append(w, float32(u)/unitScale)
+		}
 	}
-	return e.terms, w
+	return f, w
 }
 
 // add adds a vector to the centroid.

@@ -50,7 +50,7 @@ func itemTerms(a *rules.Analyzed) []term {
 		title        bool
 	}
 	var fs [2]field
-	var all []string
+	all := make([]string, 0, TitleWords+LeadWords)
 	for i, f := range [...]rules.Field{rules.FieldTitle, lead} {
 		exact, cased := a.Words(f), a.CasedWords(f)
 		n := LeadWords
@@ -65,7 +65,7 @@ func itemTerms(a *rules.Analyzed) []term {
 	}
 	l := guessLang(all)
 	st := newStemmer(l)
-	var out []term
+	out := make([]term, 0, len(all))
 	content := false
 	for _, f := range fs {
 		hs := terms.of(l, st, f.exact, f.cased)

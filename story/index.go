@@ -59,8 +59,10 @@ type entry struct {
 	st    *storyState
 	all   []uint32 // its signature's terms, sorted
 	dfs   []uint32 // the terms it counts in the document frequencies
-	terms []uint32 // the terms it is matched by: its vector's, sorted
-	unit  []uint16 // their weights in its unit vector, in 1/unitScale
+	// unit is the weight of each term of all in its unit vector, in
+	// 1/unitScale: 0 for a term it is not matched by (beyond its
+	// maxMatchTerms heaviest).
+	unit []uint16
 }
 
 // storyState is what a channel knows of one of its open stories: its
@@ -362,8 +364,18 @@ func (x *Index) add(storyID, channelName string, s Signature, at time.Time) {
 		x.df[k]++
 	}
 	v := x.vectorOf(s)
-	e.terms, e.unit = v.terms, v.unit()
-	for i, k := range e.terms {
+	e.unit = make([]uint16, len(e.all))
+	u, j := v.unit(), 0
+	for i, k := range v.terms {
+		for e.all[j] != k {
+			j++
+		}
+		e.unit[j] = u[i]
+	}
+	for i, k := range e.all {
+		if e.unit[i] == 0 {
+			continue
+		}
 		b := c.buckets[k]
 		b.p = append(b.p, posting(e.seq, e.unit[i]))
 		b.max = max(b.max, e.unit[i])
@@ -459,8 +471,10 @@ func (c *channel) expire(x *Index, cutoff time.Time, extra int) int {
 				delete(x.df, k)
 			}
 		}
-		for _, k := range e.terms {
-			c.unlist(k, e.seq)
+		for i, k := range e.all {
+			if e.unit[i] != 0 {
+				c.unlist(k, e.seq)
+			}
 		}
 	}
 	for len(c.bySeq) > 0 && c.bySeq[0] == nil {

@@ -10,7 +10,7 @@ import (
 // heaviest (count times idf), so that matching and memory stay bounded
 // per item. Items with fewer terms (a headline, a summary of a few
 // sentences) are compared whole. 0: no cap.
-var maxMatchTerms = 0
+var maxMatchTerms = 192
 
 // unitScale is the fixed-point scale of a weight in a unit vector held by
 // the index: 16 bits, a step of 1/65535.
@@ -85,7 +85,7 @@ func (q vector) cosine(e *entry) float64 {
 		return 0
 	}
 	var dot float64
-	a, b := q.terms, e.terms
+	a, b := q.terms, e.all
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
 		x, y := a[i], b[j]
