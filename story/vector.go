@@ -45,24 +45,23 @@ func (x *Index) vectorOf(s Signature) vector {
 // heaviest returns the k heaviest terms (ties to the smaller hash), in
 // term order, with their weights.
 func heaviest(terms []uint32, w []float32, k int) ([]uint32, []float32) {
-	idx := make([]int32, len(terms))
-	for i := range idx {
-		idx[i] = int32(i)
-	}
-	slices.SortFunc(idx, func(a, b int32) int {
-		switch {
-		case w[a] > w[b]:
-			return -1
-		case w[a] < w[b]:
-			return 1
+	sorted := slices.Clone(w)
+	slices.Sort(sorted)
+	cut := sorted[len(sorted)-k] // the k-th heaviest weight
+	ties := 0                    // terms of weight cut that are kept
+	for _, x := range sorted[len(sorted)-k:] {
+		if x == cut {
+			ties++
 		}
-		return int(a) - int(b)
-	})
-	idx = idx[:k]
-	slices.Sort(idx)
-	kt, kw := make([]uint32, k), make([]float32, k)
-	for i, j := range idx {
-		kt[i], kw[i] = terms[j], w[j]
+	}
+	kt, kw := make([]uint32, 0, k), make([]float32, 0, k)
+	for i, x := range w {
+		if x > cut || x == cut && ties > 0 {
+			if x == cut {
+				ties--
+			}
+			kt, kw = append(kt, terms[i]), append(kw, x)
+		}
 	}
 	return kt, kw
 }
