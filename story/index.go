@@ -80,6 +80,7 @@ type storyState struct {
 // map each term to the entries whose vectors have it.
 type channel struct {
 	bySeq   []*entry
+	meta    []uint16 // of entry base+i: its terms (at most nMask) | centBit
 	base    uint64
 	live    int
 	buckets map[uint32]bucket
@@ -97,6 +98,14 @@ type bucket struct {
 }
 
 func posting(seq uint64, unit uint16) uint64 { return seq<<16 | uint64(unit) }
+
+// An entry's meta: its distinct terms, and whether its story has a
+// centroid, kept beside bySeq so that candidates are sorted out without
+// reading their entries.
+const (
+	nMask   = 0x7fff
+	centBit = 0x8000
+)
 
 func (c *channel) get(seq uint64) *entry {
 	if seq < c.base || seq-c.base >= uint64(len(c.bySeq)) {
@@ -205,7 +214,7 @@ func (x *Index) match(channel string, s Signature, now time.Time) (storyID strin
 		}
 		for _, p := range l.b.p {
 			k := int(p>>16 - c.base)
-			if p&0xffff == 0 || k < 0 || k >= len(sc.part) {
+			if p&0xffff == 0 || k < 0 || k >= len(c.bySeq) {
 				continue
 			}
 			if sc.part[k] == 0 {
@@ -231,15 +240,16 @@ func (x *Index) match(channel string, s Signature, now time.Time) (storyID strin
 	var seen []*storyState
 	for _, k := range sc.touched {
 		pt := float64(sc.part[k])
+		m := c.meta[k]
+		th := x.thresholdFor(q.n, int(m&nMask))
+		if pt+slack < th && (m&centBit == 0 || x.n < minCentroidStories) {
+			continue // cannot join: most candidates stop here
+		}
 		e := c.bySeq[k]
 		if e == nil {
 			continue
 		}
-		th := x.thresholdFor(q.n, e.n)
 		st := e.st
-		if pt+slack < th && st.cent == nil {
-			continue // cannot join: most candidates stop here
-		}
 		if !e.at.After(cutoff) || e.at.Sub(now) >= x.window {
 			continue
 		}
@@ -342,6 +352,7 @@ func (x *Index) add(storyID, channelName string, s Signature, at time.Time) {
 	}
 	e := &entry{seq: c.base + uint64(len(c.bySeq)), story: storyID, at: at, n: len(s.feats), all: s.feats}
 	c.bySeq = append(c.bySeq, e)
+	c.meta = append(c.meta, uint16(min(len(s.feats), nMask)))
 	c.live++
 	// Document frequencies count stories, not reports: a report of an
 	// open story counts only the terms its story's latest report lacks,
@@ -387,8 +398,19 @@ func (x *Index) add(storyID, channelName string, s Signature, at time.Time) {
 			if st.last != nil {
 				st.cent.add(unitOf(st.last))
 			}
+			// The story's entries are now candidates by its centroid.
+			if st.live == 1 && st.last != nil {
+				c.meta[st.last.seq-c.base] |= centBit
+			} else {
+				for i, o := range c.bySeq {
+					if o != nil && o.st == st {
+						c.meta[i] |= centBit
+					}
+				}
+			}
 		}
 		st.cent.add(unitOf(e))
+		c.meta[e.seq-c.base] |= centBit
 	}
 	st.live++
 	st.last = e
@@ -478,7 +500,7 @@ func (c *channel) expire(x *Index, cutoff time.Time, extra int) int {
 		}
 	}
 	for len(c.bySeq) > 0 && c.bySeq[0] == nil {
-		c.bySeq = c.bySeq[1:]
+		c.bySeq, c.meta = c.bySeq[1:], c.meta[1:]
 		c.base++
 	}
 	if c.head > 64 && c.head*2 > len(c.order) {
