@@ -85,15 +85,17 @@ func itemTerms(a *rules.Analyzed) []term {
 	if !content {
 		return nil // only function words: no story to tell
 	}
-	slices.SortFunc(out, func(a, b term) int {
-		switch {
-		case a.h < b.h:
-			return -1
-		case a.h > b.h:
-			return 1
-		}
-		return 0
-	})
+	// Sort by hash (as one number with the meta byte, which sorts
+	// faster than a comparison function; repeats merge the same in any
+	// order).
+	keys := make([]uint64, len(out))
+	for i, t := range out {
+		keys[i] = uint64(t.h)<<8 | uint64(t.meta)
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		out[i] = term{uint32(k >> 8), uint8(k)}
+	}
 	// Merge repeats: counts add up, the title bit sticks.
 	k := 0
 	for _, t := range out {
