@@ -172,7 +172,7 @@ func (x *Index) match(channel string, s Signature, now time.Time) (storyID strin
 		return "", 0, false
 	}
 	cutoff := now.Add(-x.window)
-	q := x.vectorOf(s)
+	q := x.vectorOf(s, maxQueryTerms)
 	if q.norm == 0 {
 		return "", 0, false
 	}
@@ -200,7 +200,8 @@ func (x *Index) match(channel string, s Signature, now time.Time) (storyID strin
 		lists = append(lists, list{b: b, qw: float32(float64(q.w[i]) / q.norm)})
 	}
 	sc.lists = lists
-	slices.SortFunc(lists, func(a, b list) int { return cmp.Compare(len(b.b.p), len(a.b.p)) })
+	// Longest lists first (stable: ties in term order).
+	slices.SortStableFunc(lists, func(a, b list) int { return len(b.b.p) - len(a.b.p) })
 	budget := skipShare * x.thresholdFor(q.n, q.n)
 	var skipped2, skippedDot, slack float64
 	for _, l := range lists {
@@ -212,15 +213,17 @@ func (x *Index) match(channel string, s Signature, now time.Time) (storyID strin
 				continue
 			}
 		}
+		qs := float32(qw / unitScale)
+		base, n, part := c.base, uint64(len(c.bySeq)), sc.part
 		for _, p := range l.b.p {
-			k := int(p>>16 - c.base)
-			if p&0xffff == 0 || k < 0 || k >= len(c.bySeq) {
+			k, w := p>>16-base, uint16(p)
+			if w == 0 || k >= n {
 				continue
 			}
-			if sc.part[k] == 0 {
+			if part[k] == 0 {
 				sc.touched = append(sc.touched, int32(k))
 			}
-			sc.part[k] += float32(qw * float64(p&0xffff) / unitScale)
+			part[k] += qs * float32(w)
 		}
 	}
 	// 1e-4: rounding of the float32 partial sums.
@@ -374,7 +377,7 @@ func (x *Index) add(storyID, channelName string, s Signature, at time.Time) {
 	for _, k := range e.dfs {
 		x.df[k]++
 	}
-	v := x.vectorOf(s)
+	v := x.vectorOf(s, maxMatchTerms)
 	e.unit = make([]uint16, len(e.all))
 	u, j := v.unit(), 0
 	for i, k := range v.terms {

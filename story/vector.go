@@ -12,6 +12,9 @@ import (
 // sentences) are compared whole. 0: no cap.
 var maxMatchTerms = 192
 
+// maxQueryTerms caps the terms of an item's vector when it is matched.
+var maxQueryTerms = 160
+
 // unitScale is the fixed-point scale of a weight in a unit vector held by
 // the index: 16 bits, a step of 1/65535.
 const unitScale = 65535
@@ -27,13 +30,13 @@ type vector struct {
 
 // vectorOf weighs s's terms with the index's document frequencies and
 // keeps the maxMatchTerms heaviest.
-func (x *Index) vectorOf(s Signature) vector {
+func (x *Index) vectorOf(s Signature, keep int) vector {
 	v := vector{terms: s.feats, w: make([]float32, len(s.feats)), n: len(s.feats)}
 	for i, f := range s.feats {
 		v.w[i] = float32(x.idf(f) * float64(s.meta[i]&countMask))
 	}
-	if maxMatchTerms > 0 && len(v.terms) > maxMatchTerms {
-		v.terms, v.w = heaviest(v.terms, v.w, maxMatchTerms)
+	if keep > 0 && len(v.terms) > keep {
+		v.terms, v.w = heaviest(v.terms, v.w, keep)
 	}
 	for _, w := range v.w {
 		v.norm += float64(w) * float64(w)
