@@ -240,38 +240,55 @@ func (x *Index) match(channel string, s Signature, now time.Time) (storyID strin
 	}
 	// Candidates in the order the lists were read: the query's terms in
 	// order, each list by entry number, which no map order changes.
-	var seen []*storyState
+	// A story's centroid counts once the index holds minCentroidStories
+	// stories (before, it blends common words).
+	cents := x.n >= minCentroidStories
 	for _, k := range sc.touched {
 		pt := float64(sc.part[k])
 		m := c.meta[k]
 		th := x.thresholdFor(q.n, int(m&nMask))
-		if pt+slack < th && (m&centBit == 0 || x.n < minCentroidStories) {
+		cent := cents && m&centBit != 0
+		if pt+slack < th && !cent {
 			continue // cannot join: most candidates stop here
 		}
 		e := c.bySeq[k]
 		if e == nil {
 			continue
 		}
-		st := e.st
-		if !e.at.After(cutoff) || e.at.Sub(now) >= x.window {
+		inWindow := e.at.After(cutoff) && e.at.Sub(now) < x.window
+		if cent && e.st.cent != nil {
+			// What the story's reports could add to its centroid's
+			// cosine, for the bound below; its first report in the
+			// window stands for it.
+			cs := sc.cents[e.st]
+			if cs.e == nil && inWindow {
+				cs.e = e
+			}
+			cs.pt += pt
+			sc.cents[e.st] = cs
+		}
+		if !inWindow || pt+slack < th {
 			continue
 		}
-		sim := 0.0
-		if pt+slack >= th {
-			if sim = q.cosine(e); sim < th {
-				sim = 0
-			}
-		}
-		// A story's centroid counts once the index holds
-		// minCentroidStories stories (before, it blends common words).
-		if x.n >= minCentroidStories && st.cent != nil && !slices.Contains(seen, st) {
-			seen = append(seen, st)
-			if cs := st.cent.similarity(q); cs >= centroidFactor*x.thresholdFor(q.n, len(st.cent.feats)) && cs > sim {
-				sim = cs
-			}
-		}
-		if sim > 0 && better(e, sim) {
+		if sim := q.cosine(e); sim >= th && better(e, sim) {
 			best, score = e, sim
+		}
+	}
+	// A story's centroid is the sum of its reports' unit vectors (its
+	// heaviest terms of it, all weights positive), so its dot with the
+	// query is at most the sum of the reports' cosines: part plus slack
+	// for each report the lists reached, slack for the others. Only a
+	// centroid that bound lets reach its threshold is compared in full.
+	for st, cs := range sc.cents {
+		if cs.e == nil || st.cent.norm == 0 {
+			continue
+		}
+		th := centroidFactor * x.thresholdFor(q.n, len(st.cent.feats))
+		if (cs.pt+float64(st.live)*slack)/float64(st.cent.norm)+1e-4 < th {
+			continue
+		}
+		if sim := st.cent.similarity(q); sim >= th && better(cs.e, sim) {
+			best, score = cs.e, sim
 		}
 	}
 	if best == nil {
@@ -286,6 +303,15 @@ type scratch struct {
 	part    []float32
 	touched []int32
 	lists   []list
+	cents   map[*storyState]centScore
+}
+
+// centScore is what a match knows of a story's centroid: the part its
+// reports that the lists reached make, and the first of them in the
+// window.
+type centScore struct {
+	pt float64
+	e  *entry
 }
 
 // list is a query term's list of entries and its weight in the query.
@@ -294,7 +320,7 @@ type list struct {
 	qw float32
 }
 
-var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+var scratchPool = sync.Pool{New: func() any { return &scratch{cents: make(map[*storyState]centScore)} }}
 
 func (s *scratch) grow(n int) {
 	if len(s.part) < n {
@@ -307,6 +333,7 @@ func (s *scratch) release() {
 		s.part[k] = 0
 	}
 	s.touched = s.touched[:0]
+	clear(s.cents)
 	scratchPool.Put(s)
 }
 
