@@ -48,13 +48,11 @@ func (x *Index) vectorOf(s Signature, keep int) vector {
 // heaviest returns the k heaviest terms (ties to the smaller hash), in
 // term order, with their weights.
 func heaviest(terms []uint32, w []float32, k int) ([]uint32, []float32) {
-	sorted := slices.Clone(w)
-	slices.Sort(sorted)
-	cut := sorted[len(sorted)-k] // the k-th heaviest weight
-	ties := 0                    // terms of weight cut that are kept
-	for _, x := range sorted[len(sorted)-k:] {
-		if x == cut {
-			ties++
+	cut := kth(slices.Clone(w), k) // the k-th heaviest weight
+	ties := k                      // terms of weight cut that are kept
+	for _, x := range w {
+		if x > cut {
+			ties--
 		}
 	}
 	kt, kw := make([]uint32, 0, k), make([]float32, 0, k)
@@ -67,6 +65,41 @@ func heaviest(terms []uint32, w []float32, k int) ([]uint32, []float32) {
 		}
 	}
 	return kt, kw
+}
+
+// kth returns the k-th largest of w (1: the largest), reordering w
+// (quickselect).
+func kth(w []float32, k int) float32 {
+	lo, hi, i := 0, len(w)-1, k-1 // the answer's index in w sorted descending
+	for lo < hi {
+		// Median of three as the pivot; Hoare partition, descending.
+		mid := lo + (hi-lo)/2
+		a, b, c := w[lo], w[mid], w[hi]
+		p := max(min(a, b), min(max(a, b), c))
+		l, r := lo, hi
+		for l <= r {
+			for w[l] > p {
+				l++
+			}
+			for w[r] < p {
+				r--
+			}
+			if l <= r {
+				w[l], w[r] = w[r], w[l]
+				l++
+				r--
+			}
+		}
+		switch {
+		case i <= r:
+			hi = r
+		case i >= l:
+			lo = l
+		default:
+			return w[i]
+		}
+	}
+	return w[i]
 }
 
 // unit quantises v's weights over its norm to 16 bits.
