@@ -69,8 +69,8 @@ func itemTerms(a *rules.Analyzed) []term {
 	content := false
 	for _, f := range fs {
 		hs := terms.of(l, st, f.exact, f.cased)
-		for i, w := range f.exact {
-			stop := isStop(l, w)
+		for i := range f.exact {
+			stop := hs[i]&stopBit != 0
 			if dropStops && stop {
 				continue
 			}
@@ -79,7 +79,7 @@ func itemTerms(a *rules.Analyzed) []term {
 			if f.title {
 				m = titleCount | titleBit
 			}
-			out = append(out, term{hs[i], m})
+			out = append(out, term{uint32(hs[i]), m})
 		}
 	}
 	if !content {
@@ -126,28 +126,31 @@ func itemTerms(a *rules.Analyzed) []term {
 }
 
 // termCache remembers the term (stem cut to stemRunes letters, hashed)
-// each word makes in each language, by the word's 64-bit hash: news
+// each word makes in each language, and whether it is a function word, by the word's 64-bit hash: news
 // repeats its words, and a Snowball stemmer costs far more than a map
 // lookup. Each language holds at most maxCachedWords words (about 2 MB);
 // a full map is emptied.
 type termCache struct {
 	mu        sync.RWMutex
 	stemRunes int
-	m         [numLangs]map[uint64]uint32 // by the word's hash
+	m         [numLangs]map[uint64]uint64 // by the word's hash: term | stopBit
 }
+
+// stopBit marks a function word in a termCache value.
+const stopBit = 1 << 32
 
 const maxCachedWords = 1 << 17
 
 var terms termCache
 
 // of returns the terms of the words exact (cased: as written) of an item
-// in language l.
-func (c *termCache) of(l lang, st *stemmer, exact, cased []string) []uint32 {
+// in language l, each with stopBit set for a function word (isStop).
+func (c *termCache) of(l lang, st *stemmer, exact, cased []string) []uint64 {
 	key := exact
 	if l == langTR {
 		key = cased // Turkish is stemmed as written
 	}
-	out := make([]uint32, len(exact))
+	out := make([]uint64, len(exact))
 	keys := make([]uint64, len(key))
 	for i, w := range key {
 		keys[i] = hashString(w)
@@ -167,7 +170,10 @@ func (c *termCache) of(l lang, st *stemmer, exact, cased []string) []uint32 {
 		return out
 	}
 	for _, i := range miss {
-		out[i] = uint32(hashString(truncate(st.stem(exact[i], cased[i]), stemRunes)) >> 32)
+		out[i] = hashString(truncate(st.stem(exact[i], cased[i]), stemRunes)) >> 32
+		if isStop(l, exact[i]) {
+			out[i] |= stopBit
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -179,7 +185,7 @@ func (c *termCache) of(l lang, st *stemmer, exact, cased []string) []uint32 {
 	}
 	m := c.m[l]
 	if m == nil || len(m)+len(miss) > maxCachedWords {
-		m = make(map[uint64]uint32)
+		m = make(map[uint64]uint64)
 		c.m[l] = m
 	}
 	for _, i := range miss {
