@@ -45,7 +45,7 @@ type Index struct {
 
 	mu    sync.RWMutex
 	chans map[string]*channel
-	df    map[uint32]int32 // live items holding each term, all channels
+	df    dfTable // live stories holding each term, all channels
 	n     int              // live items, all channels
 
 	thresholds [maxFeatures + 1]float64 // thresholdFor by terms
@@ -125,7 +125,7 @@ func New(o Options) *Index {
 	if o.MaxEntries <= 0 {
 		o.MaxEntries = DefaultMaxEntries
 	}
-	x := &Index{window: o.Window, threshold: o.Threshold, maxEntries: o.MaxEntries, chans: make(map[string]*channel), df: make(map[uint32]int32)}
+	x := &Index{window: o.Window, threshold: o.Threshold, maxEntries: o.MaxEntries, chans: make(map[string]*channel), df: dfTable{at: make(map[uint32]int32)}}
 	for n := range x.thresholds {
 		x.thresholds[n] = x.threshold * (1 - math.Exp(-float64(n)/halfTerms))
 	}
@@ -357,8 +357,13 @@ func (x *Index) thresholdFor(na, nb int) float64 {
 // most, a term every story has almost nothing, and a nearly empty index
 // weighs its few terms about the same.
 func (x *Index) idf(f uint32) float64 {
-	df := float64(x.df[f])
-	return math.Log((float64(x.n) + idfPrior + 1) / (df + 1))
+	return x.idfOf(x.df.get(f))
+}
+
+// idfOf is the inverse document frequency of a term of document
+// frequency df.
+func (x *Index) idfOf(df int32) float64 {
+	return math.Log((float64(x.n) + idfPrior + 1) / (float64(df) + 1))
 }
 
 // Add records an item of storyID in channel, added at at. A story may
@@ -401,10 +406,18 @@ func (x *Index) add(storyID, channelName string, s Signature, at time.Time) {
 	if storyDF && st.last != nil {
 		e.dfs = difference(s.feats, st.last.all)
 	}
-	for _, k := range e.dfs {
-		x.df[k]++
+	var dfs []int32 // of s's terms, when all of them are counted
+	if len(e.dfs) == len(s.feats) {
+		dfs = make([]int32, len(s.feats))
+		for i, k := range e.dfs {
+			dfs[i] = x.df.inc(k)
+		}
+	} else {
+		for _, k := range e.dfs {
+			x.df.inc(k)
+		}
 	}
-	v := x.vectorOf(s, maxMatchTerms)
+	v := x.weigh(s, maxMatchTerms, dfs)
 	e.unit = make([]uint16, len(e.all))
 	u, j := v.unit(), 0
 	for i, k := range v.terms {
@@ -519,9 +532,7 @@ func (c *channel) expire(x *Index, cutoff time.Time, extra int) int {
 			}
 		}
 		for _, k := range e.dfs {
-			if x.df[k]--; x.df[k] <= 0 {
-				delete(x.df, k)
-			}
+			x.df.dec(k)
 		}
 		for i, k := range e.all {
 			if e.unit[i] != 0 {
@@ -567,6 +578,50 @@ func (c *channel) unlist(k uint32, seq uint64) {
 		}
 	}
 	c.buckets[k] = b
+}
+
+// dfTable holds the document frequency of each term in a slot, so that
+// counting a term, reading it and weighing it take one map lookup.
+type dfTable struct {
+	at   map[uint32]int32 // term -> slot
+	n    []int32          // by slot
+	free []int32          // unused slots
+}
+
+func (t *dfTable) get(k uint32) int32 {
+	if i, ok := t.at[k]; ok {
+		return t.n[i]
+	}
+	return 0
+}
+
+// inc counts one more story with term k and returns its frequency.
+func (t *dfTable) inc(k uint32) int32 {
+	i, ok := t.at[k]
+	if !ok {
+		if n := len(t.free); n > 0 {
+			i, t.free = t.free[n-1], t.free[:n-1]
+		} else {
+			i = int32(len(t.n))
+			t.n = append(t.n, 0)
+		}
+		t.at[k] = i
+		t.n[i] = 0
+	}
+	t.n[i]++
+	return t.n[i]
+}
+
+// dec counts one story fewer with term k.
+func (t *dfTable) dec(k uint32) {
+	i, ok := t.at[k]
+	if !ok {
+		return
+	}
+	if t.n[i]--; t.n[i] <= 0 {
+		delete(t.at, k)
+		t.free = append(t.free, i)
+	}
 }
 
 // Candidate search: a term's list of items is read when it holds at most

@@ -30,10 +30,20 @@ type vector struct {
 
 // vectorOf weighs s's terms with the index's document frequencies and
 // keeps the maxMatchTerms heaviest.
-func (x *Index) vectorOf(s Signature, keep int) vector {
+func (x *Index) vectorOf(s Signature, keep int) vector { return x.weigh(s, keep, nil) }
+
+// weigh is vectorOf with the document frequencies of s's terms given
+// (nil: looked up).
+func (x *Index) weigh(s Signature, keep int, dfs []int32) vector {
 	v := vector{terms: s.feats, w: make([]float32, len(s.feats)), n: len(s.feats)}
 	for i, f := range s.feats {
-		v.w[i] = float32(x.idf(f) * float64(s.meta[i]&countMask))
+		var idf float64
+		if dfs != nil {
+			idf = x.idfOf(dfs[i])
+		} else {
+			idf = x.idf(f)
+		}
+		v.w[i] = float32(idf * float64(s.meta[i]&countMask))
 	}
 	if keep > 0 && len(v.terms) > keep {
 		v.terms, v.w = heaviest(v.terms, v.w, keep)
