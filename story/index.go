@@ -83,7 +83,7 @@ type channel struct {
 	meta    []uint16 // of entry base+i: its terms (at most nMask) | centBit
 	base    uint64
 	live    int
-	buckets map[uint32]bucket
+	buckets map[uint32]*bucket
 	order   []*entry
 	head    int
 	stories map[string]*storyState
@@ -194,7 +194,7 @@ func (x *Index) match(channel string, s Signature, now time.Time) (storyID strin
 	lists := sc.lists[:0]
 	for i, f := range q.terms {
 		b := c.buckets[f]
-		if len(b.p) == 0 {
+		if b == nil {
 			continue
 		}
 		lists = append(lists, list{b: b, qw: float32(float64(q.w[i]) / q.norm)})
@@ -316,7 +316,7 @@ type centScore struct {
 
 // list is a query term's list of entries and its weight in the query.
 type list struct {
-	b  bucket
+	b  *bucket
 	qw float32
 }
 
@@ -382,7 +382,7 @@ func (x *Index) Add(storyID, channelName string, s Signature, at time.Time) {
 func (x *Index) add(storyID, channelName string, s Signature, at time.Time) {
 	c := x.chans[channelName]
 	if c == nil {
-		c = &channel{buckets: make(map[uint32]bucket), stories: make(map[string]*storyState)}
+		c = &channel{buckets: make(map[uint32]*bucket), stories: make(map[string]*storyState)}
 		x.chans[channelName] = c
 	}
 	e := &entry{seq: c.base + uint64(len(c.bySeq)), story: storyID, at: at, n: len(s.feats), all: s.feats}
@@ -431,9 +431,12 @@ func (x *Index) add(storyID, channelName string, s Signature, at time.Time) {
 			continue
 		}
 		b := c.buckets[k]
+		if b == nil {
+			b = new(bucket)
+			c.buckets[k] = b
+		}
 		b.p = append(b.p, posting(e.seq, e.unit[i]))
 		b.max = max(b.max, e.unit[i])
-		c.buckets[k] = b
 	}
 	if useCentroid && st.live > 0 {
 		if st.cent == nil {
@@ -554,7 +557,13 @@ func (c *channel) expire(x *Index, cutoff time.Time, extra int) int {
 // unlist takes entry seq off term k's list.
 func (c *channel) unlist(k uint32, seq uint64) {
 	b := c.buckets[k]
-	i, ok := slices.BinarySearchFunc(b.p, seq, func(p, seq uint64) int { return cmp.Compare(p>>16, seq) })
+	if b == nil {
+		return
+	}
+	i, ok := 0, len(b.p) > 0 && b.p[0]>>16 == seq // mostly the oldest
+	if !ok {
+		i, ok = slices.BinarySearchFunc(b.p, seq, func(p, seq uint64) int { return cmp.Compare(p>>16, seq) })
+	}
 	if !ok {
 		return
 	}
@@ -577,7 +586,6 @@ func (c *channel) unlist(k uint32, seq uint64) {
 			b.max = max(b.max, uint16(p))
 		}
 	}
-	c.buckets[k] = b
 }
 
 // dfTable holds the document frequency of each term in a slot, so that
