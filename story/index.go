@@ -46,7 +46,7 @@ type Index struct {
 	mu    sync.RWMutex
 	chans map[string]*channel
 	df    dfTable // live stories holding each term, all channels
-	n     int              // live items, all channels
+	n     int     // live items, all channels
 
 	thresholds [maxFeatures + 1]float64 // thresholdFor by terms
 }
