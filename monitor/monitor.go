@@ -155,6 +155,9 @@ type Monitor struct {
 	// each item's analysis stems only words it has not met before.
 	analyzer *rules.Analyzer
 	log      *slog.Logger
+	// claimLog and storyLog quiet the repeats of their errors while the
+	// store is unavailable.
+	claimLog, storyLog store.Repeats
 	// leaseCheck is how often (real time) a poll in progress checks
 	// whether its feed's lease needs extending.
 	leaseCheck time.Duration
@@ -332,8 +335,10 @@ func (m *Monitor) Run(ctx context.Context) error {
 		if free := cap(sem) - len(sem); free > 0 {
 			claimed := m.o.Now()
 			due, err := m.o.Store.ClaimDueFeeds(ctx, m.o.Owner, claimed, m.o.Lease, free)
-			if err != nil && ctx.Err() == nil {
-				m.log.Error("claiming due feeds", "err", err)
+			if ctx.Err() == nil {
+				if lvl := m.claimLog.Level(err, slog.LevelError); err != nil {
+					m.log.Log(ctx, lvl, "claiming due feeds", "err", err)
+				}
 			}
 			saturated = len(due) == free
 			if len(due) > 0 {
@@ -441,8 +446,9 @@ func (m *Monitor) pruneTexts(ctx context.Context, now time.Time) {
 // refreshStories brings the story indexes up to date with the store (other
 // replicas' alerts, or this process's history after a restart).
 func (m *Monitor) refreshStories(ctx context.Context) {
-	if err := m.stories.refresh(ctx, m.o.Store, m.rules.Load().Routes, m.o.Now()); err != nil && ctx.Err() == nil {
-		m.log.Warn("reading recent stories", "err", err)
+	err := m.stories.refresh(ctx, m.o.Store, m.rules.Load().Routes, m.o.Now())
+	if lvl := m.storyLog.Level(err, slog.LevelWarn); err != nil && ctx.Err() == nil {
+		m.log.Log(ctx, lvl, "reading recent stories", "err", err)
 	}
 }
 
