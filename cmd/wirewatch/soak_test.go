@@ -21,7 +21,7 @@ import (
 
 // The soak test is outside the normal suite: it runs only with -soak, e.g.
 //
-//	go test -run Soak -soak 20m -timeout 40m ./cmd/wirewatch
+//	go test -run TestSoak -timeout 40m ./cmd/wirewatch -soak=20m
 var (
 	soakFor    = flag.Duration("soak", 0, "run TestSoak for this long (0: skip it)")
 	soakFeeds  = flag.Int("soak-feeds", 1000, "feeds in TestSoak")
@@ -78,6 +78,7 @@ func (s soakFeed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type soakSampleRow struct {
 	at         time.Duration
 	rss        float64 // bytes
+	heap       float64 // bytes of Go heap in use
 	goroutines float64
 	fds        float64
 	storeBytes int64
@@ -93,7 +94,7 @@ type soakSampleRow struct {
 // period and the kept texts are full.
 func TestSoak(t *testing.T) {
 	if *soakFor <= 0 {
-		t.Skip("soak test: run with -soak DURATION (e.g. go test -run Soak -soak 20m -timeout 40m ./cmd/wirewatch)")
+		t.Skip("soak test: run with -soak DURATION (e.g. go test -run TestSoak -timeout 40m ./cmd/wirewatch -soak=20m; go test needs the = form)")
 	}
 	if raceEnabled {
 		t.Log("note: built with -race; memory figures are the race detector's")
@@ -178,6 +179,7 @@ channels = ["#desk-d"]
 		return soakSampleRow{
 			at:         time.Since(start).Round(time.Second),
 			rss:        metricValue(body, "process_resident_memory_bytes"),
+			heap:       metricValue(body, "go_memstats_heap_inuse_bytes"),
 			goroutines: metricValue(body, "go_goroutines"),
 			fds:        metricValue(body, "process_open_fds"),
 			storeBytes: size,
@@ -200,20 +202,20 @@ channels = ["#desk-d"]
 			continue
 		}
 		rows = append(rows, r)
-		t.Logf("%8v  rss %6.1f MB  goroutines %4.0f  fds %3.0f  store %6.1f MB  fetches %7.0f  slack msgs %6d  load %s",
-			r.at, r.rss/1e6, r.goroutines, r.fds, float64(r.storeBytes)/1e6, r.fetches, r.alerts, r.load)
+		t.Logf("%8v  rss %6.1f MB  heap %6.1f MB  goroutines %4.0f  fds %3.0f  store %6.1f MB  fetches %7.0f  slack msgs %6d  load %s",
+			r.at, r.rss/1e6, r.heap/1e6, r.goroutines, r.fds, float64(r.storeBytes)/1e6, r.fetches, r.alerts, r.load)
 	}
 
 	// The table, for the README.
 	full := soakRetention + 2*time.Minute // retention and keep_text full, and pruned (every minute) twice
 	var tb strings.Builder
-	fmt.Fprintf(&tb, "\n| time | RSS (MB) | goroutines | open fds | store (MB) | fetches | Slack messages | load (1/5/15 min) |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&tb, "\n| time | RSS (MB) | Go heap (MB) | goroutines | open fds | store (MB) | fetches | Slack messages | load (1/5/15 min) |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		mark := ""
 		if r.at >= full {
 			mark = " *"
 		}
-		fmt.Fprintf(&tb, "| %v%s | %.1f | %.0f | %.0f | %.1f | %.0f | %d | %s |\n", r.at, mark, r.rss/1e6, r.goroutines, r.fds, float64(r.storeBytes)/1e6, r.fetches, r.alerts, r.load)
+		fmt.Fprintf(&tb, "| %v%s | %.1f | %.1f | %.0f | %.0f | %.1f | %.0f | %d | %s |\n", r.at, mark, r.rss/1e6, r.heap/1e6, r.goroutines, r.fds, float64(r.storeBytes)/1e6, r.fetches, r.alerts, r.load)
 	}
 	t.Logf("%d feeds, every %v; story window %v, retention and keep_text %v; * = windows full%s", *soakFeeds, soakEvery, soakStory, soakRetention, tb.String())
 
@@ -247,10 +249,14 @@ channels = ["#desk-d"]
 	}
 	rss1, rss2 := med(after[:half], func(r soakSampleRow) float64 { return r.rss }), med(after[half:], func(r soakSampleRow) float64 { return r.rss })
 	g1, g2 := med(after[:half], func(r soakSampleRow) float64 { return r.goroutines }), med(after[half:], func(r soakSampleRow) float64 { return r.goroutines })
+	h1, h2 := med(after[:half], func(r soakSampleRow) float64 { return r.heap }), med(after[half:], func(r soakSampleRow) float64 { return r.heap })
 	f1, f2 := med(after[:half], func(r soakSampleRow) float64 { return r.fds }), med(after[half:], func(r soakSampleRow) float64 { return r.fds })
-	t.Logf("after the windows filled: RSS median %.1f MB then %.1f MB; goroutines %.0f then %.0f; fds %.0f then %.0f", rss1/1e6, rss2/1e6, g1, g2, f1, f2)
+	t.Logf("after the windows filled: RSS median %.1f MB then %.1f MB; Go heap %.1f MB then %.1f MB; goroutines %.0f then %.0f; fds %.0f then %.0f", rss1/1e6, rss2/1e6, h1/1e6, h2/1e6, g1, g2, f1, f2)
 	if rss2 > rss1*1.15+8e6 {
 		t.Errorf("resident memory keeps growing once the windows are full: median %.1f MB, then %.1f MB", rss1/1e6, rss2/1e6)
+	}
+	if h2 > h1*1.15+8e6 {
+		t.Errorf("the Go heap keeps growing once the windows are full: median %.1f MB, then %.1f MB", h1/1e6, h2/1e6)
 	}
 	if g2 > g1*1.1+10 {
 		t.Errorf("goroutines keep growing once the windows are full: median %.0f, then %.0f", g1, g2)
