@@ -219,6 +219,7 @@ channels = ["#desk-d"]
 	}
 	t.Logf("%d feeds, every %v; story window %v, retention and keep_text %v; * = windows full%s", *soakFeeds, soakEvery, soakStory, soakRetention, tb.String())
 
+	t.Logf("warnings and errors the daemon logged:\n%s", logSummary(filepath.Join(dir, "run.log")))
 	if rows == nil || rows[len(rows)-1].fetches < float64(*soakFeeds) {
 		t.Fatalf("the daemon did not poll every feed once in the soak\nlog tail:\n%s", logTail())
 	}
