@@ -47,6 +47,12 @@ const (
 	MinRetention        = 7 * 24 * time.Hour
 	DefaultKeepText     = 7 * 24 * time.Hour
 	DefaultOutageAfter  = time.Minute
+	// A story reported by DefaultBreakingOutlets distinct outlets within
+	// DefaultBreakingWithin is breaking ([breaking]).
+	DefaultBreakingOutlets = 4
+	DefaultBreakingWithin  = time.Hour
+	MaxBreakingOutlets     = 1000
+	MaxBreakingWithin      = 7 * 24 * time.Hour
 )
 
 // EnvMinRetention, a Go duration, lowers the [store] retention floor
@@ -66,6 +72,10 @@ type Config struct {
 	Monitor Monitor
 	Feeds   []Feed
 	Rules   []Rule
+	// Breaking is the default breaking-story threshold ([breaking]);
+	// Channels are the [[channels]] that set their own.
+	Breaking Breaking
+	Channels []Channel
 	// Problems are the warnings of a usable file; when Load fails with
 	// Problems, the partial Config it returns lists errors and warnings
 	// here, in file order.
@@ -198,12 +208,81 @@ type Rule struct {
 	Cooldown time.Duration
 	// MuteUntil: no alerts from this rule before this time (items are
 	// still recorded as seen).
-	MuteUntil       time.Time
+	MuteUntil time.Time
+	// Breaking: the rule's own breaking threshold, key by key (see
+	// Config.BreakingFor).
+	Breaking        BreakingOverride
 	Examples        []string
 	Counterexamples []string
 	Line            int
 
 	query pos // where the query string is in the file
+}
+
+// Breaking is when a story counts as breaking: at least Outlets distinct
+// outlets (feeds) reported it within Within. Outlets 0 turns the signal
+// off. EscalateTo, if set, is the channel that gets one message per
+// breaking story.
+type Breaking struct {
+	Outlets    int
+	Within     time.Duration
+	EscalateTo string
+}
+
+// BreakingOverride is what a [[channels]] or [[rules]] entry sets of the
+// breaking threshold; nil fields are not set.
+type BreakingOverride struct {
+	Outlets    *int
+	Within     *time.Duration
+	EscalateTo *string
+}
+
+// over returns b with what o sets replaced.
+func (o BreakingOverride) over(b Breaking) Breaking {
+	if o.Outlets != nil {
+		b.Outlets = *o.Outlets
+	}
+	if o.Within != nil {
+		b.Within = *o.Within
+	}
+	if o.EscalateTo != nil {
+		b.EscalateTo = *o.EscalateTo
+	}
+	return b
+}
+
+// NoEscalation, as a [[channels]] or [[rules]] escalate_to, turns off an
+// escalation that [breaking] or the channel sets.
+const NoEscalation = "none"
+
+// Channel is one [[channels]] entry: settings of one Slack channel.
+type Channel struct {
+	Name     string
+	Breaking BreakingOverride
+	Line     int
+}
+
+// BreakingFor is the breaking threshold of rule's stories in channel:
+// the rule's breaking_* keys, else the channel's ([[channels]]), else
+// [breaking], key by key. rule may be "" (a rule the file does not
+// define, such as an editor's rule from Slack).
+func (c *Config) BreakingFor(rule, channel string) Breaking {
+	b := c.Breaking
+	for _, ch := range c.Channels {
+		if ch.Name == channel {
+			b = ch.Breaking.over(b)
+			break
+		}
+	}
+	if rule != "" {
+		for _, r := range c.Rules {
+			if r.Name == rule {
+				b = r.Breaking.over(b)
+				break
+			}
+		}
+	}
+	return b
 }
 
 // Problem is one located complaint about the file.
@@ -291,8 +370,21 @@ type file struct {
 		StoryWindow string `toml:"story_window" eg:"\"24h\"" what:"a duration in quotes"`
 		MinPoll     string `toml:"min_poll_interval" eg:"\"30s\"" what:"a duration in quotes"`
 	} `toml:"monitor"`
-	Feeds []feedTable `toml:"feeds" noun:"feed" what:"a list of tables, one per feed"`
-	Rules []ruleTable `toml:"rules" noun:"rule" what:"a list of tables, one per rule"`
+	Breaking struct {
+		Outlets    *int   `toml:"outlets" eg:"4"`
+		Within     string `toml:"within" eg:"\"60m\"" what:"a duration in quotes"`
+		EscalateTo string `toml:"escalate_to" eg:"\"#breaking\""`
+	} `toml:"breaking"`
+	Channels []channelTable `toml:"channels" noun:"channel" what:"a list of tables, one per channel"`
+	Feeds    []feedTable    `toml:"feeds" noun:"feed" what:"a list of tables, one per feed"`
+	Rules    []ruleTable    `toml:"rules" noun:"rule" what:"a list of tables, one per rule"`
+}
+
+type channelTable struct {
+	Name            string `toml:"name" eg:"\"#desk\""`
+	BreakingOutlets *int   `toml:"breaking_outlets" eg:"4"`
+	BreakingWithin  string `toml:"breaking_within" eg:"\"60m\"" what:"a duration in quotes"`
+	EscalateTo      string `toml:"escalate_to" eg:"\"#breaking\""`
 }
 
 type feedTable struct {
@@ -316,6 +408,9 @@ type ruleTable struct {
 	Group           *bool    `toml:"group" eg:"false"`
 	Cooldown        string   `toml:"cooldown" eg:"\"6h\"" what:"a duration in quotes"`
 	MuteUntil       any      `toml:"mute_until"`
+	BreakingOutlets *int     `toml:"breaking_outlets" eg:"4"`
+	BreakingWithin  string   `toml:"breaking_within" eg:"\"60m\"" what:"a duration in quotes"`
+	EscalateTo      string   `toml:"escalate_to" eg:"\"#breaking\""`
 	Examples        []string `toml:"examples" eg:"[\"Pakistan-Afghanistan talks collapse\"]"`
 	Counterexamples []string `toml:"counterexamples" eg:"[\"IMF talks fail\"]"`
 }
@@ -395,6 +490,7 @@ func ParseContext(ctx context.Context, path string, data []byte, getenv Env) (*C
 	if err := v.feeds(ctx, c, &f); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	v.breaking(c, &f)
 	if err := v.rules(ctx, c, &f); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -812,6 +908,7 @@ func (v *validator) rules(ctx context.Context, c *Config, f *file) error {
 		r.Group = in.Group == nil || *in.Group
 		r.Cooldown = v.duration(sc, "cooldown", in.Cooldown, 0, time.Minute)
 		r.MuteUntil = v.when(sc, "mute_until", in.MuteUntil)
+		r.Breaking = v.breakingOverride(sc, in.BreakingOutlets, in.BreakingWithin, in.EscalateTo)
 		r.Channels = in.Channels
 		if len(r.Channels) == 0 {
 			r.Channels = []string{c.Slack.Channel}
@@ -825,6 +922,85 @@ func (v *validator) rules(ctx context.Context, c *Config, f *file) error {
 		v.warn("", "no [[rules]]: nothing will match")
 	}
 	return nil
+}
+
+// breaking reads [breaking] (the defaults) and [[channels]].
+func (v *validator) breaking(c *Config, f *file) {
+	sc := top("breaking")
+	b := Breaking{Outlets: DefaultBreakingOutlets, Within: DefaultBreakingWithin}
+	if n := f.Breaking.Outlets; n != nil && v.outlets(sc, "outlets", *n) {
+		b.Outlets = *n
+	}
+	b.Within = v.within(sc, "within", f.Breaking.Within, b.Within)
+	if to := strings.TrimSpace(f.Breaking.EscalateTo); to != "" {
+		v.channel(sc.at("escalate_to"), sc.name("escalate_to"), to)
+		b.EscalateTo = to
+	}
+	c.Breaking = b
+	names := make(map[string]int, len(f.Channels))
+	for i, in := range f.Channels {
+		name := strings.TrimSpace(in.Name)
+		sc := element("channels", "channel", i, name)
+		ch := Channel{Name: name, Line: v.pos[sc.path].line}
+		if name == "" {
+			v.at(sc.at("name"), "channel #%d has no name", i+1)
+		} else {
+			v.channel(sc.at("name"), sc.name("name"), name)
+		}
+		if prev, dup := names[name]; dup && name != "" {
+			v.at(sc.at("name"), "%sthis channel is already configured on line %d", sc.prefix, prev)
+		}
+		names[name] = ch.Line
+		ch.Breaking = v.breakingOverride(sc, in.BreakingOutlets, in.BreakingWithin, in.EscalateTo)
+		c.Channels = append(c.Channels, ch)
+	}
+}
+
+// breakingOverride reads the breaking_outlets, breaking_within and
+// escalate_to keys of a [[channels]] or [[rules]] entry.
+// escalate_to = "none" turns off an escalation set above.
+func (v *validator) breakingOverride(sc scope, outlets *int, within string, to string) BreakingOverride {
+	var o BreakingOverride
+	if outlets != nil && v.outlets(sc, "breaking_outlets", *outlets) {
+		o.Outlets = outlets
+	}
+	if within != "" {
+		if d := v.within(sc, "breaking_within", within, -1); d >= 0 {
+			o.Within = &d
+		}
+	}
+	switch t := strings.TrimSpace(to); t {
+	case "":
+	case NoEscalation:
+		none := ""
+		o.EscalateTo = &none
+	default:
+		v.channel(sc.at("escalate_to"), sc.name("escalate_to"), t)
+		o.EscalateTo = &t
+	}
+	return o
+}
+
+// outlets checks a breaking threshold's number of outlets.
+func (v *validator) outlets(sc scope, key string, n int) bool {
+	if n != 0 && (n < 2 || n > MaxBreakingOutlets) {
+		v.at(sc.at(key), "%s must be 0 (no breaking signal) or between 2 and %d outlets, got %d", sc.name(key), MaxBreakingOutlets, n)
+		return false
+	}
+	return true
+}
+
+// within reads a breaking threshold's window: 1m to 7d.
+func (v *validator) within(sc scope, key, s string, def time.Duration) time.Duration {
+	if s == "" {
+		return def
+	}
+	d := v.duration(sc, key, s, def, time.Minute)
+	if d > MaxBreakingWithin {
+		v.at(sc.at(key), "%s: %q is above the maximum of %s", sc.name(key), s, fmtDuration(MaxBreakingWithin))
+		return def
+	}
+	return d
 }
 
 // when reads a point in time: a TOML date-time (1979-05-27T07:32:00Z), a

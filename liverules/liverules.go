@@ -37,6 +37,10 @@ type Config struct {
 	Routes map[string]monitor.Route
 	// DefaultChannel is where an editor's rule without channels posts.
 	DefaultChannel string
+	// Breaking is the breaking-story threshold of a rule's stories in a
+	// channel (monitor.RuleSet.Breaking); editors' rules take the
+	// channel's.
+	Breaking func(rule, channel string) store.Breaking
 }
 
 // Options configure a Live.
@@ -198,7 +202,7 @@ func (l *Live) buildLocked() *monitor.RuleSet {
 		}
 		routes[m.Target] = rt
 	}
-	return &monitor.RuleSet{Index: rules.NewIndex(all), Routes: routes}
+	return &monitor.RuleSet{Index: rules.NewIndex(all), Routes: routes, Breaking: l.cfg.Breaking}
 }
 
 func (l *Live) brokenLocked(name, why string) {

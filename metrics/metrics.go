@@ -104,6 +104,7 @@ type Set struct {
 	alertsSent    *prometheus.CounterVec
 	alertsFailed  *prometheus.CounterVec
 	followUps     *prometheus.CounterVec
+	breaking      prometheus.Counter
 	delivery      prometheus.Histogram
 	slackDuration *prometheus.HistogramVec
 	slackRequests *prometheus.CounterVec
@@ -138,6 +139,7 @@ func New() *Set {
 	s.alertsSent = f.counterVec("alerts_sent_total", "Alerts Slack accepted, by kind: item, digest, ops.", "kind")
 	s.alertsFailed = f.counterVec("alerts_failed_total", "Alerts given up on (marked failed), by kind: item, digest, ops.", "kind")
 	s.followUps = f.counterVec("story_followups_total", "Later reports of an alerted story, by outcome: reply (in its thread), suppressed (no threads: webhook or stdout), top (posted as an ordinary alert).", "outcome")
+	s.breaking = f.counter("stories_breaking_total", "Stories that became breaking: reported by at least the configured number of distinct outlets within the configured time.")
 	s.delivery = f.histogram("alert_delivery_seconds", "Time from an item's first sight to Slack accepting its alert (item alerts, not digests).", deliveryBuckets)
 	s.slackDuration = f.histogramVec("slack_request_duration_seconds", "Slack HTTP request latency, by API method.", slackBuckets, "method")
 	s.slackRequests = f.counterVec("slack_requests_total", "Slack HTTP requests by API method and status (2xx, 4xx, 429, 5xx, error).", "method", "status")
@@ -366,6 +368,14 @@ func (s *Set) StoryFollowUp(outcome string) {
 		return
 	}
 	s.followUps.WithLabelValues(outcome).Inc()
+}
+
+// StoryBreaking counts a story that crossed its breaking threshold.
+func (s *Set) StoryBreaking() {
+	if s == nil {
+		return
+	}
+	s.breaking.Inc()
 }
 
 // AlertFailed records that delivery of a was given up.

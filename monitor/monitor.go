@@ -72,6 +72,21 @@ type Route struct {
 type RuleSet struct {
 	Index  *rules.Index
 	Routes map[string]Route // by rule name
+	// Breaking is the breaking-story threshold of a rule's stories in a
+	// channel (config.Config.BreakingFor); nil, or Outlets 0: none.
+	Breaking func(rule, channel string) store.Breaking
+}
+
+// breaking is the threshold the alerts of rule's stories in channel carry.
+func (rs *RuleSet) breaking(rule, channel string) *store.Breaking {
+	if rs.Breaking == nil {
+		return nil
+	}
+	b := rs.Breaking(rule, channel)
+	if b.Outlets <= 0 {
+		return nil
+	}
+	return &b
 }
 
 // Store is what the monitor needs of the state (store.Store has it): the
@@ -891,6 +906,15 @@ func (m *Monitor) newItems(ctx context.Context, f Feed, st *store.FeedState, doc
 func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, a *rules.Analyzed, now time.Time, dryRun bool) (out []store.Alert, matches []store.ItemMatch) {
 	var sig story.Signature
 	signed := false
+	// An item is one report however many rules it matches: in each
+	// channel, the first grouped alert decides its story and the item's
+	// other grouped alerts there join the same story (the notifier sends
+	// them as one message).
+	type grouped struct {
+		story  string
+		window time.Duration
+	}
+	itemStory := map[string]grouped{}
 	for _, mt := range rs.Index.Match(a) {
 		name := mt.Rule.Name()
 		m.o.Metrics.RuleMatched(name)
@@ -936,10 +960,17 @@ func (m *Monitor) match(rs *RuleSet, f Feed, it *parse.Item, a *rules.Analyzed, 
 				al.NextAttempt = route.Digest.Next(now)
 			}
 			if group {
-				al.StoryID = m.stories.group(route.Window, al.ID, ch, sig, now, dryRun)
+				if g, ok := itemStory[ch]; ok {
+					al.StoryID = g.story
+					m.stories.also(route.Window, g.window, g.story, ch, sig, now, dryRun)
+				} else {
+					al.StoryID = m.stories.group(route.Window, al.ID, ch, sig, now, dryRun)
+					itemStory[ch] = grouped{al.StoryID, route.Window}
+				}
 				if al.StoryID == al.ID {
 					al.Signature, _ = sig.MarshalBinary()
 				}
+				al.Breaking = rs.breaking(name, ch)
 			}
 			out = append(out, al)
 		}

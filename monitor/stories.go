@@ -66,6 +66,23 @@ func (s *stories) group(window time.Duration, alertID, channel string, sig story
 	return id
 }
 
+// also records an item of story storyID that the first grouped rule of
+// the same channel already grouped in window first, so that later reports
+// under window find the story too (a rule with a cooldown has an index of
+// its own).
+func (s *stories) also(window, first time.Duration, storyID, channel string, sig story.Signature, now time.Time, dryRun bool) {
+	if window <= 0 {
+		window = s.def
+	}
+	if first <= 0 {
+		first = s.def
+	}
+	if dryRun || window == first {
+		return
+	}
+	s.index(window).Add(storyID, channel, sig, now)
+}
+
 // refresh adds the story heads the store holds that this process has not
 // seen: all of them within the longest window at the first call, then
 // those created since the last call (with a minute's overlap for clocks and

@@ -138,9 +138,9 @@ func SlackDate(t time.Time) string {
 }
 
 // RenderStoryInteractive is RenderStory with the alert's buttons and state.
-func RenderStoryInteractive(parent store.Alert, line string, st AlertState) (text string, blocks []slack.Block) {
+func RenderStoryInteractive(parent store.Alert, ls StoryLines, st AlertState) (text string, blocks []slack.Block) {
 	text, blocks = Render(parent)
-	text, blocks = withStoryLine(parent, line, text, blocks)
+	text, blocks = withStoryLines(parent, ls, text, blocks)
 	if parent.Kind == store.KindOps {
 		return text, blocks
 	}
@@ -148,29 +148,35 @@ func RenderStoryInteractive(parent store.Alert, line string, st AlertState) (tex
 }
 
 // RenderMessage draws alert a's own message as it stands now: its buttons,
-// what readers did with it (st) and, for a story's first alert, the
-// sources that reported the story so far. The Slack app updates a
-// message with it after a click.
+// what readers did with it (st) and, for a story's first alert, its story
+// lines (the other rules its item matched, the outlets that reported the
+// story so far, whether it is breaking). The Slack app updates a message
+// with it after a click.
 func (n *Notifier) RenderMessage(ctx context.Context, a store.Alert, st AlertState) (text string, blocks []slack.Block) {
-	line := ""
+	var ls StoryLines
 	if a.Kind == store.KindItem && a.StoryID == a.ID {
 		story, err := n.st.Alerts(ctx, store.AlertFilter{StoryID: a.ID, State: store.StateSent})
 		if err != nil {
 			n.log.Warn("reading a story's alerts failed; its message is drawn without its sources", "story", a.ID, "err", err)
 		} else {
-			line = StoryLine(a, story)
+			ls = storyLines(a, story)
 		}
 	}
-	return RenderStoryInteractive(a, line, st)
+	return RenderStoryInteractive(a, ls, st)
 }
 
 // render draws a new alert's message: with its buttons when Wirewatch runs
-// as a Slack app.
-func (n *Notifier) render(a store.Alert) (string, []slack.Block) {
-	if n.o.Interactive {
-		return RenderInteractive(a, AlertState{})
+// as a Slack app. also are the other alerts of the same item (other rules
+// it matched in the channel), named in the message.
+func (n *Notifier) render(a store.Alert, also ...store.Alert) (string, []slack.Block) {
+	var ls StoryLines
+	if rs := slices.DeleteFunc(rulesOf(also), func(r string) bool { return r == clean(a.Rule) }); len(rs) > 0 {
+		ls.Also = alsoMatches(rs, true)
 	}
-	return Render(a)
+	if n.o.Interactive {
+		return RenderStoryInteractive(a, ls, AlertState{})
+	}
+	return RenderStory(a, ls)
 }
 
 // state reads what readers did with an alert (Options.States), or nothing.

@@ -105,13 +105,13 @@ func TestStoryUpdateKeepsButtonsAndState(t *testing.T) {
 	drain(t, n)
 	m := fake.TopLevel("desk")[0]
 	b := string(m.Blocks) + slackfake.BlocksText(m.Blocks)
-	if m.Updates != 1 || !strings.Contains(b, "Also reported by: Geo") || !strings.Contains(b, "Marked not relevant by <@U0MARIA>") ||
+	if m.Updates != 1 || !strings.Contains(b, "2 outlets since 09:00 UTC: also reported by Geo") || !strings.Contains(b, "Marked not relevant by <@U0MARIA>") ||
 		strings.Contains(b, ActionNotRelevant) || !strings.Contains(b, ActionMuteStory) {
 		t.Fatalf("updated story message (%d updates): %s", m.Updates, b)
 	}
 	// RenderMessage draws the same message, for the app's updates.
 	text, blocks := n.RenderMessage(context.Background(), mustAlert(t, st, parent.ID), states[parent.ID])
-	if !strings.Contains(text, "Also reported by") || !strings.Contains(blockTexts(t, blocks), "Marked not relevant") {
+	if !strings.Contains(text, "2 outlets since 09:00 UTC: also reported by Geo") || !strings.Contains(blockTexts(t, blocks), "Marked not relevant") {
 		t.Fatalf("RenderMessage: %q %s", text, blockTexts(t, blocks))
 	}
 }

@@ -16,12 +16,15 @@
 //	plan     digests become one summary per (channel, digest); a burst of more
 //	         than Options.BurstGroup alerts becomes grouped messages; past
 //	         Options.ChannelCap top-level messages in the last hour, the rest
-//	         becomes one summary
+//	         becomes one summary; an item matching several rules of the
+//	         channel is one message
 //	then, for each message:
 //	lease    the batch stops when shutting down or half the lease is gone
 //	story    a story follow-up (Alert.StoryID set to another alert's id) is
 //	         posted as a reply in its parent's thread, and the parent message
-//	         is updated with the sources so far (chat.update); see Options
+//	         is updated with the outlets so far (chat.update); a story
+//	         reported by enough outlets in time is breaking (breaking.go):
+//	         marked on its parent, and escalated once; see Options
 //	cap      a top-level message waits while the channel cap is reached
 //	pace     about one message per second per channel, short bursts allowed
 //	post     chat.postMessage (bot token), an incoming webhook, or stdout,

@@ -109,6 +109,13 @@ type message struct {
 	// turn comes (as a thread reply, a top-level alert, or suppressed),
 	// since its parent may be posted just before it.
 	followUp bool
+	// also: alerts[1:] are the same item's alerts for other rules of the
+	// channel (one message per item per channel): stdout prints the first
+	// with their rules named.
+	also bool
+	// breaking: the story became breaking with this follow-up ("Breaking:
+	// 5 outlets in 38 min"), said on stdout where no parent is updated.
+	breaking string
 	// threadTS, if set, posts the message as a reply in that thread.
 	threadTS string
 	// capped: a top-level item message, counted by Options.ChannelCap.

@@ -382,6 +382,9 @@ func Render(a store.Alert) (text string, blocks []slack.Block) {
 		}
 	}
 	blocks = append(blocks, slack.NewSectionBlock(mrkdwn(head), nil, nil))
+	if note := clean(a.Note); note != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(":rotating_light: *"+escTrunc(note, 500)+"*"), nil, nil))
+	}
 
 	var ctx []slack.MixedElement
 	if f := clean(a.FeedName); f != "" {
@@ -406,7 +409,13 @@ func Render(a store.Alert) (text string, blocks []slack.Block) {
 		btn.URL = u
 		blocks = append(blocks, slack.NewActionBlock("", btn))
 	}
-	return fallbackText(a, title), blocks
+	text = fallbackText(a, title)
+	if note := clean(a.Note); note != "" {
+		if t := escTrunc(note, 500) + " — " + text; utf8.RuneCountInString(t) <= maxFallback {
+			text = t
+		}
+	}
+	return text, blocks
 }
 
 // fallbackText is the notification text of an item alert.
@@ -541,6 +550,12 @@ func groupLine(a store.Alert) string {
 // a feed cannot send escape sequences to the terminal. Ops alerts print as
 // "[#channel] ops: text".
 func WriteText(w io.Writer, a store.Alert) error {
+	return writeText(w, a, nil)
+}
+
+// writeText is WriteText with extra lines (plain text, cleaned here) after
+// the headline: a note, the other rules the item matched.
+func writeText(w io.Writer, a store.Alert, extra []string) error {
 	ch := clean(a.Channel)
 	if a.Kind == store.KindOps {
 		_, err := fmt.Fprintf(w, "[%s] ops: %s\n\n", ch, clean(a.Text))
@@ -554,6 +569,14 @@ func WriteText(w io.Writer, a store.Alert) error {
 		}
 	}
 	b.WriteString("\n  " + titleOf(a) + "\n")
+	if note := clean(a.Note); note != "" {
+		extra = append([]string{note}, extra...)
+	}
+	for _, l := range extra {
+		if l = clean(l); l != "" {
+			b.WriteString("  " + l + "\n")
+		}
+	}
 	if u := SafeURL(a.Link); u != "" {
 		b.WriteString("  " + u + "\n")
 	}
@@ -590,58 +613,228 @@ func sourceName(a store.Alert) string {
 	return "another source"
 }
 
-// maxStorySources caps the sources one "Also reported by" line names.
+// maxStorySources caps the sources one story line names.
 const maxStorySources = 12
 
-// RenderFollowUp renders a story follow-up as a reply in its parent's
-// thread: "Also reported by Geo News: <linked headline>", escaped like all
-// feed text. sameAs, if not empty, is the parent's headline, named when the
-// thread is that of a grouped message listing several stories.
-func RenderFollowUp(a store.Alert, sameAs string) string {
+// RenderReply renders a story follow-up as a reply in its parent's thread:
+// "Also reported by Geo News: <linked headline>", and on a second line the
+// rules the item matched: those its story's first item matched too
+// ("Rule: Cross-border strikes"), and the others ("Also matches rule
+// *Talks collapse*"). report is the item's alerts in this channel (one
+// per rule it matched), parentRules the rules of the story's first item.
+// sameAs, if not empty, is the parent's headline, named when the thread is
+// that of a grouped message listing several stories. Escaped like all
+// feed text.
+func RenderReply(report []store.Alert, parentRules []string, sameAs string) string {
+	a := report[0]
 	s := "Also reported by *" + escTrunc(sourceName(a), 200) + "*: " + mrkdwnLink(a.Link, titleOf(a), maxTitle+1)
 	if sameAs != "" {
 		s += " (same story as: " + escTrunc(truncRunes(clean(sameAs), 200), 201) + ")"
 	}
+	if l := rulesLine(rulesOf(report), parentRules, true); l != "" {
+		s += "\n" + l
+	}
 	return s
 }
 
-// renderOtherRule is the thread reply for a story's own first item matched
-// by another rule for the same channel: not another report, another rule.
-func renderOtherRule(a store.Alert) string {
-	return "Also matches rule *" + escTrunc(a.Rule, 200) + "*"
+// rulesLine names rules, those in known as "Rule: A" and the others as
+// "Also matches rule *B*"; mrkdwn (escaped) or plain text.
+func rulesLine(rules, known []string, md bool) string {
+	var shared, extra []string
+	for _, r := range rules {
+		if slices.Contains(known, r) {
+			shared = append(shared, r)
+		} else {
+			extra = append(extra, r)
+		}
+	}
+	var parts []string
+	if len(shared) > 0 {
+		label := "Rule: "
+		if len(shared) > 1 {
+			label = "Rules: "
+		}
+		parts = append(parts, label+nameList(shared, false))
+	}
+	if len(extra) > 0 {
+		parts = append(parts, alsoMatches(extra, md))
+	}
+	return strings.Join(parts, " · ")
 }
 
-// StoryLine is the context line added to a story's parent message:
-// "Also reported by: Geo News, Reuters (3 sources)". story holds the
-// parent and its delivered follow-ups in any order; sources are named in
-// the order they reported (by CreatedAt), each once. It returns "" when
-// story has no follow-up. The result is escaped mrkdwn.
-func StoryLine(parent store.Alert, story []store.Alert) string {
+// alsoMatches is "Also matches rule *Talks collapse*" (md: mrkdwn,
+// escaped; else plain text).
+func alsoMatches(rules []string, md bool) string {
+	label := "Also matches rule "
+	if len(rules) > 1 {
+		label = "Also matches rules "
+	}
+	return label + nameList(rules, md)
+}
+
+// nameList joins rule names: "A", "A and B", "A, B and C"; bold is mrkdwn
+// (escaped, each in *…*), else plain text (cleaned).
+func nameList(names []string, bold bool) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		if bold {
+			out[i] = "*" + escTrunc(n, 200) + "*"
+		} else {
+			out[i] = truncRunes(clean(n), 200)
+		}
+	}
+	if len(out) == 1 {
+		return out[0]
+	}
+	return strings.Join(out[:len(out)-1], ", ") + " and " + out[len(out)-1]
+}
+
+// rulesOf is the rules of a report's alerts, each once, in order.
+func rulesOf(report []store.Alert) []string {
+	var rs []string
+	for _, a := range report {
+		if r := clean(a.Rule); r != "" && !slices.Contains(rs, r) {
+			rs = append(rs, r)
+		}
+	}
+	return rs
+}
+
+// StoryLines are what a story's first message says besides its own alert,
+// each "" when there is nothing to say.
+type StoryLines struct {
+	// Breaking: "Breaking: 5 outlets in 38 min" once the story crossed its
+	// threshold (store.Alert.Breaking).
+	Breaking string
+	// Also: the other rules the first item matched in the channel: "Also
+	// matches rule *Talks collapse*".
+	Also string
+	// Story: how many outlets have the story and since when: "3 outlets
+	// since 09:14 UTC: also reported by Geo News, The Express Tribune".
+	Story string
+}
+
+// IsZero reports whether there is nothing to add.
+func (l StoryLines) IsZero() bool { return l == StoryLines{} }
+
+// storyLines are the lines of a story's first message: story holds the
+// parent and its delivered follow-ups in any order. The result is escaped
+// mrkdwn.
+func storyLines(parent store.Alert, story []store.Alert) StoryLines {
+	var l StoryLines
+	if also := otherRules(parent, story); len(also) > 0 {
+		l.Also = alsoMatches(also, true)
+	}
+	l.Story = StoryLine(parent, story)
+	if parent.Breaking != nil {
+		if n, span, ok := breakingSpan(reportsOf(parent, story), *parent.Breaking); ok {
+			l.Breaking = BreakingLine(n, span)
+		}
+	}
+	return l
+}
+
+// otherRules are the rules other than its own that parent's item matched
+// in its channel (its alerts in story), each once.
+func otherRules(parent store.Alert, story []store.Alert) []string {
+	var rs []string
+	for _, a := range story {
+		if a.FeedKey == parent.FeedKey && a.ItemID == parent.ItemID && a.Rule != parent.Rule && !slices.Contains(rs, a.Rule) {
+			rs = append(rs, a.Rule)
+		}
+	}
+	return rs
+}
+
+// report is one item that reported a story: its outlet and when
+// Wirewatch first saw it.
+type report struct {
+	outlet string
+	at     time.Time
+}
+
+// reportsOf lists the items that reported the story (the parent's own
+// item matched by other rules is one report), in the order they came.
+func reportsOf(parent store.Alert, story []store.Alert) []report {
 	fs := slices.Clone(story)
+	if !slices.ContainsFunc(fs, func(a store.Alert) bool { return a.ID == parent.ID }) {
+		fs = append(fs, parent)
+	}
 	slices.SortStableFunc(fs, func(x, y store.Alert) int { return x.CreatedAt.Compare(y.CreatedAt) })
+	items := map[[2]string]bool{}
+	var out []report
+	for _, a := range fs {
+		k := [2]string{a.FeedKey, a.ItemID}
+		if items[k] {
+			continue
+		}
+		items[k] = true
+		out = append(out, report{outlet: sourceName(a), at: a.CreatedAt})
+	}
+	return out
+}
+
+// breakingSpan finds the first stretch of at most b.Within in which at
+// least b.Outlets distinct outlets first reported the story: it returns
+// how many outlets reported within that stretch and how long they took.
+func breakingSpan(rs []report, b store.Breaking) (outlets int, span time.Duration, ok bool) {
+	if b.Outlets <= 0 {
+		return 0, 0, false
+	}
+	var firsts []time.Time
+	seen := map[string]bool{}
+	for _, r := range rs { // in order: an outlet's first report
+		if !seen[r.outlet] {
+			seen[r.outlet] = true
+			firsts = append(firsts, r.at)
+		}
+	}
+	slices.SortFunc(firsts, time.Time.Compare)
+	for i := range firsts {
+		j := i
+		for j+1 < len(firsts) && firsts[j+1].Sub(firsts[i]) <= b.Within {
+			j++
+		}
+		if j-i+1 >= b.Outlets {
+			return j - i + 1, firsts[j].Sub(firsts[i]), true
+		}
+	}
+	return 0, 0, false
+}
+
+// BreakingLine is "Breaking: 5 outlets in 38 min".
+func BreakingLine(outlets int, span time.Duration) string {
+	m := int((span + 30*time.Second) / time.Minute)
+	if m < 1 {
+		return fmt.Sprintf("Breaking: %d outlets within a minute", outlets)
+	}
+	return fmt.Sprintf("Breaking: %d outlets in %d min", outlets, m)
+}
+
+// StoryLine says how many outlets have a story and since when: "3
+// outlets since 09:14 UTC: also reported by Geo News, Reuters", or
+// "Reported again by Dawn (2 reports since 09:14 UTC)". story holds the
+// parent and its delivered follow-ups in any order; outlets are named in
+// the order they reported, each once; "since" is when Wirewatch first saw
+// the story. It returns "" when story has no other report. The result is
+// escaped mrkdwn.
+func StoryLine(parent store.Alert, story []store.Alert) string {
+	rs := reportsOf(parent, story)
+	if len(rs) <= 1 {
+		return ""
+	}
 	own := sourceName(parent)
 	seen := map[string]bool{own: true}
 	var others []string
-	// A report is an item: the parent's item matched by another rule is
-	// not another report.
-	items := map[[2]string]bool{{parent.FeedKey, parent.ItemID}: true}
-	reports := 1
-	for _, a := range fs {
-		if a.ID == parent.ID || items[[2]string{a.FeedKey, a.ItemID}] {
-			continue
-		}
-		items[[2]string{a.FeedKey, a.ItemID}] = true
-		reports++
-		if s := sourceName(a); !seen[s] {
-			seen[s] = true
-			others = append(others, s)
+	for _, r := range rs {
+		if !seen[r.outlet] {
+			seen[r.outlet] = true
+			others = append(others, r.outlet)
 		}
 	}
-	if reports == 1 {
-		return ""
-	}
+	since := sinceTime(rs[0].at, rs[len(rs)-1].at)
 	if len(others) == 0 {
-		return fmt.Sprintf("Reported again by %s (%d reports)", escTrunc(own, 200), reports)
+		return fmt.Sprintf("Reported again by %s (%d reports since %s)", escTrunc(own, 200), len(rs), since)
 	}
 	names := others
 	more := 0
@@ -656,34 +849,77 @@ func StoryLine(parent store.Alert, story []store.Alert) string {
 	if more > 0 {
 		list += fmt.Sprintf(" and %d more", more)
 	}
-	return fmt.Sprintf("Also reported by: %s (%d sources)", list, len(others)+1)
+	return fmt.Sprintf("%d outlets since %s: also reported by %s", len(others)+1, since, list)
 }
 
-// RenderStory re-renders a story's parent alert (Render) with line (see
-// StoryLine) as an extra context block after its source line, for
-// chat.update.
-func RenderStory(parent store.Alert, line string) (text string, blocks []slack.Block) {
+// outletsSince is "3 outlets since 09:14 UTC" (plain text), or "" for a
+// story reported once.
+func outletsSince(parent store.Alert, story []store.Alert) string {
+	rs := reportsOf(parent, story)
+	if len(rs) <= 1 {
+		return ""
+	}
+	n := len(outletNames(parent, story))
+	since := sinceTime(rs[0].at, rs[len(rs)-1].at)
+	if n == 1 {
+		return fmt.Sprintf("%d reports since %s", len(rs), since)
+	}
+	return fmt.Sprintf("%d outlets since %s", n, since)
+}
+
+// sinceTime is first as "09:14 UTC", with the day when last is on another
+// day ("Tue 1 Dec 09:14 UTC").
+func sinceTime(first, last time.Time) string {
+	f, l := first.UTC(), last.UTC()
+	if f.YearDay() == l.YearDay() && f.Year() == l.Year() {
+		return f.Format("15:04 UTC")
+	}
+	return f.Format("Mon 2 Jan 15:04 UTC")
+}
+
+// RenderStory re-renders a story's parent alert (Render) with its story
+// lines, for chat.update.
+func RenderStory(parent store.Alert, ls StoryLines) (text string, blocks []slack.Block) {
 	text, blocks = Render(parent)
-	return withStoryLine(parent, line, text, blocks)
+	return withStoryLines(parent, ls, text, blocks)
 }
 
-// withStoryLine adds a story's line to its parent's rendered message.
-func withStoryLine(parent store.Alert, line, text string, blocks []slack.Block) (string, []slack.Block) {
-	if line == "" || parent.Kind == store.KindOps {
+// withStoryLines adds a story's lines to its parent's rendered message:
+// the breaking line in bold under the headline, the others as a context
+// block after its source line.
+func withStoryLines(parent store.Alert, ls StoryLines, text string, blocks []slack.Block) (string, []slack.Block) {
+	if ls.IsZero() || parent.Kind == store.KindOps {
 		return text, blocks
 	}
-	extra := slack.NewContextBlock("", mrkdwn(truncRunes(line, MaxContextText)))
-	at := 1 // after the headline
-	for i, b := range blocks {
-		if b.BlockType() == slack.MBTContext {
-			at = i + 1
-			break
+	var ctx []string
+	for _, l := range []string{ls.Also, ls.Story} {
+		if l != "" {
+			ctx = append(ctx, l)
 		}
 	}
-	at = min(at, len(blocks))
-	blocks = slices.Insert(blocks, at, slack.Block(extra))
-	if t := text + " — " + line; utf8.RuneCountInString(t) <= maxFallback {
-		text = t
+	if len(ctx) > 0 {
+		extra := slack.NewContextBlock("", mrkdwn(truncRunes(strings.Join(ctx, "\n"), MaxContextText)))
+		at := 1 // after the headline
+		for i, b := range blocks {
+			if b.BlockType() == slack.MBTContext {
+				at = i + 1
+				break
+			}
+		}
+		at = min(at, len(blocks))
+		blocks = slices.Insert(blocks, at, slack.Block(extra))
+		for _, l := range ctx {
+			if t := text + " — " + l; utf8.RuneCountInString(t) <= maxFallback {
+				text = t
+			}
+		}
+	}
+	if ls.Breaking != "" {
+		b := slack.NewSectionBlock(mrkdwn(":rotating_light: *"+ls.Breaking+"*"), nil, nil)
+		blocks = slices.Insert(blocks, min(1, len(blocks)), slack.Block(b))
+		if t := ls.Breaking + " — " + text; utf8.RuneCountInString(t) <= maxFallback {
+			text = t
+		}
 	}
 	return text, blocks
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/wirewatch/wirewatch/metrics"
@@ -58,12 +59,17 @@ const (
 // storyStage sends a story follow-up the way its parent's state allows
 // (see resolveFollowUp): as a reply in the parent's thread (the parent is
 // updated once the reply is posted), as an ordinary alert, suppressed, or
-// not yet, holding the channel. Other messages pass.
+// not yet, holding the channel. A follow-up that makes its story breaking
+// queues the story's escalation message first (breaking.go). Other
+// messages pass.
 func (n *Notifier) storyStage(d *delivery, m *message) next {
 	if !m.followUp {
 		return proceed
 	}
-	act, parent, err := n.resolveFollowUp(d.ctx, d.ch, m, d.later())
+	act, parent, story, err := n.resolveFollowUp(d.ctx, d.ch, m, d.later())
+	if err == nil && parent != nil && act != fuWait {
+		err = n.breaking(d.ctx, d.ch, m, *parent, story)
+	}
 	switch {
 	case err != nil:
 		n.log.Warn("looking up a story's parent alert failed; will retry", "channel", d.ch, "alert", m.ids[0], "err", err)
@@ -73,7 +79,7 @@ func (n *Notifier) storyStage(d *delivery, m *message) next {
 		d.hold = holdInfo{until: n.retry(d.ctx, d.ch, m.alerts, false, "waiting for the story's first alert to be posted", parentWait)}
 		return stop
 	case act == fuSuppress:
-		if err := n.suppress(d.ctx, d.ch, m, parent); err != nil {
+		if err := n.suppress(d.ctx, d.ch, m, parent, story); err != nil {
 			return stop
 		}
 		n.o.Metrics.StoryFollowUp(metrics.FollowUpSuppressed)
@@ -86,15 +92,16 @@ func (n *Notifier) storyStage(d *delivery, m *message) next {
 
 // resolveFollowUp decides how follow-up m goes out now and renders it
 // accordingly. later are the messages after m in this batch. For fuReply
-// it returns the parent, to update once the reply is posted.
-func (n *Notifier) resolveFollowUp(ctx context.Context, ch string, m *message, later []*message) (fuAction, *store.Alert, error) {
+// and fuSuppress it returns the parent (to update once the reply is
+// posted) and the story's delivered alerts.
+func (n *Notifier) resolveFollowUp(ctx context.Context, ch string, m *message, later []*message) (fuAction, *store.Alert, []store.Alert, error) {
 	a := m.alerts[0]
-	top := func(why string) (fuAction, *store.Alert, error) {
+	top := func(why string) (fuAction, *store.Alert, []store.Alert, error) {
 		n.log.Info("story follow-up posted as an ordinary alert", "channel", ch, "alert", a.ID, "story", a.StoryID, "reason", why)
-		m.text, m.blocks = n.render(a)
+		m.text, m.blocks = n.render(a, m.alerts[1:]...)
 		_, stdout := n.tr.(*stdoutTransport)
 		m.capped = !stdout // the cap is about Slack channels
-		return fuTop, nil, nil
+		return fuTop, nil, nil, nil
 	}
 	for _, lm := range later {
 		if slices.Contains(lm.ids, a.StoryID) {
@@ -104,12 +111,12 @@ func (n *Notifier) resolveFollowUp(ctx context.Context, ch string, m *message, l
 	parent, err := n.st.Alert(ctx, a.StoryID)
 	if errors.Is(err, store.ErrNotFound) {
 		if n.o.Now().Sub(a.CreatedAt) < parentMissingMax {
-			return fuWait, nil, nil
+			return fuWait, nil, nil, nil
 		}
 		return top("its story's first alert is unknown")
 	}
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	switch parent.State {
 	case store.StateFailed:
@@ -119,22 +126,32 @@ func (n *Notifier) resolveFollowUp(ctx context.Context, ch string, m *message, l
 			return top("its story's first alert is still not posted")
 		}
 		n.log.Debug("story follow-up waits for its parent", "channel", ch, "alert", a.ID, "story", a.StoryID, "parent_state", parent.State)
-		return fuWait, nil, nil
+		return fuWait, nil, nil, nil
 	}
 	// The parent is sent.
+	story, err := n.st.Alerts(ctx, store.AlertFilter{StoryID: parent.ID, State: store.StateSent})
+	if err != nil {
+		return 0, nil, nil, err
+	}
 	if !n.tr.threads() || parent.SlackTS == "" {
-		return fuSuppress, &parent, nil
+		return fuSuppress, &parent, story, nil
 	}
 	switch {
 	case parent.FeedKey == a.FeedKey && parent.ItemID == a.ItemID:
-		m.text, m.blocks = renderOtherRule(a), nil
+		m.text, m.blocks = "Also matches rule "+nameList(rulesOf(m.alerts), true), nil
 	case n.grouped(ctx, parent):
-		m.text, m.blocks = RenderFollowUp(a, parent.Title), nil
+		m.text, m.blocks = RenderReply(m.alerts, parentRules(parent, story), parent.Title), nil
 	default:
-		m.text, m.blocks = RenderFollowUp(a, ""), nil
+		m.text, m.blocks = RenderReply(m.alerts, parentRules(parent, story), ""), nil
 	}
 	m.threadTS = parent.SlackTS
-	return fuReply, &parent, nil
+	return fuReply, &parent, story, nil
+}
+
+// parentRules are the rules the story's first item matched in the
+// channel: its own and those of its other alerts in story.
+func parentRules(parent store.Alert, story []store.Alert) []string {
+	return append([]string{clean(parent.Rule)}, otherRules(parent, story)...)
 }
 
 // grouped reports whether the parent's message carried other alerts too (a
@@ -146,22 +163,33 @@ func (n *Notifier) grouped(ctx context.Context, parent store.Alert) bool {
 		n.log.Warn("reading a story parent's message failed", "alert", parent.ID, "err", err)
 		return true // do not overwrite what may be a grouped message
 	}
+	if len(same) > 1 && same[0].FeedKey == same[1].FeedKey && same[0].ItemID == same[1].ItemID {
+		// One item's alerts for several rules: the parent's own message.
+		all, err := n.st.Alerts(ctx, store.AlertFilter{Channel: parent.Channel, SlackTS: parent.SlackTS})
+		if err != nil {
+			return true
+		}
+		return slices.ContainsFunc(all, func(a store.Alert) bool { return a.FeedKey != parent.FeedKey || a.ItemID != parent.ItemID })
+	}
 	return len(same) > 1
 }
 
 // suppress marks a follow-up sent without posting it (no threads: a
 // webhook, stdout, or a parent posted through one), logging it, and on
-// stdout printing one short line: "also reported by" another source, or
-// "also matches rule" when it is the parent's own item.
-func (n *Notifier) suppress(ctx context.Context, ch string, m *message, parent *store.Alert) error {
+// stdout printing what Slack's thread and parent would say, in one line:
+// "also reported by" another outlet, with the rules it matched and how
+// many outlets have the story since when, or "also matches rule" when it
+// is the parent's own item; and the breaking line once the story is
+// breaking.
+func (n *Notifier) suppress(ctx context.Context, ch string, m *message, parent *store.Alert, story []store.Alert) error {
 	a := m.alerts[0]
 	src := sourceName(a)
 	where := "a webhook"
 	if st, ok := n.tr.(*stdoutTransport); ok {
 		where = "stdout"
-		line := fmt.Sprintf("[%s] also reported by %s: %s", clean(ch), src, titleOf(a))
-		if parent != nil && parent.FeedKey == a.FeedKey && parent.ItemID == a.ItemID {
-			line = fmt.Sprintf("[%s] also matches rule %s: %s", clean(ch), clean(a.Rule), titleOf(a))
+		line := n.stdoutFollowUp(ch, m, parent, story)
+		if m.breaking != "" {
+			line += fmt.Sprintf("\n\n[%s] %s: %s", clean(ch), m.breaking, titleOf(*parent))
 		}
 		if err := st.line(line); err != nil {
 			n.log.Warn("writing to stdout failed", "err", err)
@@ -174,9 +202,36 @@ func (n *Notifier) suppress(ctx context.Context, ch string, m *message, parent *
 	return n.markSent(ctx, m, "", n.o.Now())
 }
 
-// updateParent re-renders the story's parent message with the sources that
-// reported it so far (chat.update). Best effort: a failure is logged, and
-// the next follow-up's update counts from the store again.
+// stdoutFollowUp is the line standard output prints for a follow-up.
+func (n *Notifier) stdoutFollowUp(ch string, m *message, parent *store.Alert, story []store.Alert) string {
+	a := m.alerts[0]
+	if parent == nil {
+		return fmt.Sprintf("[%s] also reported by %s: %s", clean(ch), sourceName(a), titleOf(a))
+	}
+	if parent.FeedKey == a.FeedKey && parent.ItemID == a.ItemID {
+		return fmt.Sprintf("[%s] also matches rule%s %s: %s", clean(ch), plural(len(rulesOf(m.alerts))), nameList(rulesOf(m.alerts), false), titleOf(a))
+	}
+	line := fmt.Sprintf("[%s] also reported by %s", clean(ch), sourceName(a))
+	if rl := rulesLine(rulesOf(m.alerts), parentRules(*parent, story), false); rl != "" {
+		line += " (" + strings.ToLower(rl[:1]) + rl[1:] + ")"
+	}
+	line += ": " + titleOf(a)
+	if sl := outletsSince(*parent, append(slices.Clone(story), m.alerts...)); sl != "" {
+		line += " — " + sl
+	}
+	return line
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// updateParent re-renders the story's parent message with its story lines
+// so far (chat.update). Best effort: a failure is logged, and the next
+// follow-up's update counts from the store again.
 func (n *Notifier) updateParent(ctx context.Context, ch string, parent store.Alert) {
 	if n.o.Mutes != nil && n.o.Mutes.StoryMuted(parent.ID, n.o.Now()) {
 		return // a muted story's message stays as it is
@@ -189,16 +244,21 @@ func (n *Notifier) updateParent(ctx context.Context, ch string, parent store.Ale
 		n.log.Warn("reading a story's alerts failed; parent message not updated", "channel", ch, "story", parent.ID, "err", err)
 		return
 	}
-	line := StoryLine(parent, story)
-	if line == "" {
+	ls := storyLines(parent, story)
+	if ls.Story == "" && ls.Breaking == "" {
 		return
 	}
-	text, blocks := RenderStory(parent, line)
+	text, blocks := RenderStory(parent, ls)
 	if n.o.Interactive {
 		st := n.state(ctx, parent)
-		text, blocks = RenderStoryInteractive(parent, line, st)
+		text, blocks = RenderStoryInteractive(parent, ls, st)
 	}
 	m := &message{channel: ch, text: text, blocks: blocks, alerts: []store.Alert{parent}, ids: []string{parent.ID}}
+	for _, a := range story { // the parent's message carries its item's other alerts too
+		if a.ID != parent.ID && a.FeedKey == parent.FeedKey && a.ItemID == parent.ItemID && a.SlackTS == parent.SlackTS {
+			m.ids = append(m.ids, a.ID)
+		}
+	}
 	uctx, cancel := context.WithTimeout(ctx, n.o.Lease/4)
 	defer cancel()
 	if err := n.tr.update(uctx, ch, parent.SlackTS, m); err != nil {

@@ -9,7 +9,9 @@ import (
 )
 
 // On stdout, the parent's own item matched by a second rule of the same
-// channel is "also matches rule", not "also reported by" its own source.
+// channel is one alert that says "Also matches rule", not "also reported
+// by" its own source; another outlet's report names its rule and how many
+// outlets have the story since when.
 func TestStdoutOtherRuleOfTheSameItem(t *testing.T) {
 	clk := newClock()
 	st := openStore(t)
@@ -23,10 +25,11 @@ func TestStdoutOtherRuleOfTheSameItem(t *testing.T) {
 	var out bytes.Buffer
 	drain(t, newNotifier(t, Options{Store: st, Now: clk.Now, Sleep: clk.Sleep, Out: &out}))
 	s := out.String()
-	if !strings.Contains(s, "[#desk] also matches rule Talks collapse: "+parent.Title+"\n") || strings.Contains(s, "also reported by Dawn") {
+	// One item, two rules: one block naming both.
+	if strings.Count(s, parent.Title) != 1 || !strings.Contains(s, "  "+parent.Title+"\n  Also matches rule Talks collapse\n") || strings.Contains(s, "also reported by Dawn") {
 		t.Errorf("stdout:\n%s", s)
 	}
-	if !strings.Contains(s, "[#desk] also reported by Geo News: "+geo.Title+"\n") {
+	if !strings.Contains(s, "[#desk] also reported by Geo News (rule: strikes): "+geo.Title+" — 2 outlets since 09:00 UTC\n") {
 		t.Errorf("stdout lost the other source's report:\n%s", s)
 	}
 }

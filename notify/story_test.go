@@ -81,7 +81,7 @@ func TestStoryThread(t *testing.T) {
 		if !slices.Equal(payloadIDs(r.Payload), []string{want.ID}) {
 			t.Errorf("reply %d carries %v, want %s", i, payloadIDs(r.Payload), want.ID)
 		}
-		head := fmt.Sprintf("Also reported by *%s*: <%s|%s>", want.FeedName, want.Link, want.Title)
+		head := fmt.Sprintf("Also reported by *%s*: <%s|%s>\nRule: %s", want.FeedName, want.Link, want.Title, want.Rule)
 		if r.Text != head {
 			t.Errorf("reply %d text %q, want %q", i, r.Text, head)
 		}
@@ -93,13 +93,13 @@ func TestStoryThread(t *testing.T) {
 	if p.Updates != 2 {
 		t.Errorf("parent message updated %d times, want 2 (once per follow-up)", p.Updates)
 	}
-	if !strings.Contains(string(p.Blocks), "Also reported by: Geo News, Reuters (3 sources)") {
+	if !strings.Contains(string(p.Blocks), "3 outlets since 09:00 UTC: also reported by Geo News, Reuters") {
 		t.Errorf("updated parent blocks lack the sources line: %s", p.Blocks)
 	}
 	if !strings.Contains(string(p.Blocks), parent.Title) || !slices.Equal(payloadIDs(p.Payload), []string{parent.ID}) {
 		t.Errorf("updated parent lost its headline or its alert-id metadata: %s %v", p.Blocks, p.Payload)
 	}
-	if !strings.Contains(p.Text, "(3 sources)") {
+	if !strings.Contains(p.Text, "3 outlets since 09:00 UTC") {
 		t.Errorf("updated parent notification text %q", p.Text)
 	}
 	if got := sentAlert(t, st, parent.ID); got.SlackTS != top[0].TS {
@@ -179,11 +179,11 @@ func TestStoryFollowUpWaitsForParent(t *testing.T) {
 	enqueue(t, st, parent, f)
 	n := newNotifier(t, Options{Store: st, Token: "xoxb-test", APIURL: "http://127.0.0.1:1/api/", Now: clk.Now, Sleep: clk.Sleep})
 	m := &message{channel: "#desk", alerts: []store.Alert{f}, ids: []string{f.ID}, followUp: true}
-	if act, _, err := n.resolveFollowUp(context.Background(), "#desk", m, nil); err != nil || act != fuWait {
+	if act, _, _, err := n.resolveFollowUp(context.Background(), "#desk", m, nil); err != nil || act != fuWait {
 		t.Fatalf("follow-up of a queued parent: action %v err %v, want wait", act, err)
 	}
 	clk.Advance(parentWaitMax)
-	if act, _, err := n.resolveFollowUp(context.Background(), "#desk", m, nil); err != nil || act != fuTop || !m.capped || len(m.blocks) == 0 {
+	if act, _, _, err := n.resolveFollowUp(context.Background(), "#desk", m, nil); err != nil || act != fuTop || !m.capped || len(m.blocks) == 0 {
 		t.Fatalf("follow-up after waiting %s: action %v err %v, want an ordinary alert", parentWaitMax, act, err)
 	}
 }
@@ -243,8 +243,8 @@ func TestStoryNoThreads(t *testing.T) {
 				}
 			} else {
 				s := out.String()
-				if strings.Count(s, parent.Title) != 1 || !strings.Contains(s, "[#desk] also reported by Geo News: "+f1.Title+"\n") ||
-					!strings.Contains(s, "[#desk] also reported by Reuters: "+f2.Title+"\n") {
+				if strings.Count(s, parent.Title) != 1 || !strings.Contains(s, "[#desk] also reported by Geo News (rule: strikes): "+f1.Title+" — 2 outlets since 09:00 UTC\n") ||
+					!strings.Contains(s, "[#desk] also reported by Reuters (rule: strikes): "+f2.Title+" — 3 outlets since 09:00 UTC\n") {
 					t.Fatalf("stdout:\n%s", s)
 				}
 			}
@@ -349,7 +349,7 @@ func TestStoryHostileText(t *testing.T) {
 		t.Errorf("reply not escaped as feed text is: %q", replies[1].Text)
 	}
 	if !slices.ContainsFunc(jsonStrings(t, p.Blocks), func(s string) bool {
-		return strings.HasPrefix(s, "Also reported by: ") && strings.Contains(s, "Feed Tom &amp; Jerry &gt; Itchy") && strings.HasSuffix(s, "(5 sources)")
+		return strings.HasPrefix(s, "5 outlets since 09:00 UTC: also reported by ") && strings.Contains(s, "Feed Tom &amp; Jerry &gt; Itchy")
 	}) {
 		t.Errorf("sources line missing or not escaped: %s", p.Blocks)
 	}
@@ -425,7 +425,7 @@ func TestStoryLine(t *testing.T) {
 		t.Errorf("a story without follow-ups: %q, want none", got)
 	}
 	again := storyFollowUp(parent, "dawn", "Dawn", 2, t0.Add(time.Minute))
-	if got := StoryLine(parent, []store.Alert{again, parent}); got != "Reported again by Dawn (2 reports)" {
+	if got := StoryLine(parent, []store.Alert{again, parent}); got != "Reported again by Dawn (2 reports since 09:00 UTC)" {
 		t.Errorf("a follow-up from the same source: %q", got)
 	}
 	story := []store.Alert{parent}
@@ -435,7 +435,7 @@ func TestStoryLine(t *testing.T) {
 		story = append(story, f)
 	}
 	story = append(story, storyFollowUp(parent, "f14", "Source 14", 40, t0.Add(time.Hour)))
-	want := "Also reported by: Source 14, Source 13, Source 12, Source 11, Source 10, Source 09, Source 08, Source 07, Source 06, Source 05, Source 04, Source 03 and 3 more (16 sources)"
+	want := "16 outlets since 09:00 UTC: also reported by Source 14, Source 13, Source 12, Source 11, Source 10, Source 09, Source 08, Source 07, Source 06, Source 05, Source 04, Source 03 and 3 more"
 	if got := StoryLine(parent, story); got != want {
 		t.Errorf("StoryLine =\n%q\nwant\n%q", got, want)
 	}

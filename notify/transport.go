@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -380,6 +381,16 @@ func (t *stdoutTransport) line(s string) error {
 func (t *stdoutTransport) post(_ context.Context, m *message) (string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if m.also {
+		var extra []string
+		if rs := slices.DeleteFunc(rulesOf(m.alerts[1:]), func(r string) bool { return r == clean(m.alerts[0].Rule) }); len(rs) > 0 {
+			extra = append(extra, alsoMatches(rs, false))
+		}
+		if err := writeText(t.w, m.alerts[0], extra); err != nil {
+			return "", fmt.Errorf("writing alert to stdout: %w", err)
+		}
+		return "", nil
+	}
 	for _, a := range m.alerts {
 		if err := WriteText(t.w, a); err != nil {
 			return "", fmt.Errorf("writing alert to stdout: %w", err)

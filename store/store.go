@@ -398,6 +398,14 @@ type Alert struct {
 	// StoryHeads. Follow-ups may carry it too.
 	Signature []byte
 
+	// Breaking, on a story's alerts, is when the story counts as breaking
+	// and where that is escalated; nil: never (see Breaking).
+	Breaking *Breaking
+	// Note is an extra line shown with the alert: for the message a
+	// breaking story sends to its escalation channel, what happened
+	// ("Breaking in #desk: 5 outlets in 38 min").
+	Note string
+
 	CreatedAt time.Time
 
 	// Delivery state, owned by the store.
@@ -435,4 +443,21 @@ func AlertID(feedKey, itemID, rule, channel string) string {
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// Breaking is a story's breaking-news threshold: once at least Outlets
+// distinct outlets (feeds, by name) reported it within Within, the story
+// is breaking; its parent message says so and, with EscalateTo set, one
+// message goes to that channel (an alert of its own, BreakingAlertID).
+type Breaking struct {
+	Outlets    int           `json:"n"`
+	Within     time.Duration `json:"within"`
+	EscalateTo string        `json:"to,omitempty"`
+}
+
+// BreakingAlertID is the identity of the escalation message of the story
+// opened by parent to channel: one per story and channel, whichever process
+// computes it, so the outbox queues it once.
+func BreakingAlertID(parent Alert, channel string) string {
+	return AlertID(parent.FeedKey, parent.ItemID, "\x00breaking\x00"+parent.ID, channel)
 }

@@ -211,7 +211,14 @@ func CleanAlert(a Alert) Alert {
 	cleanIDs(&a.ID, &a.FeedKey, &a.ItemID, &a.StoryID)
 	cleanTexts(MaxName, &a.Kind, &a.Channel, &a.FeedName, &a.Rule, &a.Digest, &a.State, &a.SlackTS)
 	cleanTexts(MaxLink, &a.GUID, &a.Link)
-	cleanTexts(MaxText, &a.Text, &a.LastError)
+	cleanTexts(MaxText, &a.Text, &a.LastError, &a.Note)
+	if a.Breaking != nil {
+		if to := CleanText(a.Breaking.EscalateTo, MaxName); to != a.Breaking.EscalateTo {
+			b := *a.Breaking
+			b.EscalateTo = to
+			a.Breaking = &b
+		}
+	}
 	a.Title = CleanText(a.Title, MaxTitle)
 	snippet, off := cleanText(a.Snippet, MaxSnippet, len(a.Marks) > 0)
 	if off != nil {
@@ -261,7 +268,8 @@ func cleanEach[T any](xs []T, clean func(T) T, same func(c T, i int) bool) []T {
 func alertTextEqual(a, b *Alert) bool {
 	return a.ID == b.ID && a.Kind == b.Kind && a.Channel == b.Channel && a.FeedKey == b.FeedKey &&
 		a.FeedName == b.FeedName && a.ItemID == b.ItemID && a.GUID == b.GUID && a.Rule == b.Rule &&
-		a.Title == b.Title && a.Link == b.Link && a.Text == b.Text && a.Digest == b.Digest &&
+		a.Title == b.Title && a.Link == b.Link && a.Text == b.Text && a.Note == b.Note && a.Digest == b.Digest &&
+		(a.Breaking == nil) == (b.Breaking == nil) && (a.Breaking == nil || *a.Breaking == *b.Breaking) &&
 		a.StoryID == b.StoryID && a.State == b.State && a.LastError == b.LastError && a.SlackTS == b.SlackTS &&
 		a.Snippet == b.Snippet && len(a.Marks) == len(b.Marks) && slices.Equal(a.Matched, b.Matched)
 }

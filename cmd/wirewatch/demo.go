@@ -312,8 +312,8 @@ story_window = %s
 }
 
 // printStories prints the stories the alerts formed, per channel: the
-// alert that opened each (its Slack message) and what went into its
-// thread.
+// alert that opened each (its Slack message, which names the other rules
+// its item matched) and what went into its thread.
 func printStories(ctx context.Context, w io.Writer, st store.Store) error {
 	alerts, err := st.Alerts(ctx, store.AlertFilter{})
 	if err != nil {
@@ -337,7 +337,7 @@ func printStories(ctx context.Context, w io.Writer, st store.Store) error {
 	slices.SortStableFunc(heads, func(x, y store.Alert) int {
 		return cmp.Or(strings.Compare(x.Channel, y.Channel), x.CreatedAt.Compare(y.CreatedAt))
 	})
-	fmt.Fprintf(w, "STORIES (one Slack message each; later reports and other rules' matches go into its thread)\n")
+	fmt.Fprintf(w, "STORIES (one Slack message each, naming the other rules its item matched; later reports go into its thread)\n")
 	if len(heads) == 0 {
 		fmt.Fprintln(w, "  none: no item matched")
 	}
@@ -347,7 +347,7 @@ func printStories(ctx context.Context, w io.Writer, st store.Store) error {
 		slices.SortStableFunc(thread, func(x, y store.Alert) int { return x.CreatedAt.Compare(y.CreatedAt) })
 		for _, f := range thread {
 			if f.FeedKey == h.FeedKey && f.ItemID == h.ItemID {
-				fmt.Fprintf(w, "      in its thread: also matches rule %s\n", f.Rule)
+				fmt.Fprintf(w, "      in the same message: also matches rule %s\n", f.Rule)
 			} else {
 				fmt.Fprintf(w, "      in its thread: also reported by %s: %s\n", f.FeedName, f.Title)
 			}

@@ -25,7 +25,7 @@ import (
 
 // liveConfig is the config file's part of the live rule set.
 func liveConfig(l *loaded) liverules.Config {
-	return liverules.Config{Rules: l.rules, Routes: l.ruleSet.Routes, DefaultChannel: l.cfg.Slack.Channel}
+	return liverules.Config{Rules: l.rules, Routes: l.ruleSet.Routes, DefaultChannel: l.cfg.Slack.Channel, Breaking: l.ruleSet.Breaking}
 }
 
 // nameClash refuses a config whose rules share a name with rules editors

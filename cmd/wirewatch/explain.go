@@ -267,21 +267,26 @@ func storyOf(ctx context.Context, st store.Store, a store.Alert) (string, error)
 		if err != nil {
 			return "", err
 		}
-		var others []string
+		var others, rules []string
 		for _, m := range members {
 			switch {
 			case m.ID == a.ID:
 			case m.FeedKey == a.FeedKey && m.ItemID == a.ItemID:
-				others = append(others, fmt.Sprintf("rule %q matched it too", m.Rule))
+				rules = append(rules, fmt.Sprintf("%q", m.Rule))
 			default:
 				others = append(others, fmt.Sprintf("%s: %q", cmpOr(m.FeedName, m.FeedKey), m.Title))
 			}
 		}
+		what := "opened a story"
+		if len(rules) > 0 {
+			slices.Reverse(rules)
+			what += fmt.Sprintf(" (the item matched rule %s of the channel too: one message names them all)", strings.Join(rules, ", "))
+		}
 		if len(others) == 0 {
-			return "opened a story (its message is the thread for later reports); none has come", nil
+			return what + "; its message is the thread for later reports; none has come", nil
 		}
 		slices.Reverse(others) // oldest first
-		return fmt.Sprintf("opened a story (its message is the thread parent); in its thread, %d: %s", len(others), strings.Join(others, "; ")), nil
+		return fmt.Sprintf("%s; its message is the thread parent; in its thread, %d: %s", what, len(others), strings.Join(others, "; ")), nil
 	}
 	parent, err := st.Alert(ctx, a.StoryID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -297,6 +302,11 @@ func storyOf(ctx context.Context, st store.Store, a store.Alert) (string, error)
 	switch {
 	case a.State != store.StateSent:
 		return what, nil
+	case parent.FeedKey == a.FeedKey && parent.ItemID == a.ItemID && a.SlackTS == parent.SlackTS:
+		if a.SlackTS == "" {
+			return what + "; in the same message, which names this rule too (printed to stdout or sent through a webhook)", nil
+		}
+		return what + "; in the same message, which names this rule too (ts " + parent.SlackTS + ")", nil
 	case parent.State == store.StateFailed:
 		return what + "; posted as its own message (the story's first alert failed)", nil
 	case parent.SlackTS == "":

@@ -88,8 +88,8 @@ func TestStoryThreadsEndToEnd(t *testing.T) {
 		if m.TS == asif.TS && m.Updates == 0 {
 			t.Errorf("the first alert was not updated with its sources")
 		}
-		if m.TS == asif.TS && !strings.Contains(m.Text+string(m.Blocks), "3 sources") {
-			t.Errorf("the first alert does not say 3 sources: %s", m.Blocks)
+		if m.TS == asif.TS && !strings.Contains(m.Text+string(m.Blocks), "3 outlets since ") {
+			t.Errorf("the first alert does not say 3 outlets since when: %s", m.Blocks)
 		}
 	}
 }

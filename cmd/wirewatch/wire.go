@@ -96,7 +96,7 @@ func loadContext(ctx context.Context, path string) (*loaded, error) {
 		}
 		routes[rc.Name] = route
 	}
-	l.ruleSet = &monitor.RuleSet{Index: rules.NewIndex(l.rules), Routes: routes}
+	l.ruleSet = &monitor.RuleSet{Index: rules.NewIndex(l.rules), Routes: routes, Breaking: breakingOf(cfg)}
 	for _, fc := range cfg.Feeds {
 		f := monitor.Feed{Key: fc.Key, Name: fc.Name, URL: fc.URL, Every: fc.Every, Channels: fc.Channels, Backfill: fc.Backfill, MinEvery: fc.MinEvery, MaxEvery: fc.MaxEvery, MuteUntil: fc.MuteUntil}
 		if fc.Schedule != "" {
@@ -257,4 +257,13 @@ func openConfigStore(ctx context.Context, path string, stderr io.Writer) (*loade
 		return nil, nil, err
 	}
 	return l, st, nil
+}
+
+// breakingOf is the breaking-story threshold of a rule's stories in a
+// channel, as the config sets it.
+func breakingOf(cfg *config.Config) func(rule, channel string) store.Breaking {
+	return func(rule, channel string) store.Breaking {
+		b := cfg.BreakingFor(rule, channel)
+		return store.Breaking{Outlets: b.Outlets, Within: b.Within, EscalateTo: b.EscalateTo}
+	}
 }

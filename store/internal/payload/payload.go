@@ -29,6 +29,10 @@ type fields struct {
 	Text      string    `json:"text,omitempty"`
 	// Signature is []byte: base64 in JSON.
 	Signature []byte `json:"sig,omitempty"`
+	// Breaking and Note: a story's breaking threshold, and an extra line
+	// (the escalation message's).
+	Breaking *store.Breaking `json:"breaking,omitempty"`
+	Note     string          `json:"note,omitempty"`
 }
 
 // Encode returns the payload of a.
@@ -37,6 +41,7 @@ func Encode(a *store.Alert) ([]byte, error) {
 		FeedKey: a.FeedKey, FeedName: a.FeedName, ItemID: a.ItemID, GUID: a.GUID,
 		Rule: a.Rule, Title: a.Title, Link: a.Link, Published: a.Published,
 		Snippet: a.Snippet, Marks: a.Marks, Matched: a.Matched, Text: a.Text, Signature: a.Signature,
+		Breaking: a.Breaking, Note: a.Note,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: encode alert %s payload: %w", a.ID, err)
@@ -59,5 +64,6 @@ func Decode(b []byte, a *store.Alert) error {
 	}
 	a.Snippet, a.Marks, a.Matched, a.Text = f.Snippet, f.Marks, f.Matched, f.Text
 	a.Signature = f.Signature
+	a.Breaking, a.Note = f.Breaking, f.Note
 	return nil
 }

@@ -12,7 +12,8 @@ func TestRoundTrip(t *testing.T) {
 	in := store.Alert{ID: "x", FeedKey: "f", FeedName: "Dawn", ItemID: "i", GUID: "g", Rule: "r",
 		Title: "T <!channel>", Link: "https://e.org/?a=1&b=2", Published: time.Date(2026, 11, 24, 10, 0, 0, 5, time.UTC),
 		Snippet: "s", Marks: [][2]int{{1, 2}}, Text: "ops",
-		Signature: []byte{0, 1, 0xfe, 0xff, '"', '<'}}
+		Signature: []byte{0, 1, 0xfe, 0xff, '"', '<'},
+		Breaking:  &store.Breaking{Outlets: 4, Within: time.Hour, EscalateTo: "#breaking"}, Note: "Breaking in #desk"}
 	b, err := Encode(&in)
 	if err != nil {
 		t.Fatal(err)
