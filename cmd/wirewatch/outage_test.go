@@ -303,11 +303,19 @@ func TestSQLiteDiskFullHeals(t *testing.T) {
 	if c, body := readyz(addr); c != 503 {
 		t.Errorf("/readyz during the outage: %d %s, want 503", c, body)
 	}
+	_, m := httpGet(t, "http://"+addr+"/metrics")
+	if up, n := metricValue(m, "wirewatch_store_up "), metricValue(m, "wirewatch_store_outages_total "); up != 0 || n != 1 {
+		t.Errorf("during the outage wirewatch_store_up = %v, wirewatch_store_outages_total = %v; want 0 and 1", up, n)
+	}
 
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
 	waitCond(t, "/readyz 200 once the disk has room", 20*time.Second, func() bool { c, _ := readyz(addr); return c == 200 }, logs)
+	waitCond(t, "wirewatch_store_up 1 once the disk has room", 20*time.Second, func() bool {
+		_, m := httpGet(t, "http://"+addr+"/metrics")
+		return metricValue(m, "wirewatch_store_up ") == 1
+	}, logs)
 	for n := 4; n < batches; n++ {
 		batch(n)
 	}
