@@ -131,6 +131,10 @@ type Result struct {
 	// report in the window. Joined is false for that first report.
 	Story  string
 	Joined bool
+	// Similarity is the story similarity that joined the item to its story
+	// (with the story's closest report, or the centroid of its reports: see
+	// package story), 0 for a story's first report.
+	Similarity float64
 }
 
 // StoryID is how a Result names an item's story.
@@ -285,7 +289,10 @@ func (b *Backtest) add(feedKey, itemID string, seen time.Time, t *itemtext.Text)
 	}
 	// One story decision per item, whatever the number of rules.
 	id := StoryID(feedKey, itemID)
-	res.Story, _, res.Joined = b.stories.Group(id, "backtest", story.SignAnalyzed(a), seen)
+	res.Story, res.Similarity, res.Joined = b.stories.Group(id, "backtest", story.SignAnalyzed(a), seen)
+	if !res.Joined {
+		res.Similarity = 0
+	}
 	b.sum.add(res)
 	return res, true
 }

@@ -62,9 +62,12 @@ type Story struct {
 	Feeds   int // distinct feed names among the reports (up to 20 counted)
 	First   time.Time
 	Last    time.Time
-	// Items are the first reports, at most 5, in order.
-	Items []Item
-	feeds []string
+	// Items are the first reports, at most 5, in order; Similarity[i] is
+	// the story similarity that joined Items[i] to the story (0 for the
+	// first report).
+	Items      []Item
+	Similarity []float64
+	feeds      []string
 }
 
 type summary struct {
@@ -185,6 +188,7 @@ func (s *summary) story(r *Result) {
 	st.Last = r.Item.Seen
 	if len(st.Items) < maxReports {
 		st.Items = append(st.Items, r.Item)
+		st.Similarity = append(st.Similarity, r.Similarity)
 	}
 	if len(st.feeds) < 20 && !slices.Contains(st.feeds, r.Item.Feed) {
 		st.feeds = append(st.feeds, r.Item.Feed)
@@ -279,6 +283,7 @@ func (s *summary) result() *Summary {
 	for _, st := range ss[:min(len(ss), s.o.Stories)] {
 		c := *st
 		c.Items = slices.Clone(st.Items)
+		c.Similarity = slices.Clone(st.Similarity)
 		c.feeds = nil
 		out.Stories = append(out.Stories, c)
 	}

@@ -1,7 +1,9 @@
 // Package monitor owns the polling of feeds: when each feed is due, fetching
 // and parsing it (through monitor/fetch and monitor/parse), deciding which
 // items are new, matching them against the rules, and committing the poll —
-// items seen, alerts queued, feed state — to the store in one transaction.
+// items seen, alerts queued, feed state — to the store in one transaction
+// (a document of more than 1,000 items a batch at a time, see newItems,
+// and big documents within a memory budget, see budget.go).
 // It never talks to Slack: the notifier reads the outbox.
 //
 // Item identity is the feed key plus parse.Item.ID (GUID, else canonical
@@ -31,6 +33,9 @@ import (
 	"github.com/wirewatch/wirewatch/store"
 	"github.com/wirewatch/wirewatch/story"
 )
+
+// DefaultDocumentBudget is Options.DocumentBudget's default.
+const DefaultDocumentBudget = 32 << 20
 
 // Feed is one feed to poll, as the monitor needs it.
 type Feed struct {
@@ -150,6 +155,12 @@ type Options struct {
 	// longer ago than this is old news: it is recorded but raises no alert,
 	// so a forgotten item that a feed lists again stays quiet.
 	Retention time.Duration
+	// DocumentBudget bounds the bytes of big feed documents (1 MB and
+	// more) parsed and decided about at once (default 32 MB: three
+	// documents of the default 10 MB cap). A poll of a big document waits,
+	// holding its fetched body, until its size is free; a document bigger
+	// than the budget waits until it is alone. Smaller documents never wait.
+	DocumentBudget int64
 	// KeepText (0: none) is how long the text of each new item that is
 	// matched is kept in the store, for backtests ([store] keep_text):
 	// written with the poll (an itemtext record), deleted hourly by Run
@@ -166,6 +177,7 @@ type Monitor struct {
 	feeds   atomic.Pointer[[]Feed]
 	rules   atomic.Pointer[RuleSet]
 	stories *stories
+	docs    *docBudget
 	// analyzer remembers the word forms of the news it has read, so that
 	// each item's analysis stems only words it has not met before.
 	analyzer *rules.Analyzer
@@ -213,7 +225,10 @@ func New(o Options) (*Monitor, error) {
 	if o.Owner == "" {
 		o.Owner = "monitor"
 	}
-	m := &Monitor{o: o, log: o.Logger, stories: newStories(o.StoryWindow), analyzer: rules.NewAnalyzer(),
+	if o.DocumentBudget <= 0 {
+		o.DocumentBudget = DefaultDocumentBudget
+	}
+	m := &Monitor{o: o, log: o.Logger, stories: newStories(o.StoryWindow), analyzer: rules.NewAnalyzer(), docs: newDocBudget(o.DocumentBudget),
 		leaseCheck: min(o.Lease/6, 5*time.Second)}
 	if m.log == nil {
 		m.log = slog.Default()
@@ -281,7 +296,9 @@ type Result struct {
 	// recorded as seen, not matched. Muted matched only muted rules (or
 	// the feed is muted).
 	Backfilled, Old, Muted int
-	Alerts                 []store.Alert
+	// Alerts are, in a dry run, the alerts that would have been queued;
+	// a recorded poll leaves them in the outbox (and nil here).
+	Alerts []store.Alert
 	// Queued is how many alerts were newly queued in the outbox; in a dry
 	// run, how many would have been (len(Alerts)).
 	Queued int
@@ -527,6 +544,9 @@ func (m *Monitor) poll(ctx context.Context, f Feed, claimed *store.FeedState, ow
 			return res
 		}
 	}
+	// before is what the batches of a big poll record as the feed's
+	// state until the poll's own commit (see newItems).
+	before := st
 	if st.URL == "" || st.ConfigURL != f.URL {
 		st.URL, st.ConfigURL = f.URL, f.URL
 		st.ETag, st.LastModified = "", ""
@@ -548,7 +568,14 @@ func (m *Monitor) poll(ctx context.Context, f Feed, claimed *store.FeedState, ow
 	case fr.NotModified:
 		m.o.Metrics.FetchDone(metrics.ResultNotModified, took)
 	default:
+		var release func()
+		release, err = m.docs.take(ctx, len(fr.Body))
+		if err != nil {
+			break // shutting down while waiting: handed back below
+		}
+		defer release()
 		doc, err = parse.Parse(fr.Body, fr.ContentType, fr.URL)
+		fr.Body = nil // the items hold what is needed of it
 		if err != nil {
 			m.o.Metrics.FetchDone(metrics.ResultParseError, took)
 		} else {
@@ -605,40 +632,37 @@ func (m *Monitor) poll(ctx context.Context, f Feed, claimed *store.FeedState, ow
 	prevInterval := st.NextDue.Sub(st.LastPoll)
 	st.LastPoll = now
 
-	var items []store.Item
-	var alerts []store.Alert
+	var ni newItems
 	if doc != nil {
 		res.Items = len(doc.Items)
-		items, alerts, err = m.newItems(ctx, f, &st, doc, now, dryRun, &res)
+		ni, err = m.newItems(ctx, f, &st, before, doc, now, dryRun, &res)
+		doc = nil
 		if err != nil {
 			res.Err = fmt.Errorf("feed %q: %w", f.Name, err)
 			return res
 		}
 		st.Initialized = true
 	}
-	res.New = len(items)
-	st.NextDue = m.nextDue(f, now, hint, prevInterval, len(items))
-	res.Alerts = alerts
+	res.New = ni.new
+	st.NextDue = m.nextDue(f, now, hint, prevInterval, ni.new)
 	if dryRun {
-		res.Queued = len(alerts)
+		res.Alerts = append(res.Alerts, ni.alerts...)
+		res.Queued = len(res.Alerts)
 		return res
 	}
-	p := store.Poll{Owner: owner, Feed: st, Items: items, Alerts: append(alerts, ops...)}
-	if doc != nil && m.o.Retention > 0 {
+	p := store.Poll{Owner: owner, Feed: st, Items: ni.items, Alerts: append(ni.alerts, ops...)}
+	if ni.ids != nil && m.o.Retention > 0 {
 		p.ForgetBefore = now.Add(-m.o.Retention)
-		p.Present = make([]string, len(doc.Items))
-		for i := range doc.Items {
-			p.Present[i] = doc.Items[i].ID
-		}
+		p.Present = ni.ids
 	}
 	q, skipped, err := m.commitItems(ctx, f, lease, p)
 	if err != nil {
 		res.Err = fmt.Errorf("feed %q: recording poll: %w", f.Name, err)
 		return res
 	}
-	res.New -= skipped
-	res.Queued = q - len(ops)
-	m.o.Metrics.ItemsSeen(len(items) - skipped)
+	res.New -= ni.skipped + skipped
+	res.Queued = ni.queued + q - len(ops)
+	m.o.Metrics.ItemsSeen(len(ni.items) - skipped)
 	m.o.Metrics.AlertQueued(q)
 	return res
 }
@@ -741,20 +765,72 @@ func (m *Monitor) commitItems(ctx context.Context, f Feed, lk *leaseKeeper, p st
 	if ferr != nil {
 		return 0, 0, err
 	}
+	queued, refused, others, byItem, err := m.recordEach(ctx, f, before, p.Items, p.Alerts, err)
+	if err != nil {
+		return 0, 0, err
+	}
+	final := p
+	final.Items = nil
+	final.Alerts = others
+	for _, it := range p.Items {
+		if !refused[it.ID] {
+			final.Items = append(final.Items, it)
+			final.Alerts = append(final.Alerts, byItem[it.ID]...)
+		}
+	}
+	n, err := m.commit(ctx, f, lk, final)
+	if err != nil {
+		return 0, 0, err
+	}
+	return queued + n, len(refused), nil
+}
+
+// recordBatch records a batch of a big poll's new items and their alerts
+// before the poll's own commit, with before (the state the feed had
+// before this poll) and no owner, so that the feed's progress (validators,
+// due time, lease) waits for that commit: a crash in between polls the
+// feed again, and the items recorded are not new then. An item the store
+// refuses is skipped as in commitItems.
+func (m *Monitor) recordBatch(ctx context.Context, f Feed, before store.FeedState, items []store.Item, alerts []store.Alert) (queued, skipped int, err error) {
+	q, err := m.o.Store.CommitPoll(ctx, store.Poll{Feed: before, Items: items, Alerts: alerts})
+	if err == nil || ctx.Err() != nil {
+		return q, 0, err
+	}
+	queued, refused, others, _, err := m.recordEach(ctx, f, before, items, alerts, err)
+	if err != nil {
+		return 0, 0, err
+	}
+	if len(others) > 0 {
+		n, err := m.o.Store.CommitPoll(ctx, store.Poll{Feed: before, Alerts: others})
+		if err != nil {
+			return 0, 0, err
+		}
+		queued += n
+	}
+	return queued, len(refused), nil
+}
+
+// recordEach records items (and their alerts) after the store refused
+// them together with failure: if it records the feed's state before
+// alone, the refusal is an item's, and the items are recorded by halving,
+// the ones it refuses one by one skipped (logged, counted). It returns
+// what it queued, the ids it skipped, the alerts of no item (others, not
+// recorded) and the item alerts by item id.
+func (m *Monitor) recordEach(ctx context.Context, f Feed, before store.FeedState, items []store.Item, alerts []store.Alert, failure error) (
+	queued int, refused map[string]bool, others []store.Alert, byItem map[string][]store.Alert, err error) {
 	base := store.Poll{Feed: before}
 	if _, perr := m.o.Store.CommitPoll(ctx, base); perr != nil {
-		return 0, 0, err // the store refuses any write: not an item's fault
+		return 0, nil, nil, nil, failure // the store refuses any write: not an item's fault
 	}
-	byItem := map[string][]store.Alert{}
-	var others []store.Alert
-	for _, a := range p.Alerts {
+	byItem = map[string][]store.Alert{}
+	for _, a := range alerts {
 		if a.Kind == store.KindItem && a.ItemID != "" {
 			byItem[a.ItemID] = append(byItem[a.ItemID], a)
 		} else {
 			others = append(others, a)
 		}
 	}
-	refused := map[string]bool{}
+	refused = map[string]bool{}
 	var record func(items []store.Item) error
 	record = func(items []store.Item) error {
 		part := base
@@ -787,23 +863,10 @@ func (m *Monitor) commitItems(ctx context.Context, f Feed, lk *leaseKeeper, p st
 		}
 		return record(items[mid:])
 	}
-	if err := record(p.Items); err != nil {
-		return 0, 0, err
+	if err := record(items); err != nil {
+		return 0, nil, nil, nil, err
 	}
-	final := p
-	final.Items = nil
-	final.Alerts = others
-	for _, it := range p.Items {
-		if !refused[it.ID] {
-			final.Items = append(final.Items, it)
-			final.Alerts = append(final.Alerts, byItem[it.ID]...)
-		}
-	}
-	n, err := m.commit(ctx, f, lk, final)
-	if err != nil {
-		return 0, 0, err
-	}
-	return queued + n, len(refused), nil
+	return queued, refused, others, byItem, nil
 }
 
 // handBack releases owner's lease on a feed whose poll was cancelled, with
@@ -826,28 +889,96 @@ func (m *Monitor) handBack(f Feed, owner string) {
 	}
 }
 
-// newItems returns the feed's items not yet recorded, and the alerts they
-// raise. On a feed's first poll, items older than the backfill window (or
-// undated) are recorded without alerts so that adding a feed does not flood
-// a channel with its archive. It counts in res the new items that raise
-// no alert, by reason, and logs each at debug level.
-func (m *Monitor) newItems(ctx context.Context, f Feed, st *store.FeedState, doc *parse.Feed, now time.Time, dryRun bool, res *Result) ([]store.Item, []store.Alert, error) {
-	ids := make([]string, 0, len(doc.Items))
-	byID := make(map[string]*parse.Item, len(doc.Items))
+// pollBatch is how many of a document's items a poll decides about,
+// analyses, matches and records at a time (a variable for the tests).
+// A 10 MB feed of 90,000 small items held them all at once, several times
+// over, and eight at once took 1.9 GB (issue 18.8).
+var pollBatch = 1000
+
+// newItems is what newItems found: the last batch of new items and their
+// alerts, which the poll commits with the feed's state; what the batches
+// before it recorded; the ids of the document, for retention.
+type newItems struct {
+	items  []store.Item
+	alerts []store.Alert
+	// new counts the new items of every batch; queued and skipped what
+	// the batches recorded before the last one queued and skipped.
+	new, queued, skipped int
+	ids                  []string
+}
+
+// newItems decides which of the feed's items are new, and the alerts they
+// raise, a batch of pollBatch items at a time: every batch but the last
+// is recorded at once (recordBatch, with the state before the poll), and
+// its parsed items dropped, so that a big feed's poll holds one batch of
+// analysed items, store items and alerts, not the whole feed's (a feed of
+// at most pollBatch items is recorded in one transaction with its state,
+// as always). With dryRun nothing is recorded and res.Alerts collects
+// the alerts of every batch but the last.
+//
+// On a feed's first poll, items older than the backfill window (or
+// undated) are recorded without alerts so that adding a feed does not
+// flood a channel with its archive. It counts in res the new items that
+// raise no alert, by reason, and logs each at debug level.
+func (m *Monitor) newItems(ctx context.Context, f Feed, st *store.FeedState, before store.FeedState, doc *parse.Feed, now time.Time, dryRun bool, res *Result) (newItems, error) {
+	var out newItems
+	out.ids = make([]string, 0, len(doc.Items))
+	pos := make([]int, 0, len(doc.Items)) // of the first item of each id
+	seen := make(map[string]struct{}, len(doc.Items))
 	for i := range doc.Items {
-		it := &doc.Items[i]
-		if _, dup := byID[it.ID]; dup {
+		id := doc.Items[i].ID
+		if _, dup := seen[id]; dup {
 			continue // the same item twice in one document
 		}
-		byID[it.ID] = it
-		ids = append(ids, it.ID)
+		seen[id] = struct{}{}
+		out.ids = append(out.ids, id)
+		pos = append(pos, i)
 	}
-	unseen, err := m.o.Store.UnseenItems(ctx, f.Key, ids)
-	if err != nil {
-		return nil, nil, fmt.Errorf("checking seen items: %w", err)
-	}
+	seen = nil
 	rs := m.rules.Load()
-	var items []store.Item
+	for start := 0; start < len(pos); start += pollBatch {
+		end := min(start+pollBatch, len(pos))
+		unseen, err := m.o.Store.UnseenItems(ctx, f.Key, out.ids[start:end])
+		if err != nil {
+			return out, fmt.Errorf("checking seen items: %w", err)
+		}
+		byID := make(map[string]*parse.Item, len(unseen))
+		for _, i := range pos[start:end] {
+			byID[doc.Items[i].ID] = &doc.Items[i]
+		}
+		items, alerts := m.decide(rs, f, st, byID, unseen, now, dryRun, res)
+		out.new += len(items)
+		for _, i := range pos[start:end] {
+			doc.Items[i] = parse.Item{} // done with: its text is garbage now
+		}
+		if end == len(pos) {
+			out.items, out.alerts = items, alerts
+			break
+		}
+		if dryRun {
+			res.Alerts = append(res.Alerts, alerts...)
+			continue
+		}
+		if len(items) == 0 && len(alerts) == 0 {
+			continue
+		}
+		q, skipped, err := m.recordBatch(ctx, f, before, items, alerts)
+		if err != nil {
+			return out, fmt.Errorf("recording new items: %w", err)
+		}
+		out.queued += q
+		out.skipped += skipped
+		m.o.Metrics.ItemsSeen(len(items) - skipped)
+		m.o.Metrics.AlertQueued(q)
+	}
+	return out, nil
+}
+
+// decide returns the store items of the unseen ids (byID holds their
+// parsed items) and the alerts they raise: each analysed once, matched,
+// its text kept; or recorded without matching (backfill, old news).
+func (m *Monitor) decide(rs *RuleSet, f Feed, st *store.FeedState, byID map[string]*parse.Item, unseen []string, now time.Time, dryRun bool, res *Result) ([]store.Item, []store.Alert) {
+	items := make([]store.Item, 0, len(unseen))
 	var alerts []store.Alert
 	for _, id := range unseen {
 		it := byID[id]
@@ -893,7 +1024,7 @@ func (m *Monitor) newItems(ctx context.Context, f Feed, st *store.FeedState, doc
 		}
 		alerts = append(alerts, as...)
 	}
-	return items, alerts, nil
+	return items, alerts
 }
 
 // match runs the rules over one item and builds one alert per (rule,

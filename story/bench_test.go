@@ -2,6 +2,7 @@ package story
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,7 +14,10 @@ import (
 // desk's common words ("pakistan", "minister") recur across stories; the
 // rest come uniformly from 50,000 other words, the long tail of names,
 // places and numbers that make stories differ.
-func benchItems(b *testing.B, n int) (titles, leads []string) {
+func benchItems(b *testing.B, n int) (titles, leads []string) { return benchItemsLead(b, n, 35) }
+
+// benchItemsLead is benchItems with leads of leadWords words.
+func benchItemsLead(b *testing.B, n, leadWords int) (titles, leads []string) {
 	seen := map[string]bool{}
 	var vocab []string
 	for _, p := range loadPairs(b) {
@@ -41,25 +45,43 @@ func benchItems(b *testing.B, n int) (titles, leads []string) {
 	}
 	for i := 0; i < n; i++ {
 		titles = append(titles, words(12))
-		leads = append(leads, words(35))
+		leads = append(leads, words(leadWords))
 	}
 	return titles, leads
 }
 
 // BenchmarkGroup is the grouping cost per item with 10,000 stories in the
 // channel's window: Sign, Match, Add (which also expires the oldest item,
-// keeping the window at 10,000).
-func BenchmarkGroup(b *testing.B) {
+// keeping the window at 10,000, and keeps the document frequencies). It
+// also reports the memory the index holds per open story (B/story: heap
+// in use after filling the window, over 10,000).
+func BenchmarkGroup(b *testing.B) { benchGroup(b, 35) }
+
+// BenchmarkGroupLongLeads is BenchmarkGroup with leads of 300 words (the
+// most a signature reads), as feeds that put whole articles in their
+// summaries give.
+func BenchmarkGroupLongLeads(b *testing.B) { benchGroup(b, LeadWords) }
+
+func benchGroup(b *testing.B, leadWords int) {
 	const stories = 10_000
-	const fresh = 1 << 15 // new items; b.N beyond this repeats them
-	titles, leads := benchItems(b, stories+fresh)
+	fresh := 1 << 15 // new items; b.N beyond this repeats them
+	if leadWords > 100 {
+		fresh = 1 << 12
+	}
+	titles, leads := benchItemsLead(b, stories+fresh, leadWords)
 	step := 24 * time.Hour / stories
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	idx := New(Options{Window: 24 * time.Hour})
 	now := t0
 	for i := 0; i < stories; i++ {
 		idx.Add(titles[i], "#desk", Sign(titles[i], leads[i]), now)
 		now = now.Add(step)
 	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perStory := float64(after.HeapAlloc-before.HeapAlloc) / stories
 	grouped := 0
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -80,6 +102,7 @@ func BenchmarkGroup(b *testing.B) {
 		b.Fatalf("%d items held, window should keep about %d", n, stories)
 	}
 	b.ReportMetric(float64(grouped)/float64(b.N), "grouped/op")
+	b.ReportMetric(perStory, "B/story")
 }
 
 // BenchmarkMatch is Match alone against 10,000 stories, signature given.

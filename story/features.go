@@ -3,97 +3,136 @@ package story
 import (
 	"slices"
 
-	"github.com/kljensen/snowball/english"
-
 	"github.com/wirewatch/wirewatch/rules"
 )
 
 // LeadWords is how many words of the lead (summary, else content) a
-// signature reads: enough for the who/what/where of a news lead, short
-// enough that a long article body does not drown its headline.
-const LeadWords = 60
+// signature reads: a news lead's who, what, where and when with the
+// paragraphs that follow it, which is where reworded reports of one story
+// still share their names, places and numbers.
+const LeadWords = 300
 
 // TitleWords caps the words read from a title (hostile feeds send
 // kilobyte titles).
 const TitleWords = 64
 
-func maxWords(f rules.Field) int {
-	if f == rules.FieldTitle {
-		return TitleWords
-	}
-	return LeadWords
-}
-
-// maxFeatures caps the shingles of one item, so hostile input costs a
-// bounded amount of work.
+// maxFeatures caps the distinct terms of one item, so hostile input costs
+// a bounded amount of work and storage.
 const maxFeatures = TitleWords + LeadWords
 
-// stopText lists function words of Urdu and Hindi (English uses the
-// Snowball list). They are analysed at start with the rules package, so
-// they are compared in exactly the form item words take.
-const stopText = `
-کے کی کا کو سے میں نے ہے ہیں اور پر کہ کر کیا گیا گئی گئے ہو ہوا ہوئی ہوئے یہ وہ بھی تو جو ایک لیے بعد تک کہا دیا
-رہا رہی رہے ساتھ جس ان اس نہیں کوئی جب تھا تھی تھے گا گی گے والے والی والا ہی کسی کہنا کہتے مطابق جانب
-का की के को से में ने है हैं और पर कि यह वह भी तो जो एक लिए बाद तक कहा दिया गया गई गए था थे थी हो होगी होगा
-कर करने करेंगे करेगी करेगा ही साथ बीच इस उस नहीं कोई जब वाले वाली वाला किसी अपने अपनी बताया
-`
+// A term's meta byte: its count in the item (capped at maxCount), and a
+// bit for a term of the title.
+const (
+	countMask = 0x7f
+	maxCount  = countMask
+	titleBit  = 0x80
+)
 
-var stopwords = func() map[string]bool {
-	m := make(map[string]bool)
-	for _, w := range rules.Analyze(rules.Document{Title: stopText}).Words(rules.FieldTitle) {
-		m[w] = true
-	}
-	return m
-}()
-
-// isStop reports a word that carries no story: a function word, or a
-// single ASCII letter.
-func isStop(exact string) bool {
-	if len(exact) == 1 && exact[0] >= 'a' && exact[0] <= 'z' {
-		return true
-	}
-	return stopwords[exact] || english.IsStopWord(exact)
+// term is one distinct stemmed content word of an item: its hash, how
+// often it occurs in the title and lead, and whether the title has it.
+type term struct {
+	h    uint32
+	meta uint8
 }
 
-// contentWords returns the stems of an item's title and lead words with
-// function words removed, title first.
-func contentWords(a *rules.Analyzed) []string {
+// itemTerms returns the distinct terms of an analysed item's title and
+// lead (the first LeadWords words of the summary, else of the content),
+// sorted by hash: words stemmed by the item's language, function words
+// dropped.
+func itemTerms(a *rules.Analyzed) []term {
 	lead := rules.FieldSummary
 	if len(a.Text(lead)) == 0 {
 		lead = rules.FieldContent
 	}
-	var out []string
-	for _, f := range [...]rules.Field{rules.FieldTitle, lead} {
-		exact, stems := a.Words(f), a.Stems(f)
-		if n := maxWords(f); len(exact) > n {
-			exact, stems = exact[:n], stems[:n]
+	type field struct {
+		exact, cased []string
+		title        bool
+	}
+	var fs [2]field
+	var all []string
+	for i, f := range [...]rules.Field{rules.FieldTitle, lead} {
+		exact, cased := a.Words(f), a.CasedWords(f)
+		n := LeadWords
+		if f == rules.FieldTitle {
+			n = TitleWords
 		}
-		for i, w := range exact {
-			if !isStop(w) {
-				out = append(out, stems[i])
+		if len(exact) > n {
+			exact, cased = exact[:n], cased[:n]
+		}
+		fs[i] = field{exact, cased, f == rules.FieldTitle}
+		all = append(all, exact...)
+	}
+	l := guessLang(all)
+	st := newStemmer(l)
+	var out []term
+	content := false
+	for _, f := range fs {
+		for i, w := range f.exact {
+			stop := isStop(l, w)
+			if dropStops && stop {
+				continue
 			}
+			content = content || !stop
+			m := uint8(1)
+			if f.title {
+				m = titleCount | titleBit
+			}
+			out = append(out, term{uint32(hashString(truncate(st.stem(w, f.cased[i]), stemRunes)) >> 32), m})
 		}
+	}
+	if !content {
+		return nil // only function words: no story to tell
+	}
+	slices.SortFunc(out, func(a, b term) int {
+		switch {
+		case a.h < b.h:
+			return -1
+		case a.h > b.h:
+			return 1
+		}
+		return 0
+	})
+	// Merge repeats: counts add up, the title bit sticks.
+	k := 0
+	for _, t := range out {
+		if k > 0 && out[k-1].h == t.h {
+			p := &out[k-1]
+			c := min(int(p.meta&countMask)+int(t.meta&countMask), maxCount)
+			p.meta = (p.meta|t.meta)&^countMask | uint8(c)
+			continue
+		}
+		out[k] = t
+		k++
+	}
+	out = out[:k]
+	if len(out) > maxFeatures {
+		// Keep the title's terms and the most frequent others.
+		slices.SortStableFunc(out, func(a, b term) int {
+			return int(b.meta&countMask) + int(b.meta&titleBit)*2 - int(a.meta&countMask) - int(a.meta&titleBit)*2
+		})
+		out = out[:maxFeatures]
+		slices.SortFunc(out, func(a, b term) int {
+			if a.h < b.h {
+				return -1
+			}
+			return 1
+		})
 	}
 	return out
 }
 
-// features returns an item's shingles as sorted, distinct 32-bit hashes:
-// one per content word (single-word shingles). Measured on the labelled
-// set (testdata/pairs.tsv, TestMethodChoice), single words separate
-// same-story pairs from same-topic pairs better than single words plus
-// neighbouring pairs, and much better than pairs alone: different outlets
-// reword a story, so they share its people, places, numbers and key nouns
-// far more often than two words in a row.
-func features(words []string, dst []uint32) []uint32 {
-	dst = dst[:0]
-	for _, w := range words {
-		dst = append(dst, uint32(hashString(w)>>32))
-		if len(dst) >= maxFeatures {
-			break
-		}
+// truncate cuts a stem to its first n letters.
+func truncate(s string, n int) string {
+	if n <= 0 || len(s) <= n {
+		return s
 	}
-	slices.Sort(dst)
-	return slices.Compact(dst)
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
 }
 
 // hashString is FNV-1a, 64 bits, finished with a mixer: stable across

@@ -1,6 +1,7 @@
 package story
 
 import (
+	"slices"
 	"testing"
 	"unicode/utf8"
 )
@@ -36,7 +37,7 @@ func FuzzUnmarshalBinary(f *testing.F) {
 		if err := s2.UnmarshalBinary(b); err != nil {
 			t.Fatalf("re-marshalled signature rejected: %v", err)
 		}
-		if !slicesEqual(s.feats, s2.feats) || s.bands != s2.bands {
+		if !slicesEqual(s.feats, s2.feats) || !slices.Equal(s.meta, s2.meta) {
 			t.Fatal("round trip changed the signature")
 		}
 		if !s.IsZero() && Similarity(s, s2) != 1 {

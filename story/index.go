@@ -1,6 +1,8 @@
 package story
 
 import (
+	"cmp"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -17,8 +19,10 @@ type Options struct {
 	// Window is how long after an item is added it can still be matched
 	// (DefaultWindow).
 	Window time.Duration
-	// Threshold is the similarity at or above which an item joins a story
-	// (DefaultThreshold). Higher: fewer, surer groups.
+	// Threshold is the similarity at or above which an item with a lead
+	// joins a story (DefaultThreshold); shorter items need less, down to
+	// three quarters of it for a headline alone. Higher: fewer, surer
+	// groups.
 	Threshold float64
 	// MaxEntries bounds the items held per channel; the oldest are dropped
 	// first (DefaultMaxEntries).
@@ -41,6 +45,8 @@ type Index struct {
 
 	mu    sync.RWMutex
 	chans map[string]*channel
+	df    map[uint32]int32 // live items holding each term, all channels
+	n     int              // live items, all channels
 }
 
 type entry struct {
@@ -48,20 +54,37 @@ type entry struct {
 	story string
 	at    time.Time
 	sig   Signature
+	w     weighted // weighed with the document frequencies when added
+	dfs   []uint32 // the terms this entry counts in the document frequencies
+}
+
+// storyState is what a channel knows of one of its open stories: its
+// live entries and the latest of them.
+type storyState struct {
+	id   string
+	live int
+	last *entry
+	cent *centroid // of two reports or more
 }
 
 // channel is the index of one channel. Entries are numbered in the order
 // they were added; bySeq[i] is entry base+i, nil once expired. order holds
 // the live entries by time added (ties by number), from head on; buckets
-// map each LSH band key to the numbers of the entries that have it,
-// ascending.
+// map each term to the entries that have it (by number, ascending) with
+// the term's weight in each entry's unit vector.
+type posting struct {
+	seq uint64
+	w   float32
+}
+
 type channel struct {
 	bySeq   []*entry
 	base    uint64
 	live    int
-	buckets map[uint64][]uint64
+	buckets map[uint32][]posting
 	order   []*entry
 	head    int
+	stories map[string]*storyState
 }
 
 func (c *channel) get(seq uint64) *entry {
@@ -82,15 +105,15 @@ func New(o Options) *Index {
 	if o.MaxEntries <= 0 {
 		o.MaxEntries = DefaultMaxEntries
 	}
-	return &Index{window: o.Window, threshold: o.Threshold, maxEntries: o.MaxEntries, chans: make(map[string]*channel)}
+	return &Index{window: o.Window, threshold: o.Threshold, maxEntries: o.MaxEntries, chans: make(map[string]*channel), df: make(map[uint32]int32)}
 }
 
 // Match returns the story in channel that s belongs to: the story of the
 // most similar item added within the window before now (an item added
-// after now also counts, for clocks that disagree), if that similarity is
-// at least the threshold. Ties go to the item added first, then to the
-// one added to the index first, so the answer does not depend on map
-// order or timing.
+// after now also counts, for clocks that disagree, if less than a window
+// after), if that similarity is at least the threshold. Ties go to the item
+// added first, then to the one added to the index first, so the answer
+// does not depend on map order or timing.
 func (x *Index) Match(channel string, s Signature, now time.Time) (storyID string, score float64, ok bool) {
 	if s.IsZero() {
 		return "", 0, false
@@ -125,28 +148,64 @@ func (x *Index) match(channel string, s Signature, now time.Time) (storyID strin
 		return "", 0, false
 	}
 	cutoff := now.Add(-x.window)
-	var cands []uint64
-	for _, k := range s.bands {
-		cands = append(cands, c.buckets[k]...)
+	ws := weightsOf(s, x.idf)
+	if ws.norm2 == 0 {
+		return "", 0, false
 	}
-	slices.Sort(cands)
-	cands = slices.Compact(cands)
+	qn := math.Sqrt(ws.norm2)
+	// Candidates, scored term at a time over the terms' lists of items:
+	// part is the share of an item's cosine that the query's rarer terms
+	// make. A term held by more than limit items of the channel is common
+	// (a low weight, a long list): its list is not read, and what it could
+	// add to any item's cosine, at most the norm of the query's common
+	// terms (slack), is left as a margin. An item whose part plus slack
+	// cannot reach the threshold is not compared in full; none is lost.
+	limit := max(minPosting, c.live/postingShare)
+	part := make(map[uint64]float64)
+	var skipped float64
+	for i, f := range s.feats {
+		qw := float64(ws.idf[i]) * float64(s.meta[i]&countMask) / qn
+		b := c.buckets[f]
+		if len(b) > limit {
+			skipped += qw * qw
+			continue
+		}
+		for _, p := range b {
+			part[p.seq] += qw * float64(p.w)
+		}
+	}
+	slack := math.Sqrt(skipped)
 	var best *entry
-	for _, q := range cands {
-		e := c.get(q)
-		if e == nil || !e.at.After(cutoff) {
+	better := func(e *entry, sc float64) bool {
+		if best == nil || sc != score {
+			return best == nil || sc > score
+		}
+		if !e.at.Equal(best.at) {
+			return e.at.Before(best.at)
+		}
+		return e.seq < best.seq
+	}
+	var seen []*storyState
+	for seq, pt := range part {
+		e := c.get(seq)
+		if e == nil || !e.at.After(cutoff) || e.at.Sub(now) >= x.window {
 			continue
 		}
-		// Jaccard is at most the ratio of the sizes: skip the exact
-		// comparison when even that is below the threshold.
-		if la, lb := len(s.feats), len(e.sig.feats); float64(min(la, lb)) < x.threshold*float64(max(la, lb)) {
-			continue
+		sc := 0.0
+		if th := x.thresholdFor(len(s.feats), len(e.sig.feats)); pt+slack >= th {
+			if sc = similarity(s, ws, e.sig, e.w); sc < th {
+				sc = 0
+			}
 		}
-		sc := Similarity(s, e.sig)
-		if sc < x.threshold {
-			continue
+		// A story's centroid counts once the index holds
+		// minCentroidStories stories (before, it blends common words).
+		if st := c.stories[e.story]; x.n >= minCentroidStories && st != nil && st.cent != nil && !slices.Contains(seen, st) {
+			seen = append(seen, st)
+			if cs := st.cent.similarity(s, ws); cs >= centroidFactor*x.thresholdFor(len(s.feats), len(st.cent.feats)) && cs > sc {
+				sc = cs
+			}
 		}
-		if best == nil || sc > score || sc == score && e.at.Before(best.at) {
+		if sc > 0 && better(e, sc) {
 			best, score = e, sc
 		}
 	}
@@ -154,6 +213,26 @@ func (x *Index) match(channel string, s Signature, now time.Time) (storyID strin
 		return "", 0, false
 	}
 	return best.story, score, true
+}
+
+// thresholdFor is the threshold for two term vectors of na and nb
+// distinct terms: Threshold * (1 - exp(-n/halfTerms)) for the smaller n,
+// which is about three quarters of Threshold for a headline alone (8
+// terms), 98% for a headline and a two-sentence summary (25) and all of it
+// for a lead. Two short texts share fewer words when they report one
+// story, and fewer by chance when they do not; measured, the best
+// threshold for headlines alone is about half of the one for full leads.
+func (x *Index) thresholdFor(na, nb int) float64 {
+	return x.threshold * (1 - math.Exp(-float64(min(na, nb))/halfTerms))
+}
+
+// idf is the inverse document frequency of a term among the stories the
+// index holds: ln((n+idfPrior+1)/(df+1)), so a term no story has weighs
+// most, a term every story has almost nothing, and a nearly empty index
+// weighs its few terms about the same.
+func (x *Index) idf(f uint32) float64 {
+	df := float64(x.df[f])
+	return math.Log((float64(x.n) + idfPrior + 1) / (df + 1))
 }
 
 // Add records an item of storyID in channel, added at at. A story may
@@ -172,22 +251,54 @@ func (x *Index) Add(storyID, channelName string, s Signature, at time.Time) {
 func (x *Index) add(storyID, channelName string, s Signature, at time.Time) {
 	c := x.chans[channelName]
 	if c == nil {
-		c = &channel{buckets: make(map[uint64][]uint64)}
+		c = &channel{buckets: make(map[uint32][]posting), stories: make(map[string]*storyState)}
 		x.chans[channelName] = c
 	}
 	e := &entry{seq: c.base + uint64(len(c.bySeq)), story: storyID, at: at, sig: s}
 	c.bySeq = append(c.bySeq, e)
 	c.live++
-	for _, k := range s.bands {
-		c.buckets[k] = append(c.buckets[k], e.seq)
+	// Document frequencies count stories, not reports: a report of an
+	// open story counts only the terms its story's latest report lacks,
+	// so that a story told by twenty outlets does not make its own names
+	// common.
+	st := c.stories[storyID]
+	if st == nil {
+		st = &storyState{id: storyID}
+		c.stories[storyID] = st
+		x.n++
+	} else if !storyDF {
+		x.n++
 	}
+	e.dfs = s.feats
+	if storyDF && st.last != nil {
+		e.dfs = difference(s.feats, st.last.sig.feats)
+	}
+	for _, k := range e.dfs {
+		x.df[k]++
+	}
+	e.w = weightsOf(s, x.idf)
+	feats, unit := unitOf(e)
+	for i, k := range feats {
+		c.buckets[k] = append(c.buckets[k], posting{e.seq, unit[i]})
+	}
+	if useCentroid && st.live > 0 {
+		if st.cent == nil {
+			st.cent = &centroid{}
+			if st.last != nil {
+				st.cent.add(unitOf(st.last))
+			}
+		}
+		st.cent.add(feats, unit)
+	}
+	st.live++
+	st.last = e
 	// Keep order sorted by time; items mostly arrive in order.
 	i := len(c.order)
 	for i > c.head && c.order[i-1].at.After(at) {
 		i--
 	}
 	c.order = slices.Insert(c.order, i, e)
-	c.expire(at.Add(-x.window), len(c.order)-c.head-x.maxEntries)
+	c.expire(x, at.Add(-x.window), len(c.order)-c.head-x.maxEntries)
 }
 
 // Expire drops the items of every channel that fell out of the window
@@ -205,7 +316,7 @@ func (x *Index) Expire(now time.Time) int {
 	slices.Sort(names)
 	for _, name := range names {
 		c := x.chans[name]
-		n += c.expire(now.Add(-x.window), 0)
+		n += c.expire(x, now.Add(-x.window), 0)
 		if c.live == 0 {
 			delete(x.chans, name)
 		}
@@ -226,7 +337,7 @@ func (x *Index) Len() int {
 
 // expire drops entries added at or before cutoff, and at least extra of
 // the oldest ones, and returns how many it dropped.
-func (c *channel) expire(cutoff time.Time, extra int) int {
+func (c *channel) expire(x *Index, cutoff time.Time, extra int) int {
 	n := 0
 	for c.head < len(c.order) {
 		e := c.order[c.head]
@@ -238,10 +349,38 @@ func (c *channel) expire(cutoff time.Time, extra int) int {
 		n++
 		c.bySeq[e.seq-c.base] = nil
 		c.live--
-		for _, k := range e.sig.bands {
+		if st := c.stories[e.story]; st != nil {
+			if st.live--; st.live <= 0 {
+				delete(c.stories, e.story)
+				x.n--
+			} else {
+				if !storyDF {
+					x.n--
+				}
+				if st.last == e {
+					st.last = nil
+				}
+				if st.cent != nil {
+					f, w := unitOf(e)
+					st.cent.sub(f, w)
+				}
+			}
+		}
+		for _, k := range e.dfs {
+			if x.df[k]--; x.df[k] <= 0 {
+				delete(x.df, k)
+			}
+		}
+		for _, k := range e.sig.feats {
 			b := c.buckets[k]
-			if i, ok := slices.BinarySearch(b, e.seq); ok {
-				b = slices.Delete(b, i, i+1)
+			if i, ok := slices.BinarySearchFunc(b, e.seq, func(p posting, seq uint64) int { return cmp.Compare(p.seq, seq) }); ok {
+				if i == 0 {
+					// Items mostly expire oldest first: drop the head
+					// without moving the rest.
+					b = b[1:]
+				} else {
+					b = slices.Delete(b, i, i+1)
+				}
 			}
 			if len(b) == 0 {
 				delete(c.buckets, k)
@@ -259,4 +398,27 @@ func (c *channel) expire(cutoff time.Time, extra int) int {
 		c.head = 0
 	}
 	return n
+}
+
+// Candidate search: a term's list of items is read when it holds at most
+// max(minPosting, live items/postingShare) of the channel's items.
+const (
+	minPosting   = 32
+	postingShare = 500
+)
+
+// difference returns the sorted terms of a that b lacks.
+func difference(a, b []uint32) []uint32 {
+	var out []uint32
+	j := 0
+	for _, x := range a {
+		for j < len(b) && b[j] < x {
+			j++
+		}
+		if j < len(b) && b[j] == x {
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
 }

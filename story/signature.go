@@ -4,49 +4,38 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"unicode/utf8"
 
 	"github.com/wirewatch/wirewatch/rules"
 )
 
-// DefaultThreshold is the similarity at or above which two items are one
-// story. It was chosen on testdata/pairs.tsv (TestPrecisionRecall) as the
-// best balance of precision and recall there (0.913 and 0.933): a little
-// higher loses reworded same-story pairs, a little lower merges different
-// stories about the same actors.
-const DefaultThreshold = 0.26
+// DefaultThreshold is the similarity at or above which two items with a
+// lead's worth of words are one story; for shorter items the index uses a
+// lower one (see Index.Match and the package doc). It was chosen on real
+// labelled news in six languages and the project's own pairs
+// (TestStoryData, TestPrecisionRecall), one value for every language.
+const DefaultThreshold = 0.41
 
 // Version is the encoding version of a marshalled Signature. It changes
 // whenever the bytes or the words they come from (normalisation, stop
-// words, hashing) change, so a stored signature is never compared with a
-// new one made differently.
-const Version = 1
+// words, stemming, hashing) change, so a stored signature is never
+// compared with a new one made differently. Version 1 (word sets compared
+// by Jaccard similarity) is no longer read: UnmarshalBinary returns
+// ErrVersion for it.
+const Version = 2
 
 // ErrVersion is returned by UnmarshalBinary for a signature written by
 // another version; callers treat the item as having no signature.
 var ErrVersion = errors.New("story: signature of another version")
 
-// LSH banding: numBands bands of bandRows MinHash values each. With two
-// rows, a pair of similarity s shares at least one band with probability
-// 1-(1-s^2)^64: 0.99 at the threshold 0.26, 0.06 for unrelated items
-// sharing one word in thirty, so Match verifies few candidates.
-const (
-	bandRows = 2
-	numBands = 64
-	numHash  = bandRows * numBands
-)
-
-// Signature is an item's story fingerprint: the sorted distinct hashes of
-// the content words of its title and lead, and the LSH band keys of their
-// MinHash. The zero Signature (no words) matches nothing.
-//
-// Signatures keep the word hashes rather than only the MinHash values:
-// for a title and a 60-word lead they are as small (about 30 words, 4
-// bytes each before compression), and they give the exact similarity, with
-// no estimation error around the threshold.
+// Signature is an item's story fingerprint: the distinct stemmed content
+// words (terms) of its title and lead, hashed, sorted, each with how often
+// it occurs and whether the title has it. The zero Signature (no terms)
+// matches nothing.
 type Signature struct {
 	feats []uint32
-	bands [numBands]uint64
+	meta  []uint8 // per term: titleBit | count
 }
 
 // Sign computes the signature of an item from its title and lead
@@ -58,7 +47,7 @@ func Sign(title, lead string) Signature {
 	return SignAnalyzed(rules.Analyze(rules.Document{Title: prefix(title), Summary: prefix(lead)}))
 }
 
-const maxSignBytes = 8 << 10
+const maxSignBytes = 16 << 10
 
 // prefix cuts s to at most maxSignBytes, at a character boundary.
 func prefix(s string) string {
@@ -76,69 +65,67 @@ func prefix(s string) string {
 // and the first LeadWords words of its summary, or of its content when the
 // summary is empty.
 func SignAnalyzed(a *rules.Analyzed) Signature {
-	return newSignature(features(contentWords(a), nil))
-}
-
-func newSignature(feats []uint32) Signature {
-	s := Signature{feats: feats}
-	if len(feats) == 0 {
-		s.feats = nil
-		return s
+	ts := itemTerms(a)
+	if len(ts) == 0 {
+		return Signature{}
 	}
-	var mins [numHash]uint32
-	for i := range mins {
-		mins[i] = ^uint32(0)
-	}
-	for _, f := range feats {
-		x := mix64(uint64(f))
-		for i := range mins {
-			if v := uint32((perm[i].a*x + perm[i].b) >> 32); v < mins[i] {
-				mins[i] = v
-			}
-		}
-	}
-	for b := range s.bands {
-		k := uint64(mins[b*bandRows])<<32 | uint64(mins[b*bandRows+1])
-		s.bands[b] = mix64(k ^ uint64(b+1)*0x9e3779b97f4a7c15)
+	s := Signature{feats: make([]uint32, len(ts)), meta: make([]uint8, len(ts))}
+	for i, t := range ts {
+		s.feats[i], s.meta[i] = t.h, t.meta
 	}
 	return s
 }
 
-// perm holds the MinHash permutations: multiply-shift hashes with fixed
-// constants, so signatures are the same in every process.
-var perm = func() (p [numHash]struct{ a, b uint64 }) {
-	x := uint64(0x5769726577617463) // "Wirewatc"
-	for i := range p {
-		x += 0x9e3779b97f4a7c15
-		p[i].a = mix64(x) | 1
-		x += 0x9e3779b97f4a7c15
-		p[i].b = mix64(x)
-	}
-	return p
-}()
-
 // IsZero reports a signature with no words; it matches nothing.
 func (s Signature) IsZero() bool { return len(s.feats) == 0 }
 
-// Len returns the number of distinct content words in the signature.
+// Len returns the number of distinct terms in the signature.
 func (s Signature) Len() int { return len(s.feats) }
 
-// Similarity returns the Jaccard similarity of two signatures' word sets:
-// shared words over all words, 0 to 1. Zero signatures have similarity 0.
+// Similarity returns the cosine of two signatures' term vectors with every
+// term weighing its count alone, 0 to 1: the score an Index gives before it
+// knows which terms are rare (it weighs them by their document frequencies
+// among its stories). Zero signatures have similarity 0.
 func Similarity(a, b Signature) float64 {
-	if len(a.feats) == 0 || len(b.feats) == 0 {
-		return 0
-	}
-	in := intersect(a.feats, b.feats)
-	return float64(in) / float64(len(a.feats)+len(b.feats)-in)
+	return similarity(a, weightsOf(a, nil), b, weightsOf(b, nil))
 }
 
-func intersect(a, b []uint32) int {
-	n, i, j := 0, 0, 0
-	for i < len(a) && j < len(b) {
-		x, y := a[i], b[j]
+// weighted is a signature's terms' inverse document frequencies, as an
+// index knew them when it weighed the signature, and the norm of the
+// weighted vector (term count times idf).
+type weighted struct {
+	idf   []float32
+	norm2 float64 // squared norm
+}
+
+// weightsOf weighs s's terms, with idf giving each term's inverse document
+// frequency (nil: 1 for all).
+func weightsOf(s Signature, idf func(uint32) float64) weighted {
+	out := weighted{idf: make([]float32, len(s.feats))}
+	for i, f := range s.feats {
+		x := float32(1)
+		if idf != nil {
+			x = float32(idf(f))
+		}
+		out.idf[i] = x
+		w := float64(x) * float64(s.meta[i]&countMask)
+		out.norm2 += w * w
+	}
+	return out
+}
+
+// similarity is the cosine of two signatures' term vectors, each term
+// weighing its count in the title and lead times its rarity (idf).
+func similarity(a Signature, wa weighted, b Signature, wb weighted) float64 {
+	if len(a.feats) == 0 || len(b.feats) == 0 || wa.norm2 == 0 || wb.norm2 == 0 {
+		return 0
+	}
+	var dot float64
+	i, j := 0, 0
+	for i < len(a.feats) && j < len(b.feats) {
+		x, y := a.feats[i], b.feats[j]
 		if x == y {
-			n++
+			dot += float64(wa.idf[i]) * float64(a.meta[i]&countMask) * (float64(wb.idf[j]) * float64(b.meta[j]&countMask))
 		}
 		if x <= y {
 			i++
@@ -147,23 +134,20 @@ func intersect(a, b []uint32) int {
 			j++
 		}
 	}
-	return n
+	return min(1, dot/math.Sqrt(wa.norm2*wb.norm2))
 }
 
 // MarshalBinary encodes the signature for a database column: a version
-// byte, the number of word hashes, then the sorted hashes as uvarint
-// deltas (about 100 to 200 bytes for a headline and lead).
+// byte, the number of terms, then each term's hash as a uvarint delta from
+// the one before and its meta byte (about 3 to 5 bytes a term).
 func (s Signature) MarshalBinary() ([]byte, error) {
-	b := make([]byte, 0, 2+len(s.feats)*5)
+	b := make([]byte, 0, 2+len(s.feats)*6)
 	b = append(b, Version)
 	b = binary.AppendUvarint(b, uint64(len(s.feats)))
 	prev := uint32(0)
 	for i, f := range s.feats {
-		d := f - prev
-		if i == 0 {
-			d = f
-		}
-		b = binary.AppendUvarint(b, uint64(d))
+		b = binary.AppendUvarint(b, uint64(f-prev))
+		b = append(b, s.meta[i])
 		prev = f
 	}
 	return b, nil
@@ -185,29 +169,38 @@ func (s *Signature) UnmarshalBinary(data []byte) error {
 		return errors.New("story: signature: bad length")
 	}
 	if n > maxFeatures {
-		return fmt.Errorf("story: signature: %d words, at most %d", n, maxFeatures)
+		return fmt.Errorf("story: signature: %d terms, at most %d", n, maxFeatures)
 	}
 	p = p[k:]
 	feats := make([]uint32, 0, n)
+	meta := make([]uint8, 0, n)
 	cur := uint64(0)
 	for i := uint64(0); i < n; i++ {
 		d, k := binary.Uvarint(p)
-		if k <= 0 {
-			return fmt.Errorf("story: signature: bad word %d of %d", i, n)
+		if k <= 0 || len(p) < k+1 {
+			return fmt.Errorf("story: signature: bad term %d of %d", i, n)
 		}
-		p = p[k:]
+		m := p[k]
+		p = p[k+1:]
 		if i > 0 && d == 0 {
-			return fmt.Errorf("story: signature: word %d repeats", i)
+			return fmt.Errorf("story: signature: term %d repeats", i)
+		}
+		if m&countMask == 0 {
+			return fmt.Errorf("story: signature: term %d has count 0", i)
 		}
 		cur += d
-		if cur > 0xFFFFFFFF {
-			return fmt.Errorf("story: signature: word %d out of range", i)
+		if cur > math.MaxUint32 {
+			return fmt.Errorf("story: signature: term %d out of range", i)
 		}
 		feats = append(feats, uint32(cur))
+		meta = append(meta, m)
 	}
 	if len(p) != 0 {
 		return fmt.Errorf("story: signature: %d trailing bytes", len(p))
 	}
-	*s = newSignature(feats)
+	*s = Signature{}
+	if n > 0 {
+		*s = Signature{feats: feats, meta: meta}
+	}
 	return nil
 }

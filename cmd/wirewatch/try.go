@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"mime"
 	"net/url"
 	"os"
@@ -41,9 +42,12 @@ type tryMatch struct {
 	// Story is the link (else id) of the first matched item of the story
 	// this item reports: items with the same Story would be one alert with
 	// the others in its thread.
-	Story     string     `json:"story"`
-	Seen      time.Time  `json:"seen"`
-	Published *time.Time `json:"published,omitempty"`
+	Story string `json:"story"`
+	// StorySimilarity is the story similarity that joined the item to its
+	// story (0 for the story's first report, which would be the alert).
+	StorySimilarity float64    `json:"story_similarity"`
+	Seen            time.Time  `json:"seen"`
+	Published       *time.Time `json:"published,omitempty"`
 	// Change, with -against: "added" (only the rule tried matches),
 	// "removed" (only the -against version) or "same".
 	Change string `json:"change,omitempty"`
@@ -320,14 +324,17 @@ type tryWriter struct {
 	diff    bool
 	stored  bool // items from the store (else from feeds)
 	flushed time.Time
-	stories map[string]string // story id -> link of its first report (open stories only)
+	stories map[string]storyHead // by story id (open stories only)
 	order   []string
 	item    []byte // scratch for -json
 	line    []byte
 }
 
+// storyHead is what try remembers of a story's first report.
+type storyHead struct{ link, title string }
+
 func newTryWriter(w io.Writer, asJSON, diff bool) *tryWriter {
-	return &tryWriter{w: bufio.NewWriterSize(w, 64<<10), json: asJSON, diff: diff, stories: map[string]string{}}
+	return &tryWriter{w: bufio.NewWriterSize(w, 64<<10), json: asJSON, diff: diff, stories: map[string]storyHead{}}
 }
 
 func (t *tryWriter) printf(format string, args ...any) { fmt.Fprintf(t.w, format, args...) }
@@ -342,33 +349,36 @@ func (t *tryWriter) maybeFlush() error {
 	return nil
 }
 
-// storyLink names a result's story by its first report's link (else id).
-// It remembers a bounded number of stories; an older one is named by id.
-func (t *tryWriter) storyLink(r *backtest.Result) string {
-	if l, ok := t.stories[r.Story]; ok {
-		return l
+// storyOf names a result's story by its first report's link (else id)
+// and title. It remembers a bounded number of stories; an older one is
+// named by id, without a title.
+func (t *tryWriter) storyOf(r *backtest.Result) storyHead {
+	if h, ok := t.stories[r.Story]; ok {
+		return h
 	}
-	l := r.Item.Link
-	if r.Joined || l == "" {
-		l = r.Item.ID
+	h := storyHead{link: r.Item.Link, title: r.Item.Title}
+	if r.Joined || h.link == "" {
+		h.link = r.Item.ID
 		if r.Joined {
-			_, l, _ = strings.Cut(r.Story, "\x00")
+			_, h.link, _ = strings.Cut(r.Story, "\x00")
+			h.title = ""
 		}
 	}
 	if len(t.order) >= 10000 {
 		delete(t.stories, t.order[0])
 		t.order = t.order[1:]
 	}
-	t.stories[r.Story] = l
+	t.stories[r.Story] = h
 	t.order = append(t.order, r.Story)
-	return l
+	return h
 }
 
 var changeMark = map[backtest.Change]string{backtest.Added: "ADDED (only this version)", backtest.Removed: "REMOVED (only -against)", backtest.Same: "both versions"}
 
 // result prints one matching item: a block per rule that matched.
 func (t *tryWriter) result(r *backtest.Result) error {
-	story := t.storyLink(r)
+	head := t.storyOf(r)
+	story := head.link
 	if t.json {
 		// The item's fields are the same in each of its lines (one per
 		// rule): encode them once.
@@ -378,6 +388,10 @@ func (t *tryWriter) result(r *backtest.Result) error {
 		item = appendJSONField(item, "link", r.Item.Link)
 		item = appendJSONField(item, "guid", r.Item.ID)
 		item = appendJSONField(item, "story", story)
+		item = appendJSONString(item, "story_similarity")
+		item = append(item, ':')
+		item = strconv.AppendFloat(item, math.Round(r.Similarity*1000)/1000, 'f', -1, 64)
+		item = append(item, ',')
 		item = appendJSONField(item, "seen", r.Item.Seen.UTC().Format(time.RFC3339Nano))
 		if !r.Item.Published.IsZero() {
 			item = appendJSONField(item, "published", r.Item.Published.UTC().Format(time.RFC3339Nano))
@@ -442,6 +456,14 @@ func (t *tryWriter) result(r *backtest.Result) error {
 			t.printf("  %s matched: %s\n", h.Rule, strings.Join(h.Words, ", "))
 		}
 	}
+	switch {
+	case !r.Joined:
+		t.printf("  story: new (an alert)\n")
+	case head.title != "":
+		t.printf("  story: joins %q at similarity %.2f (a reply in its thread)\n", head.title, r.Similarity)
+	default:
+		t.printf("  story: joins %s at similarity %.2f (a reply in its thread)\n", head.link, r.Similarity)
+	}
 	t.printf("\n")
 	return t.maybeFlush()
 }
@@ -504,11 +526,15 @@ func (t *tryWriter) summary(s *backtest.Summary, stored bool) {
 		}
 	}
 	if len(s.Stories) > 0 {
-		t.printf("\nSTORIES reported by several items (one alert each, the others in its thread):\n")
+		t.printf("\nSTORIES reported by several items (one alert each, the others in its thread; the similarity that joined each report):\n")
 		for _, st := range s.Stories {
 			t.printf("  %q, %d reports from %d feeds:\n", st.Items[0].Title, st.Reports, st.Feeds)
-			for _, it := range st.Items {
-				t.printf("    - %s (%s)\n", it.Title, it.Feed)
+			for i, it := range st.Items {
+				if i == 0 {
+					t.printf("    - %s (%s): the alert\n", it.Title, it.Feed)
+				} else {
+					t.printf("    - %s (%s): joined at %.2f\n", it.Title, it.Feed, st.Similarity[i])
+				}
 			}
 			if st.Reports > len(st.Items) {
 				t.printf("    - … and %d more\n", st.Reports-len(st.Items))

@@ -175,6 +175,11 @@ func Parse(body []byte, contentType, feedURL string) (feed *Feed, err error) {
 		return nil, &Error{Kind: KindEmpty, FeedURL: feedURL}
 	}
 
+	base, _ := url.Parse(feedURL)
+	if out, ok := parseChunked(b, contentType, feedURL, base); ok {
+		out.Encoding = dec.Encoding
+		return out, nil
+	}
 	gf, ttl, format, err := parseFormat(b, contentType, feedURL)
 	if err != nil {
 		var pe *Error
@@ -198,7 +203,6 @@ func Parse(body []byte, contentType, feedURL string) (feed *Feed, err error) {
 		ttl = t
 	}
 
-	base, _ := url.Parse(feedURL)
 	out := &Feed{
 		Title:     capText(htmltext.Plain(gf.Title), maxTitle),
 		Link:      resolveLink(base, gf.Link),
@@ -209,10 +213,11 @@ func Parse(body []byte, contentType, feedURL string) (feed *Feed, err error) {
 		Items:     make([]Item, 0, len(gf.Items)),
 	}
 	seen := make(map[string]bool, len(gf.Items))
-	for _, gi := range gf.Items {
+	for i, gi := range gf.Items {
 		if gi == nil {
 			continue
 		}
+		gf.Items[i] = nil // what was cleaned is garbage at once
 		it := cleanItem(gi, base)
 		if it.ID == "" || seen[it.ID] {
 			continue
