@@ -46,6 +46,7 @@ const (
 	DefaultRetention    = 90 * 24 * time.Hour
 	MinRetention        = 7 * 24 * time.Hour
 	DefaultKeepText     = 7 * 24 * time.Hour
+	DefaultOutageAfter  = time.Minute
 	// A story reported by DefaultBreakingOutlets distinct outlets within
 	// DefaultBreakingWithin is breaking ([breaking]).
 	DefaultBreakingOutlets = 4
@@ -53,6 +54,11 @@ const (
 	MaxBreakingOutlets     = 1000
 	MaxBreakingWithin      = 7 * 24 * time.Hour
 )
+
+// EnvMinRetention, a Go duration, lowers the [store] retention floor
+// (MinRetention) so that a soak test fills the retention period within
+// minutes. It is not meant for production.
+const EnvMinRetention = "WIREWATCH_MIN_RETENTION"
 
 // Config is a loaded, validated configuration.
 type Config struct {
@@ -102,6 +108,9 @@ type Store struct {
 	// KeepText is how long each new item's text is kept, compressed, for
 	// backtests (`try -since`, the rule playground); 0 keeps none.
 	KeepText time.Duration
+	// OutageAfter is how long every store write must fail before it is an
+	// outage, reported once to the ops channel when it ends.
+	OutageAfter time.Duration
 }
 
 // HTTP is the operators' endpoint (/healthz, /readyz, /metrics, status page).
@@ -319,6 +328,7 @@ type file struct {
 		Postgres  string `toml:"postgres" eg:"\"postgres://wirewatch@db:5432/wirewatch\""`
 		Retention string `toml:"retention" eg:"\"90d\"" what:"a duration in quotes"`
 		KeepText  string `toml:"keep_text" eg:"\"7d\"" what:"a duration in quotes"`
+		Outage    string `toml:"outage_after" eg:"\"1m\"" what:"a duration in quotes"`
 	} `toml:"store"`
 	HTTP struct {
 		Listen string `toml:"listen" eg:"\"127.0.0.1:9090\""`
@@ -557,11 +567,20 @@ func (v *validator) store(c *Config, f *file, getenv Env) {
 		}
 	}
 	c.Store.Retention = v.duration(sc, "retention", f.Store.Retention, DefaultRetention, 0)
-	if r := c.Store.Retention; r != 0 && r < MinRetention {
-		v.at("store.retention", "store.retention: %q is below the minimum of %s (use \"0\" to keep everything)", f.Store.Retention, fmtDuration(MinRetention))
-		c.Store.Retention = MinRetention
+	floor := MinRetention
+	// WIREWATCH_MIN_RETENTION lowers the floor, for the soak test, which
+	// needs retention to fill within minutes; it is not for production.
+	if env := getenv(EnvMinRetention); env != "" {
+		if d, err := time.ParseDuration(env); err == nil && d > 0 {
+			floor = d
+		}
+	}
+	if r := c.Store.Retention; r != 0 && r < floor {
+		v.at("store.retention", "store.retention: %q is below the minimum of %s (use \"0\" to keep everything)", f.Store.Retention, fmtDuration(floor))
+		c.Store.Retention = floor
 	}
 	c.Store.KeepText = v.duration(sc, "keep_text", f.Store.KeepText, DefaultKeepText, 0)
+	c.Store.OutageAfter = v.duration(sc, "outage_after", f.Store.Outage, DefaultOutageAfter, time.Second)
 }
 
 func (v *validator) slack(c *Config, f *file, getenv Env) {

@@ -114,6 +114,8 @@ type Set struct {
 	feeds         prometheus.Gauge
 	reloads       *prometheus.CounterVec
 	reloadOK      prometheus.Gauge
+	storeUp       prometheus.Gauge
+	storeOutages  prometheus.Counter
 	reloadTime    prometheus.Gauge
 	buildInfo     *prometheus.GaugeVec
 
@@ -146,6 +148,8 @@ func New() *Set {
 	s.rules = f.gauge("rules", "Rules in the running configuration.")
 	s.feeds = f.gauge("feeds", "Feeds in the running configuration.")
 	s.reloads = f.counterVec("config_reloads_total", "Configuration reloads by result: ok or error (the running configuration was kept).", "result")
+	s.storeUp = f.gauge("store_up", "1 while the store takes writes (a heartbeat write every few seconds), 0 while it fails them (full disk, database down).")
+	s.storeOutages = f.counter("store_outages_total", "Store outages: the store failed every write for at least [store] outage_after.")
 	s.reloadOK = f.gauge("config_last_reload_successful", "1 if the last configuration reload succeeded (or none was tried), 0 if it failed.")
 	s.reloadTime = f.gauge("config_last_reload_success_timestamp_seconds", "When the running configuration was loaded (Unix time).")
 	s.buildInfo = f.gaugeVec("build_info", "Always 1; the version label says which Wirewatch runs.", "version")
@@ -172,6 +176,7 @@ func New() *Set {
 	s.reloads.WithLabelValues("ok")
 	s.reloads.WithLabelValues("error")
 	s.reloadOK.Set(1)
+	s.storeUp.Set(1)
 
 	s.reg.MustRegister(
 		collectors.NewGoCollector(),

@@ -151,7 +151,7 @@ type Options struct {
 	// Retention (0: keep everything) is how long the store keeps what it
 	// no longer needs: a seen item is forgotten once it has left its feed
 	// and was first seen longer ago than this, and a sent or failed alert
-	// once it finished longer ago (pruned hourly by Run). An item published
+	// once it finished longer ago (pruned hourly by Run; see pruneEvery). An item published
 	// longer ago than this is old news: it is recorded but raises no alert,
 	// so a forgotten item that a feed lists again stays quiet.
 	Retention time.Duration
@@ -182,6 +182,9 @@ type Monitor struct {
 	// each item's analysis stems only words it has not met before.
 	analyzer *rules.Analyzer
 	log      *slog.Logger
+	// claimLog and storyLog quiet the repeats of their errors while the
+	// store is unavailable.
+	claimLog, storyLog store.Repeats
 	// leaseCheck is how often (real time) a poll in progress checks
 	// whether its feed's lease needs extending.
 	leaseCheck time.Duration
@@ -354,7 +357,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 	var pruned time.Time
 	for {
 		m.refreshStories(ctx)
-		if now := m.o.Now(); now.Sub(pruned) >= time.Hour {
+		if now := m.o.Now(); now.Sub(pruned) >= m.pruneEvery() {
 			pruned = now
 			if m.o.Retention > 0 {
 				m.pruneAlerts(ctx, now)
@@ -364,8 +367,10 @@ func (m *Monitor) Run(ctx context.Context) error {
 		if free := cap(sem) - len(sem); free > 0 {
 			claimed := m.o.Now()
 			due, err := m.o.Store.ClaimDueFeeds(ctx, m.o.Owner, claimed, m.o.Lease, free)
-			if err != nil && ctx.Err() == nil {
-				m.log.Error("claiming due feeds", "err", err)
+			if ctx.Err() == nil {
+				if lvl := m.claimLog.Level(err, slog.LevelError); err != nil {
+					m.log.Log(ctx, lvl, "claiming due feeds", "err", err)
+				}
 			}
 			saturated = len(due) == free
 			if len(due) > 0 {
@@ -422,6 +427,19 @@ func (m *Monitor) Run(ctx context.Context) error {
 	}
 }
 
+// pruneEvery is how often Run prunes finished alerts and kept texts:
+// hourly, or a tenth of the shorter period (at least a minute) when that is
+// under ten hours, so that short periods (soak tests) stay bounded.
+func (m *Monitor) pruneEvery() time.Duration {
+	every := time.Hour
+	for _, p := range []time.Duration{m.o.Retention, m.o.KeepText} {
+		if p > 0 && p/10 < every {
+			every = max(p/10, time.Minute)
+		}
+	}
+	return every
+}
+
 // pruneAlerts deletes the alerts that finished longer ago than the
 // retention period.
 func (m *Monitor) pruneAlerts(ctx context.Context, now time.Time) {
@@ -460,8 +478,9 @@ func (m *Monitor) pruneTexts(ctx context.Context, now time.Time) {
 // refreshStories brings the story indexes up to date with the store (other
 // replicas' alerts, or this process's history after a restart).
 func (m *Monitor) refreshStories(ctx context.Context) {
-	if err := m.stories.refresh(ctx, m.o.Store, m.rules.Load().Routes, m.o.Now()); err != nil && ctx.Err() == nil {
-		m.log.Warn("reading recent stories", "err", err)
+	err := m.stories.refresh(ctx, m.o.Store, m.rules.Load().Routes, m.o.Now())
+	if lvl := m.storyLog.Level(err, slog.LevelWarn); err != nil && ctx.Err() == nil {
+		m.log.Log(ctx, lvl, "reading recent stories", "err", err)
 	}
 }
 
@@ -723,8 +742,9 @@ func (m *Monitor) commit(ctx context.Context, f Feed, lk *leaseKeeper, p store.P
 	return m.o.Store.CommitPoll(ctx, p)
 }
 
-// commitItems records a successful poll. If the store refuses it, and the
-// store still records the feed's state alone, the refusal is an item's:
+// commitItems records a successful poll. If the store refuses it, not for
+// being unavailable (store.ErrUnavailable: full, down), and the store
+// still records the feed's state alone, the refusal is an item's:
 // the poll is then recorded without the items the store refuses, found by
 // halving (a few dozen commits for 40,000 items). Each is logged with the
 // feed and the item and counted in wirewatch_items_skipped_total, and the
@@ -736,7 +756,9 @@ func (m *Monitor) commit(ctx context.Context, f Feed, lk *leaseKeeper, p store.P
 // (validators, due time) is recorded without all of its good items.
 func (m *Monitor) commitItems(ctx context.Context, f Feed, lk *leaseKeeper, p store.Poll) (queued, skipped int, err error) {
 	q, err := m.commit(ctx, f, lk, p)
-	if err == nil || len(p.Items) == 0 || ctx.Err() != nil {
+	if err == nil || len(p.Items) == 0 || ctx.Err() != nil || errors.Is(err, store.ErrUnavailable) {
+		// A store that is full or down refuses every write, or takes
+		// only the small ones: no item is at fault, and none is skipped.
 		return q, 0, err
 	}
 	before, ferr := m.o.Store.Feed(ctx, f.Key)
@@ -823,6 +845,9 @@ func (m *Monitor) recordEach(ctx context.Context, f Feed, before store.FeedState
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if errors.Is(err, store.ErrUnavailable) {
+			return err // the store failed meanwhile: the poll fails, and is done again
 		}
 		if len(items) == 1 {
 			it := items[0]

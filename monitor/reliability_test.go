@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -337,5 +338,51 @@ func TestHostileJSONFeedIntoPostgres(t *testing.T) {
 	h.clock.Advance(10 * time.Minute)
 	if res := h.pollAll(); res[0].Err != nil || res[0].New != 0 {
 		t.Fatalf("second poll: err %v, %d new; want nothing new", res[0].Err, res[0].New)
+	}
+}
+
+// A store that is full takes small writes and refuses big ones: the
+// feed's state alone is recorded, its items are not. That is no item's
+// fault, and no item may be skipped for it (skipped items are only tried
+// again when the document changes, so a full disk would have lost their
+// alerts). The test's trigger answers every item insert the way a full
+// PostgreSQL disk does (SQLSTATE 53100 disk_full); once it is gone, the
+// next poll records every item and queues every alert (issue 17.3).
+func TestFullStoreSkipsNoItem(t *testing.T) {
+	st := openBackend(t, "postgres")
+	pg := st.(*postgres.Store)
+	for _, q := range []string{
+		`CREATE FUNCTION disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'; END $$`,
+		`CREATE TRIGGER disk_full BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION disk_full()`,
+	} {
+		if _, err := pg.Pool().Exec(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := &wire{}
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	ms := metrics.New()
+	h := newHarnessOn(t, st, []Feed{{Key: "wire", Name: "Wire", URL: srv.URL, Every: 5 * time.Minute, Backfill: time.Hour}},
+		map[string]string{"Strikes": `strike`}, func(o *Options) { o.Metrics = ms })
+	now := h.clock.Now()
+	for i := range 5 {
+		w.add(fmt.Sprintf("item-%d", i), fmt.Sprintf("Strike number %d", i), "", now)
+	}
+	res := h.pollAll()
+	if res[0].Err == nil || !errors.Is(res[0].Err, store.ErrUnavailable) {
+		t.Fatalf("poll into a full store: err %v, %d new, %d queued; want the poll to fail with store.ErrUnavailable", res[0].Err, res[0].New, res[0].Queued)
+	}
+	if got := scrapeLine(t, ms, `wirewatch_items_skipped_total{reason="store_refused"}`); got != "0" {
+		t.Fatalf("wirewatch_items_skipped_total{reason=store_refused} = %q, want 0: the full store is no item's fault", got)
+	}
+	if _, err := pg.Pool().Exec(t.Context(), `DROP TRIGGER disk_full ON items`); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(10 * time.Minute) // the same document, polled again
+	res = h.pollAll()
+	if res[0].Err != nil || res[0].New != 5 || res[0].Queued != 5 {
+		t.Fatalf("poll once the store has room: err %v, %d new, %d queued; want 5 new items and 5 alerts", res[0].Err, res[0].New, res[0].Queued)
 	}
 }

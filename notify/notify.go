@@ -66,6 +66,7 @@ import (
 	"time"
 
 	"github.com/wirewatch/wirewatch/metrics"
+	"github.com/wirewatch/wirewatch/store"
 )
 
 // Options configures a Notifier. Only Store is required.
@@ -166,6 +167,8 @@ type Notifier struct {
 	firstDue map[string]time.Time // digest alert id → when it first came due
 	hold     map[string]holdInfo  // channel → why and until when it waits
 	rnd      *mrand.Rand
+
+	claimLog store.Repeats // quiets the repeats while the store is unavailable
 }
 
 type holdInfo struct {
@@ -318,11 +321,12 @@ func (n *Notifier) Run(ctx context.Context) error {
 func (n *Notifier) work(ctx context.Context, owner string) {
 	for ctx.Err() == nil {
 		did, err := n.step(ctx, owner)
+		lvl := n.claimLog.Level(err, slog.LevelWarn)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
-			n.log.Warn("claiming alerts failed", "err", err)
+			n.log.Log(ctx, lvl, "claiming alerts failed", "err", err)
 			_ = n.o.Sleep(ctx, n.o.PollInterval)
 			continue
 		}

@@ -41,6 +41,14 @@ import (
 // ErrNotFound is returned when a row asked for by key does not exist.
 var ErrNotFound = errors.New("store: not found")
 
+// ErrUnavailable is wrapped by the errors of a store that cannot take the
+// request as a whole, whatever its data: a full disk, an I/O error, a
+// read-only file or database, a database that is down, restarting or
+// unreachable. Such a write is worth trying again later, unchanged; it says
+// nothing about the items or alerts it carried (a refused item does not
+// wrap it).
+var ErrUnavailable = errors.New("store: unavailable")
+
 // ErrLeaseLost is returned by ExtendFeedLease when the owner no longer
 // holds the feed's lease.
 var ErrLeaseLost = errors.New("store: lease lost")

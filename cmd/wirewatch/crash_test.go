@@ -52,8 +52,14 @@ func startRun(t *testing.T, cfgPath string, logf *os.File) *exec.Cmd {
 // going to logf.
 func startRunArgs(t *testing.T, logf *os.File, args ...string) *exec.Cmd {
 	t.Helper()
+	return startRunEnv(t, logf, nil, args...)
+}
+
+// startRunEnv is startRunArgs with env added to the environment.
+func startRunEnv(t *testing.T, logf *os.File, env []string, args ...string) *exec.Cmd {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = cleanEnv()
+	cmd.Env = append(cleanEnv(), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/wirewatch/wirewatch/notify"
 	"github.com/wirewatch/wirewatch/opsserver"
 	"github.com/wirewatch/wirewatch/reload"
+	"github.com/wirewatch/wirewatch/storewatch"
 )
 
 // cmdRun is the daemon: the monitor polls feeds as they fall due and the
@@ -96,8 +97,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}()
 
 	log.Info("wirewatch running", "version", buildVersion(), "feeds", len(l.feeds), "rules", len(l.rules), "alerts_to", slackTarget(l.cfg), "owner", owner)
-	parts := 3
-	errc := make(chan error, 4)
+	sw := storewatch.New(storewatch.Options{Store: st, Owner: owner, What: storeName(l.cfg), OpsChannel: l.cfg.Slack.OpsChannel,
+		After: l.cfg.Store.OutageAfter, Metrics: m, Logger: log})
+	parts := 4
+	errc := make(chan error, 5)
+	go func() { errc <- sw.Run(ctx) }()
 	go func() { errc <- mon.Run(ctx) }()
 	go func() { errc <- n.Run(ctx) }()
 	go func() { errc <- dk.live.Run(ctx) }()

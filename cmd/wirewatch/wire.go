@@ -154,6 +154,15 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store
 	return st, nil
 }
 
+// storeName names the configured store for logs and ops messages, without
+// its URL (which may carry a password).
+func storeName(cfg *config.Config) string {
+	if cfg.Store.Postgres != "" {
+		return "the PostgreSQL store"
+	}
+	return fmt.Sprintf("the SQLite store (%s)", cfg.Store.Path)
+}
+
 func newFetcher(cfg *config.Config, log *slog.Logger) *fetch.Fetcher {
 	return fetch.New(fetch.Options{
 		Timeout:      cfg.Fetch.Timeout,

@@ -68,18 +68,7 @@ func parseChunked(b []byte, contentType, feedURL string, base *url.URL) (*Feed, 
 			out = &Feed{Title: capText(htmltext.Plain(gf.Title), maxTitle), Link: resolveLink(base, gf.Link), TTL: ttl, Format: format,
 				Items: make([]Item, 0, len(starts))}
 		}
-		for i, gi := range gf.Items {
-			if gi == nil {
-				continue
-			}
-			gf.Items[i] = nil // what was cleaned is garbage at once
-			it := cleanItem(gi, base)
-			if it.ID == "" || seen[it.ID] {
-				continue
-			}
-			seen[it.ID] = true
-			out.Items = append(out.Items, it)
-		}
+		out.Items = appendItems(out.Items, gf.Items, base, seen)
 		first = last + 1
 	}
 	return out, true

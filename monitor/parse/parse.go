@@ -213,18 +213,7 @@ func Parse(body []byte, contentType, feedURL string) (feed *Feed, err error) {
 		Items:     make([]Item, 0, len(gf.Items)),
 	}
 	seen := make(map[string]bool, len(gf.Items))
-	for i, gi := range gf.Items {
-		if gi == nil {
-			continue
-		}
-		gf.Items[i] = nil // what was cleaned is garbage at once
-		it := cleanItem(gi, base)
-		if it.ID == "" || seen[it.ID] {
-			continue
-		}
-		seen[it.ID] = true
-		out.Items = append(out.Items, it)
-	}
+	out.Items = appendItems(out.Items, gf.Items, base, seen)
 	return out, nil
 }
 
@@ -449,4 +438,24 @@ func firstNonEmpty(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// appendItems cleans the parsed items into out, in order, leaving out items
+// without an identity and those whose identity seen holds already (which it
+// records). Each parsed item is dropped from items as it is cleaned, so it
+// is garbage at once.
+func appendItems(out []Item, items []*gofeed.Item, base *url.URL, seen map[string]bool) []Item {
+	for i, gi := range items {
+		if gi == nil {
+			continue
+		}
+		items[i] = nil
+		it := cleanItem(gi, base)
+		if it.ID == "" || seen[it.ID] {
+			continue
+		}
+		seen[it.ID] = true
+		out = append(out, it)
+	}
+	return out
 }

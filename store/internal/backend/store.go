@@ -18,6 +18,10 @@ type Driver interface {
 	Name() string
 	// NoRows is the driver's error for a read by key that found no row.
 	NoRows() error
+	// Unavailable says whether err means that the store as a whole cannot
+	// take requests now (full, read-only, down), not that it refuses
+	// this one's data; Store then wraps store.ErrUnavailable.
+	Unavailable(err error) bool
 
 	// Migrate applies the migrations up to version target (0: all).
 	Migrate(ctx context.Context, target int) error
@@ -122,8 +126,19 @@ func (s *Store) fail(what string, err error) error {
 	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrLeaseLost) {
 		return err
 	}
-	return fmt.Errorf("%s store: %s: %w", s.d.Name(), what, err)
+	err = fmt.Errorf("%s store: %s: %w", s.d.Name(), what, err)
+	if s.d.Unavailable(err) {
+		return unavailable{err}
+	}
+	return err
 }
+
+// unavailable is an error that also matches store.ErrUnavailable; its
+// text is its cause's.
+type unavailable struct{ error }
+
+func (u unavailable) Unwrap() error        { return u.error }
+func (u unavailable) Is(target error) bool { return target == store.ErrUnavailable }
 
 // result is fail for a method that returns a value too.
 func result[T any](s *Store, what string, v T, err error) (T, error) {
