@@ -226,8 +226,9 @@ func (x *Index) match(channel string, s Signature, now time.Time) (storyID strin
 			part[k] += qs * float32(w)
 		}
 	}
-	// 1e-4: rounding of the float32 partial sums.
-	slack += 1e-4
+	// 1e-3: rounding of the float32 partial sums and of the 16-bit
+	// weights (an entry's unit vector's norm is 1 within 2e-4).
+	slack += 1e-3
 	var best *entry
 	better := func(e *entry, sc float64) bool {
 		if best == nil || sc != score {
@@ -284,7 +285,7 @@ func (x *Index) match(channel string, s Signature, now time.Time) (storyID strin
 			continue
 		}
 		th := centroidFactor * x.thresholdFor(q.n, len(st.cent.feats))
-		if (cs.pt+float64(st.live)*slack)/float64(st.cent.norm)+1e-4 < th {
+		if (cs.pt+float64(st.live)*slack)/float64(st.cent.norm)+1e-3 < th {
 			continue
 		}
 		if sim := st.cent.similarity(q); sim >= th && better(cs.e, sim) {
