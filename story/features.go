@@ -92,7 +92,7 @@ func itemTerms(a *rules.Analyzed) []term {
 	for i, t := range out {
 		keys[i] = uint64(t.h)<<8 | uint64(t.meta)
 	}
-	slices.Sort(keys)
+	keys = radixSort(keys, make([]uint64, len(keys)))
 	for i, k := range keys {
 		out[i] = term{uint32(k >> 8), uint8(k)}
 	}
@@ -192,6 +192,28 @@ func (c *termCache) of(l lang, st *stemmer, exact, cased []string) []uint64 {
 		m[keys[i]] = out[i]
 	}
 	return out
+}
+
+// radixSort sorts keys by their bits 8 to 39 (a term's hash; the low
+// byte, its meta, is left in any order), using tmp (as long as keys) and
+// returning whichever of the two holds the result.
+func radixSort(keys, tmp []uint64) []uint64 {
+	for shift := 8; shift < 40; shift += 8 {
+		var count [257]int
+		for _, k := range keys {
+			count[(k>>shift)&0xff+1]++
+		}
+		for i := 1; i < len(count); i++ {
+			count[i] += count[i-1]
+		}
+		for _, k := range keys {
+			d := (k >> shift) & 0xff
+			tmp[count[d]] = k
+			count[d]++
+		}
+		keys, tmp = tmp, keys
+	}
+	return keys
 }
 
 // truncate cuts a stem to its first n letters.

@@ -191,17 +191,25 @@ func (x *Index) match(channel string, s Signature, now time.Time) (storyID strin
 	sc := scratchPool.Get().(*scratch)
 	defer sc.release()
 	sc.grow(len(c.bySeq))
-	lists := sc.lists[:0]
+	long, short := sc.lists[:0], sc.short[:0]
 	for i, f := range q.terms {
 		b := c.buckets[f]
 		if b == nil {
 			continue
 		}
-		lists = append(lists, list{b: b, qw: float32(float64(q.w[i]) / q.norm)})
+		l := list{b: b, qw: float32(float64(q.w[i]) / q.norm)}
+		if len(b.p) > limit {
+			long = append(long, l)
+		} else {
+			short = append(short, l)
+		}
 	}
+	// The longest lists first (stable: ties in term order), then the
+	// short ones, which are always read.
+	slices.SortStableFunc(long, func(a, b list) int { return len(b.b.p) - len(a.b.p) })
+	sc.lists, sc.short = long, short
+	lists := append(long, short...)
 	sc.lists = lists
-	// Longest lists first (stable: ties in term order).
-	slices.SortStableFunc(lists, func(a, b list) int { return len(b.b.p) - len(a.b.p) })
 	budget := skipShare * x.thresholdFor(q.n, q.n)
 	var skipped2, skippedDot, slack float64
 	for _, l := range lists {
@@ -304,6 +312,7 @@ type scratch struct {
 	part    []float32
 	touched []int32
 	lists   []list
+	short   []list
 	cents   map[*storyState]centScore
 }
 
