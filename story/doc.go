@@ -51,9 +51,9 @@
 //
 // In the index an item is matched by its maxMatchTerms (192) heaviest
 // terms (count times idf when it is added), a new item by its
-// maxQueryTerms (160) heaviest; an item with fewer terms (a headline, a
-// summary of a few sentences) is compared whole, so only leads of about
-// 150 words or more are cut. The weights of an item's unit vector are held
+// maxQueryTerms (160) heaviest; an item with fewer distinct terms (a
+// headline, a summary of a few paragraphs) is compared whole, so only
+// leads of roughly 200 words or more are cut. The weights of an item's unit vector are held
 // as 16-bit fixed point. Measured on the labelled news, these caps change
 // nothing (the figures below); tighter ones cost: 160 for both, semeval F1
 // 0.806; 128 for both, 0.800 (below the baseline); 64, 0.788. The
@@ -62,18 +62,22 @@
 // Candidates are found through an inverted index of terms, scored term at
 // a time: the lists of items of the query's terms are read, and part of
 // an item's cosine is summed from them. The longest lists (a common term,
-// held by more than 1 in 500 of the channel's items) are left unread as
-// long as what their terms could add to any item's cosine (at most the
-// query's weight times the term's highest weight in its list, summed, and
-// at most the norm of those query terms) stays within a quarter of the
-// threshold; that margin is added to an item's part before it is compared
+// held by more than 32 items and 1 in 500 of the channel's) are left
+// unread as long as what their terms could add to any item's cosine (at
+// most the query's weight times the term's highest weight in its list,
+// summed, and at most the norm of those query terms) stays within a
+// quarter of the threshold; that margin is added to an item's part before it is compared
 // in full, so no item the lists reached and that could reach the
 // threshold is left out. An item that shares only such common words with
 // a story is not a candidate. A story's centroid is compared in full only
 // when the sum of its reports' bounds (each report's part plus the
 // margin) could reach its threshold: all weights are positive, so the
 // centroid's dot with the query is at most the sum of its reports'
-// cosines.
+// cosines. TestCandidateSearchLosesNothing checks the search against
+// comparing every item and centroid in full. (Reading a common list
+// whenever skipping it would leave a wider margin finds more of a running
+// story's reports than skipping every common list did: UCI B-cubed F1
+// 0.701 before, 0.707 now.)
 //
 // # Measured
 //
