@@ -54,10 +54,11 @@
 // maxQueryTerms (160) heaviest; an item with fewer distinct terms (a
 // headline, a summary of a few paragraphs) is compared whole, so only
 // leads of roughly 200 words or more are cut. The weights of an item's
-// unit vector are held as 16-bit fixed point. Measured on the labelled news, these caps change
-// nothing (the figures below); tighter ones cost: 160 for both, semeval F1
-// 0.806; 128 for both, 0.800 (below the baseline); 64, 0.788. The
-// document frequencies still count every term of every story.
+// unit vector are held as 16-bit fixed point. Measured on the labelled
+// news, these caps change nothing (the figures below); tighter ones cost:
+// 160 for both, semeval F1 0.806; 128 for both, 0.800 (below the
+// baseline); 64, 0.788. The document frequencies still count every term
+// of every story.
 //
 // Candidates are found through an inverted index of terms, scored term at
 // a time: the lists of items of the query's terms are read, and part of
@@ -67,9 +68,9 @@
 // most the query's weight times the term's highest weight in its list,
 // summed, and at most the norm of those query terms) stays within a
 // quarter of the threshold; that margin is added to an item's part
-// before it is compared in full, so no item the lists reached and that could reach the
-// threshold is left out. An item that shares only such common words with
-// a story is not a candidate. A story's centroid is compared in full only
+// before it is compared in full, so no item the lists reached and that
+// could reach the threshold is left out. An item that shares only such
+// common words with a story is not a candidate. A story's centroid is compared in full only
 // when the sum of its reports' bounds (each report's part plus the
 // margin) could reach its threshold: all weights are positive, so the
 // centroid's dot with the query is at most the sum of its reports'
