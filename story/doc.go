@@ -70,11 +70,11 @@
 // quarter of the threshold; that margin is added to an item's part
 // before it is compared in full, so no item the lists reached and that
 // could reach the threshold is left out. An item that shares only such
-// common words with a story is not a candidate. A story's centroid is compared in full only
-// when the sum of its reports' bounds (each report's part plus the
-// margin) could reach its threshold: all weights are positive, so the
-// centroid's dot with the query is at most the sum of its reports'
-// cosines. TestCandidateSearchLosesNothing checks the search against
+// common words with a story is not a candidate. A story's centroid is
+// compared in full only when the sum of its reports' bounds (each
+// report's part plus the margin) could reach its threshold: all weights
+// are positive, so the centroid's dot with the query is at most the sum
+// of its reports' cosines. TestCandidateSearchLosesNothing checks the search against
 // comparing every item and centroid in full. (Reading a common list
 // whenever skipping it would leave a wider margin finds more of a running
 // story's reports than skipping every common list did: UCI B-cubed F1
