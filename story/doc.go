@@ -74,11 +74,11 @@
 // compared in full only when the sum of its reports' bounds (each
 // report's part plus the margin) could reach its threshold: all weights
 // are positive, so the centroid's dot with the query is at most the sum
-// of its reports' cosines. TestCandidateSearchLosesNothing checks the search against
-// comparing every item and centroid in full. (Reading a common list
-// whenever skipping it would leave a wider margin finds more of a running
-// story's reports than skipping every common list did: UCI B-cubed F1
-// 0.701 before, 0.707 now.)
+// of its reports' cosines. TestCandidateSearchLosesNothing checks the
+// search against comparing every item and centroid in full. (Reading a
+// common list whenever skipping it would leave a wider margin finds more
+// of a running story's reports than skipping every common list did: UCI
+// B-cubed F1 0.701 before, 0.707 now.)
 //
 // # Measured
 //
