@@ -20,18 +20,17 @@ type centroid struct {
 	norm  float32
 }
 
-// unit returns the unit vector of an entry: its terms with their weights
-// when added, over their norm.
+// unitOf returns the unit vector of an entry: its terms with their
+// weights when added, over their norm.
 func unitOf(e *entry) ([]uint32, []float32) {
-	w := make([]float32, len(e.sig.feats))
-	if e.w.norm2 == 0 {
-		return e.sig.feats, w
+	var f []uint32
+	var w []float32
+	for i, u := range e.unit {
+		if u != 0 {
+			f, w = append(f, e.all[i]), append(w, float32(u)/unitScale)
+		}
 	}
-	norm := float32(math.Sqrt(e.w.norm2))
-	for i := range w {
-		w[i] = e.w.idf[i] * float32(e.sig.meta[i]&countMask) / norm
-	}
-	return e.sig.feats, w
+	return f, w
 }
 
 // add adds a vector to the centroid.
@@ -94,17 +93,17 @@ func (c *centroid) merge(feats []uint32, w []float32, sign float32) {
 	c.norm = float32(math.Sqrt(n))
 }
 
-// similarity is the cosine of s (weighed ws) with the centroid.
-func (c *centroid) similarity(s Signature, ws weighted) float64 {
-	if c.norm == 0 || ws.norm2 == 0 {
+// similarity is the cosine of q with the centroid.
+func (c *centroid) similarity(q vector) float64 {
+	if c.norm == 0 || q.norm == 0 {
 		return 0
 	}
 	var dot float32
 	i, j := 0, 0
-	for i < len(s.feats) && j < len(c.feats) {
-		x, y := s.feats[i], c.feats[j]
+	for i < len(q.terms) && j < len(c.feats) {
+		x, y := q.terms[i], c.feats[j]
 		if x == y {
-			dot += ws.idf[i] * float32(s.meta[i]&countMask) * c.w[j]
+			dot += q.w[i] * c.w[j]
 		}
 		if x <= y {
 			i++
@@ -113,5 +112,5 @@ func (c *centroid) similarity(s Signature, ws weighted) float64 {
 			j++
 		}
 	}
-	return min(1, float64(dot)/(math.Sqrt(ws.norm2)*float64(c.norm)))
+	return min(1, float64(dot)/(q.norm*float64(c.norm)))
 }

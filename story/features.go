@@ -2,6 +2,7 @@ package story
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/wirewatch/wirewatch/rules"
 )
@@ -49,7 +50,7 @@ func itemTerms(a *rules.Analyzed) []term {
 		title        bool
 	}
 	var fs [2]field
-	var all []string
+	all := make([]string, 0, TitleWords+LeadWords)
 	for i, f := range [...]rules.Field{rules.FieldTitle, lead} {
 		exact, cased := a.Words(f), a.CasedWords(f)
 		n := LeadWords
@@ -64,11 +65,12 @@ func itemTerms(a *rules.Analyzed) []term {
 	}
 	l := guessLang(all)
 	st := newStemmer(l)
-	var out []term
+	out := make([]term, 0, len(all))
 	content := false
 	for _, f := range fs {
-		for i, w := range f.exact {
-			stop := isStop(l, w)
+		hs := terms.of(l, st, f.exact, f.cased)
+		for i := range f.exact {
+			stop := hs[i]&stopBit != 0
 			if dropStops && stop {
 				continue
 			}
@@ -77,21 +79,23 @@ func itemTerms(a *rules.Analyzed) []term {
 			if f.title {
 				m = titleCount | titleBit
 			}
-			out = append(out, term{uint32(hashString(truncate(st.stem(w, f.cased[i]), stemRunes)) >> 32), m})
+			out = append(out, term{uint32(hs[i]), m})
 		}
 	}
 	if !content {
 		return nil // only function words: no story to tell
 	}
-	slices.SortFunc(out, func(a, b term) int {
-		switch {
-		case a.h < b.h:
-			return -1
-		case a.h > b.h:
-			return 1
-		}
-		return 0
-	})
+	// Sort by hash (as one number with the meta byte, which sorts
+	// faster than a comparison function; repeats merge the same in any
+	// order).
+	keys := make([]uint64, len(out))
+	for i, t := range out {
+		keys[i] = uint64(t.h)<<8 | uint64(t.meta)
+	}
+	keys = radixSort(keys, make([]uint64, len(keys)))
+	for i, k := range keys {
+		out[i] = term{uint32(k >> 8), uint8(k)}
+	}
 	// Merge repeats: counts add up, the title bit sticks.
 	k := 0
 	for _, t := range out {
@@ -119,6 +123,97 @@ func itemTerms(a *rules.Analyzed) []term {
 		})
 	}
 	return out
+}
+
+// termCache remembers the term (stem cut to stemRunes letters, hashed)
+// each word makes in each language, and whether it is a function word, by the word's 64-bit hash: news
+// repeats its words, and a Snowball stemmer costs far more than a map
+// lookup. Each language holds at most maxCachedWords words (about 2 MB);
+// a full map is emptied.
+type termCache struct {
+	mu        sync.RWMutex
+	stemRunes int
+	m         [numLangs]map[uint64]uint64 // by the word's hash: term | stopBit
+}
+
+// stopBit marks a function word in a termCache value.
+const stopBit = 1 << 32
+
+const maxCachedWords = 1 << 17
+
+var terms termCache
+
+// of returns the terms of the words exact (cased: as written) of an item
+// in language l, each with stopBit set for a function word (isStop).
+func (c *termCache) of(l lang, st *stemmer, exact, cased []string) []uint64 {
+	key := exact
+	if l == langTR {
+		key = cased // Turkish is stemmed as written
+	}
+	out := make([]uint64, len(exact))
+	keys := make([]uint64, len(key))
+	for i, w := range key {
+		keys[i] = hashString(w)
+	}
+	var miss []int
+	c.mu.RLock()
+	valid := c.stemRunes == stemRunes
+	for i, k := range keys {
+		h, ok := c.m[l][k]
+		if !valid || !ok {
+			miss = append(miss, i)
+		}
+		out[i] = h
+	}
+	c.mu.RUnlock()
+	if len(miss) == 0 {
+		return out
+	}
+	for _, i := range miss {
+		out[i] = hashString(truncate(st.stem(exact[i], cased[i]), stemRunes)) >> 32
+		if isStop(l, exact[i]) {
+			out[i] |= stopBit
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stemRunes != stemRunes {
+		c.stemRunes = stemRunes
+		for i := range c.m {
+			c.m[i] = nil
+		}
+	}
+	m := c.m[l]
+	if m == nil || len(m)+len(miss) > maxCachedWords {
+		m = make(map[uint64]uint64)
+		c.m[l] = m
+	}
+	for _, i := range miss {
+		m[keys[i]] = out[i]
+	}
+	return out
+}
+
+// radixSort sorts keys by their bits 8 to 39 (a term's hash; the low
+// byte, its meta, is left in any order), using tmp (as long as keys) and
+// returning whichever of the two holds the result.
+func radixSort(keys, tmp []uint64) []uint64 {
+	for shift := 8; shift < 40; shift += 8 {
+		var count [257]int
+		for _, k := range keys {
+			count[(k>>shift)&0xff+1]++
+		}
+		for i := 1; i < len(count); i++ {
+			count[i] += count[i-1]
+		}
+		for _, k := range keys {
+			d := (k >> shift) & 0xff
+			tmp[count[d]] = k
+			count[d]++
+		}
+		keys, tmp = tmp, keys
+	}
+	return keys
 }
 
 // truncate cuts a stem to its first n letters.
