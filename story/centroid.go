@@ -98,19 +98,5 @@ func (c *centroid) similarity(q vector) float64 {
 	if c.norm == 0 || q.norm == 0 {
 		return 0
 	}
-	var dot float32
-	i, j := 0, 0
-	for i < len(q.terms) && j < len(c.feats) {
-		x, y := q.terms[i], c.feats[j]
-		if x == y {
-			dot += q.w[i] * c.w[j]
-		}
-		if x <= y {
-			i++
-		}
-		if x >= y {
-			j++
-		}
-	}
-	return min(1, float64(dot)/(q.norm*float64(c.norm)))
+	return min(1, dot(q.terms, q.w, c.feats, c.w)/(q.norm*float64(c.norm)))
 }

@@ -87,54 +87,23 @@ func (s Signature) Len() int { return len(s.feats) }
 // knows which terms are rare (it weighs them by their document frequencies
 // among its stories). Zero signatures have similarity 0.
 func Similarity(a, b Signature) float64 {
-	return similarity(a, weightsOf(a, nil), b, weightsOf(b, nil))
-}
-
-// weighted is a signature's terms' inverse document frequencies, as an
-// index knew them when it weighed the signature, and the norm of the
-// weighted vector (term count times idf).
-type weighted struct {
-	idf   []float32
-	norm2 float64 // squared norm
-}
-
-// weightsOf weighs s's terms, with idf giving each term's inverse document
-// frequency (nil: 1 for all).
-func weightsOf(s Signature, idf func(uint32) float64) weighted {
-	out := weighted{idf: make([]float32, len(s.feats))}
-	for i, f := range s.feats {
-		x := float32(1)
-		if idf != nil {
-			x = float32(idf(f))
-		}
-		out.idf[i] = x
-		w := float64(x) * float64(s.meta[i]&countMask)
-		out.norm2 += w * w
-	}
-	return out
-}
-
-// similarity is the cosine of two signatures' term vectors, each term
-// weighing its count in the title and lead times its rarity (idf).
-func similarity(a Signature, wa weighted, b Signature, wb weighted) float64 {
-	if len(a.feats) == 0 || len(b.feats) == 0 || wa.norm2 == 0 || wb.norm2 == 0 {
+	wa, wb := counts(a), counts(b)
+	// Squared norms as dot products, so that a signature's similarity to
+	// itself is exactly 1.
+	na, nb := dot(a.feats, wa, a.feats, wa), dot(b.feats, wb, b.feats, wb)
+	if na == 0 || nb == 0 {
 		return 0
 	}
-	var dot float64
-	i, j := 0, 0
-	for i < len(a.feats) && j < len(b.feats) {
-		x, y := a.feats[i], b.feats[j]
-		if x == y {
-			dot += float64(wa.idf[i]) * float64(a.meta[i]&countMask) * (float64(wb.idf[j]) * float64(b.meta[j]&countMask))
-		}
-		if x <= y {
-			i++
-		}
-		if x >= y {
-			j++
-		}
+	return min(1, dot(a.feats, wa, b.feats, wb)/math.Sqrt(na*nb))
+}
+
+// counts is each term's count in s, as a weight.
+func counts(s Signature) []float32 {
+	w := make([]float32, len(s.meta))
+	for i, m := range s.meta {
+		w[i] = float32(m & countMask)
 	}
-	return min(1, dot/math.Sqrt(wa.norm2*wb.norm2))
+	return w
 }
 
 // MarshalBinary encodes the signature for a database column: a version

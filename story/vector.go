@@ -129,13 +129,18 @@ func (q vector) cosine(e *entry) float64 {
 	if q.norm == 0 {
 		return 0
 	}
-	var dot float64
-	a, b := q.terms, e.all
+	return min(1, dot(q.terms, q.w, e.all, e.unit)/(q.norm*unitScale))
+}
+
+// dot is the dot product of two sparse vectors, each its terms (sorted)
+// and their weights: the one sorted merge behind every similarity here.
+func dot[A, B float32 | uint16](at []uint32, aw []A, bt []uint32, bw []B) float64 {
+	var d float64
 	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		x, y := a[i], b[j]
+	for i < len(at) && j < len(bt) {
+		x, y := at[i], bt[j]
 		if x == y {
-			dot += float64(q.w[i]) * float64(e.unit[j])
+			d += float64(aw[i]) * float64(bw[j])
 		}
 		if x <= y {
 			i++
@@ -144,5 +149,5 @@ func (q vector) cosine(e *entry) float64 {
 			j++
 		}
 	}
-	return min(1, dot/(q.norm*unitScale))
+	return d
 }
