@@ -126,9 +126,10 @@
 //
 // grouping an item with a 300-word lead (signature from the rules'
 // analysis, match, add, document frequencies and expiry) takes about
-// 245 µs and the index holds 4.7 KB per open story (350 µs counting the
+// 245-280 µs (the range of two sessions on the shared 2-core machine) and
+// the index holds 4.7 KB per open story (350-400 µs counting the
 // analysis, which the daemon makes anyway to match the rules); with
-// 35-word leads, 36 µs and 1.4 KB. A window where many stories have
+// 35-word leads, 36-42 µs and 1.4 KB. A window where many stories have
 // several reports costs more (their centroids are compared): 340 µs
 // when half the items join a story. Words' terms are cached per language
 // (at most 131,072 words each, about 2 MB).
