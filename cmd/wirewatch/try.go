@@ -339,6 +339,19 @@ func newTryWriter(w io.Writer, asJSON, diff bool) *tryWriter {
 
 func (t *tryWriter) printf(format string, args ...any) { fmt.Fprintf(t.w, format, args...) }
 
+// counts prints a titled list of counts, at most limit of them, then how
+// many more there are ("… and 3 more feeds").
+func (t *tryWriter) counts(title string, cs []backtest.Count, limit int, more string) {
+	t.printf("\n%s\n", title)
+	for i, c := range cs {
+		if i == limit {
+			t.printf("  … and %d more %s\n", len(cs)-limit, more)
+			break
+		}
+		t.printf("  %6d  %s\n", c.Items, c.Name)
+	}
+}
+
 func (t *tryWriter) flush() { t.w.Flush() }
 
 func (t *tryWriter) maybeFlush() error {
@@ -491,14 +504,7 @@ func (t *tryWriter) summary(s *backtest.Summary, stored bool) {
 		t.printf("\nCOMPARED with -against: %d items only this version matches (ADDED), %d only -against (REMOVED), %d both\n", s.Added, s.Removed, s.Same)
 	}
 	if len(s.Rules) > 1 && !t.diff {
-		t.printf("\nPER RULE (items matched)\n")
-		for i, c := range s.Rules {
-			if i == 50 {
-				t.printf("  … and %d more rules\n", len(s.Rules)-50)
-				break
-			}
-			t.printf("  %6d  %s\n", c.Items, c.Name)
-		}
+		t.counts("PER RULE (items matched)", s.Rules, 50, "rules")
 	}
 	if stored && len(s.Days) > 0 {
 		t.printf("\nPER DAY (UTC, by first seen)\n")
@@ -516,14 +522,7 @@ func (t *tryWriter) summary(s *backtest.Summary, stored bool) {
 		}
 	}
 	if stored && len(s.Feeds) > 0 {
-		t.printf("\nPER FEED (items matched)\n")
-		for i, c := range s.Feeds {
-			if i == 20 {
-				t.printf("  … and %d more feeds\n", len(s.Feeds)-20)
-				break
-			}
-			t.printf("  %6d  %s\n", c.Items, c.Name)
-		}
+		t.counts("PER FEED (items matched)", s.Feeds, 20, "feeds")
 	}
 	if len(s.Stories) > 0 {
 		t.printf("\nSTORIES reported by several items (one alert each, the others in its thread; the similarity that joined each report):\n")
